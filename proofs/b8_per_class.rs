@@ -1,0 +1,46 @@
+//! B.8 and Eq. 15: Eq. 91–95 hold (attained); the last display drops 1/√N_k (**loose**); the
+//! per-class complexity coefficient 4/γ_k is not what Lemma 1 applied to class k gives (**typo**:
+//! 4√(2K)·K/γ_k).
+
+mod common;
+use common::*;
+use mr2::claims::Verdict;
+use mr2::theory::bounds::{per_class_bound, PerClassConstant};
+
+#[test]
+fn eq95() {
+    check_claim("b8-eq95", Verdict::Holds);
+}
+
+#[test]
+fn final_line_is_loose() {
+    let ev = check_claim("b8-final", Verdict::Loose);
+    assert!(
+        (ev.observed - 1.0 / 3f64.sqrt()).abs() < 1e-3,
+        "best ratio 1/√N_k, got {}",
+        ev.observed
+    );
+}
+
+#[test]
+fn eq15_is_typo() {
+    check_claim("eq15-per-class-term", Verdict::Typo);
+}
+
+#[test]
+fn per_class_bound_arithmetic() {
+    let conf = 3.0 * ((2.0f64 / 0.05).ln() / 20.0).sqrt();
+    let p = per_class_bound(0.2, 0.1, 2.0, 10, 10, 0.05, PerClassConstant::Printed).unwrap();
+    assert_eq_tol(
+        p,
+        0.2 / std::f64::consts::LN_2 + 2.0 * 0.1 + conf,
+        "printed Eq. 15",
+    );
+    let d = per_class_bound(0.2, 0.1, 2.0, 10, 10, 0.05, PerClassConstant::Derived).unwrap();
+    assert_eq_tol(
+        d - p,
+        (4.0 * 20f64.sqrt() * 10.0 / 2.0 - 2.0) * 0.1,
+        "derived coefficient",
+    );
+    assert!(per_class_bound(0.2, 0.1, 2.0, 10, 0, 0.05, PerClassConstant::Printed).is_err());
+}

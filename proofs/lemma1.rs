@@ -1,0 +1,131 @@
+//! Lemma 1 (Eq. 11/25) and its proof B.3 (Eq. 27–40).
+//!
+//! * Lemma 1, Eq. 27: **loose** — no violation in the Monte Carlo; the constant 4√(2K) can be 4.
+//! * Eq. 32, Φ Lipschitz, Eq. 36–39: hold and are attained.
+//! * Eq. 35: **typo** — the absolute value belongs inside the max.
+//! * "Ψ_i is 2√K/γ-Lipschitz", Eq. 40: **loose** — the exact constant is √2/γ, independent of K.
+
+mod common;
+use common::*;
+use mr2::claims::Verdict;
+use mr2::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
+use mr2::theory::contraction;
+use mr2::theory::margin::margin;
+use proptest::prelude::*;
+
+#[test]
+fn lemma1_is_loose() {
+    let ev = check_claim("lemma1", Verdict::Loose);
+    assert!(ev.observed <= 0.05);
+}
+
+#[test]
+fn eq27_is_loose() {
+    check_claim("eq27-uniform-deviation", Verdict::Loose);
+}
+
+#[test]
+fn eq32_scalar_contraction() {
+    check_claim("eq32-scalar-contraction", Verdict::Holds);
+}
+
+#[test]
+fn phi_lipschitz() {
+    check_claim("phi-lipschitz", Verdict::Holds);
+}
+
+#[test]
+fn eq35_is_typo() {
+    check_claim("eq35-step", Verdict::Typo);
+    // Hand-built: f = (0, 5, 0), f' = 0, y = 0: |Ψ(f) − Ψ(f')| = 5/γ but the printed right-hand
+    // side |max_{y'}(d_0 − d_{y'})| = |max(−5, 0)| = 0.
+    let (f, g) = ([0.0, 5.0, 0.0], [0.0, 0.0, 0.0]);
+    let lhs = (margin(&f, 0) - margin(&g, 0)).abs();
+    let d: Vec<f64> = f.iter().zip(&g).map(|(a, b)| a - b).collect();
+    let printed = (1..3)
+        .map(|k| d[0] - d[k])
+        .fold(f64::NEG_INFINITY, f64::max)
+        .abs();
+    let corrected = (1..3).map(|k| (d[0] - d[k]).abs()).fold(0.0, f64::max);
+    assert!(
+        lhs > printed + 1.0,
+        "printed Eq. 35 violated: {lhs} > {printed}"
+    );
+    assert_le(lhs, corrected, "corrected Eq. 35");
+}
+
+#[test]
+fn eq36_factor_two() {
+    check_claim("eq36-factor-two", Verdict::Holds);
+}
+
+#[test]
+fn eq37_max_le_sum() {
+    check_claim("eq37-max-le-sum", Verdict::Holds);
+}
+
+#[test]
+fn eq38_l1_l2() {
+    check_claim("eq38-l1-l2", Verdict::Holds);
+}
+
+#[test]
+fn eq39_subadditivity() {
+    check_claim("eq39-subadditivity", Verdict::Holds);
+}
+
+#[test]
+fn psi_lipschitz_is_loose() {
+    let ev = check_claim("psi-lipschitz-constant", Verdict::Loose);
+    // The best ratio is √2 / (2√K) for K = 3.
+    assert!(
+        (ev.observed - 2f64.sqrt() / (2.0 * 3f64.sqrt())).abs() < 1e-3,
+        "{}",
+        ev.observed
+    );
+}
+
+#[test]
+fn eq40_is_loose() {
+    let ev = check_claim("eq40-vector-contraction", Verdict::Loose);
+    // Lemma 1's constant with the tight form is smaller by √(2K).
+    assert!(
+        ev.observed <= 1.0 / 6f64.sqrt() + 1e-9,
+        "tight form implies ratio ≤ 2/(2√(2K)), got {}",
+        ev.observed
+    );
+}
+
+#[test]
+fn lemma1_bound_validates_delta() {
+    assert!(confidence_term(10, 0.05).is_ok());
+    for bad in [0.0, 1.0, -0.1, 2.0, f64::NAN] {
+        let e = confidence_term(10, bad).unwrap_err().to_string();
+        assert!(e.contains("delta"), "{e}");
+    }
+    let tight = lemma1_bound(0.1, 0.2, 10, 100, 0.05, Lemma1Constant::Tight).unwrap();
+    let printed = lemma1_bound(0.1, 0.2, 10, 100, 0.05, Lemma1Constant::Printed).unwrap();
+    assert!(tight < printed);
+    assert_eq_tol(
+        printed - tight,
+        (4.0 * 20f64.sqrt() - 4.0) * 0.2,
+        "constants differ by 4√(2K) − 4",
+    );
+}
+
+proptest! {
+    #![proptest_config(proptest_config("proofs/proptest-regressions/lemma1.txt"))]
+
+    /// Vector contraction with the exact Lipschitz constant (the corrected Eq. 40) on random
+    /// finite classes: (1/N) E sup Σσ_iΨ_i ≤ 2 R̂^γ_D(F), exact enumeration.
+    #[test]
+    fn prop_eq40_tight_constant(vals in prop::collection::vec(-3.0f64..3.0, 2 * 3 * 3), g in prop::collection::vec(0.2f64..3.0, 3)) {
+        let class: Vec<Vec<Vec<f64>>> = vals.chunks(9).map(|h| h.chunks(3).map(|r| r.to_vec()).collect()).collect();
+        let y = vec![0, 1, 2];
+        let lhs = contraction::scaled_margin_complexity(&class, &y, &g);
+        let rhs = 2.0 * contraction::gamma_margin_complexity_finite(&class, &y, &g);
+        prop_assert!(lhs <= rhs + 1e-12, "{lhs} > {rhs}");
+        // Eq. 32 on the same class.
+        prop_assert!(contraction::margin_loss_complexity(&class, &y, &g) <= lhs + 1e-12);
+    }
+}

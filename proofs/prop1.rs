@@ -1,0 +1,55 @@
+//! Proposition 1 (Eq. 13): its complexity term is 4√(2K) × the *corrected* Lemma 2 (evidence
+//! that Lemma 2's nested root is a typo); the bound is **loose** in the Monte Carlo (constant
+//! 4√(2K) → 4).
+
+mod common;
+use common::*;
+use mr2::claims::Verdict;
+use mr2::theory::bounds::{prop1_bound, Lemma1Constant};
+
+#[test]
+fn assembly() {
+    check_claim("prop1-assembly", Verdict::Holds);
+}
+
+#[test]
+fn prop1_is_loose() {
+    check_claim("prop1", Verdict::Loose);
+}
+
+#[test]
+fn prop1_bound_arithmetic() {
+    // α = (1, 4), γ = (1, 2), N = 8, Λ = 1, K = 2: √(Σα/γ²) = √2, complexity shape √(2/8)·√2.
+    let shape = (2.0f64 / 8.0).sqrt() * 2f64.sqrt();
+    let conf = 3.0 * ((2.0f64 / 0.1).ln() / 16.0).sqrt();
+    let b = prop1_bound(
+        0.5,
+        &[1.0, 4.0],
+        &[1.0, 2.0],
+        8,
+        1.0,
+        0.1,
+        Lemma1Constant::Printed,
+    )
+    .unwrap();
+    assert_eq_tol(
+        b,
+        0.5 / std::f64::consts::LN_2 + 8.0 * shape + conf,
+        "printed Prop. 1 (4√(2K) = 8)",
+    );
+    let t = prop1_bound(
+        0.5,
+        &[1.0, 4.0],
+        &[1.0, 2.0],
+        8,
+        1.0,
+        0.1,
+        Lemma1Constant::Tight,
+    )
+    .unwrap();
+    assert_eq_tol(
+        t,
+        0.5 / std::f64::consts::LN_2 + 4.0 * shape + conf,
+        "tight Prop. 1",
+    );
+}

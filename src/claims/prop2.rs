@@ -1,0 +1,693 @@
+//! Proposition 2 (Eq. 16 / 73) and its proof B.7: Lemma 5, Lemma 6, Eq. 80, Eq. 84 (three
+//! steps), Eq. 86 (the Khintchine constant) and the four cases of Eq. 73.
+
+use ndarray::Array2;
+use statrs::function::erf::erfc;
+
+use super::decode::{matrix, pos, show, show_m};
+use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use crate::search::{squash, Budget};
+use crate::theory::khintchine::{haagerup_upper, paper_constant, rademacher_moment_exact};
+use crate::theory::lp_norm;
+use crate::theory::moments::{class_moments, require_all};
+use crate::theory::rademacher::{
+    expected_norm_exact, gamma_margin_complexity, prop2_constant_corrected, prop2_constant_printed,
+    prop2_shape, Method,
+};
+use crate::tolerance::{TIGHT, VIOLATION};
+
+const FILE: &str = "proofs/prop2.rs";
+const K: usize = 2;
+const NK: usize = 3;
+const N: usize = K * NK;
+const D: usize = 3;
+
+pub(super) fn claims() -> Vec<Claim> {
+    vec![
+        Claim {
+            id: "lemma5",
+            paper_ref: "Lemma 5 (B.7)",
+            statement: "a sum of independent sub-Gaussians with proxies σ_i² is sub-Gaussian with proxy Σσ_i² (checked on Σ a_i ε_i: Π cosh(λa_i) ≤ exp(λ²Σa_i²/2))",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: lemma5,
+        },
+        Claim {
+            id: "rademacher-subgaussian",
+            paper_ref: "B.7, before Eq. 80",
+            statement: "a Rademacher variable is 1-sub-Gaussian: E e^{λε} = cosh λ ≤ e^{λ²/2}",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: rademacher_sg,
+        },
+        Claim {
+            id: "lemma6",
+            paper_ref: "Lemma 6, Eq. 71",
+            statement: "E max_{i≤n} X_i ≤ √(2σ² log n) for sub-Gaussian X_i with proxy σ²",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: lemma6,
+        },
+        Claim {
+            id: "eq80-variance-proxy",
+            paper_ref: "B.7, Eq. 80",
+            statement: "σ_j² = Σ_k Σ_{i∈I_k} φ(x_i)_j²/γ_k² ≤ Σ_k Σ_{i∈I_k} ‖φ(x_i)‖_p²/γ_k² for every p ≥ 1",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: eq80,
+        },
+        Claim {
+            id: "eq84-jensen-step",
+            paper_ref: "B.7, Eq. 84 (first equality)",
+            statement: "E_ε‖u‖_p = [Σ_j E|u_j|^p]^{1/p}",
+            kind: Kind::Identity,
+            expected: Verdict::Typo,
+            proof_file: FILE,
+            check: eq84_jensen,
+        },
+        Claim {
+            id: "eq84-khintchine-step",
+            paper_ref: "B.7, Eq. 84 (inequality)",
+            statement: "[Σ_j E|u_j|^p]^{1/p} ≤ C_p (Σ_j σ_j²)^{1/2}",
+            kind: Kind::Inequality,
+            expected: Verdict::False,
+            proof_file: FILE,
+            check: eq84_khintchine,
+        },
+        Claim {
+            id: "eq84-sigma-sum",
+            paper_ref: "B.7, Eq. 84 (last equality)",
+            statement: "Σ_j σ_j² = (N/K) Σ_k r²_{k,p}/γ_k²",
+            kind: Kind::Identity,
+            expected: Verdict::False,
+            proof_file: FILE,
+            check: eq84_sigma,
+        },
+        Claim {
+            id: "eq86-khintchine-constant",
+            paper_ref: "B.7, Eq. 86 (Haagerup 1981)",
+            statement: "for p > 2, (E|Σ a_i ε_i|^p)^{1/p} ≤ C_p ‖a‖₂ with C_p = 2^{p/2} Γ((p+1)/2)/√π (searched over p ∈ [3, 8])",
+            kind: Kind::Constant,
+            expected: Verdict::Loose,
+            proof_file: FILE,
+            check: khintchine_gt2,
+        },
+        Claim {
+            id: "khintchine-p-le-2",
+            paper_ref: "B.7, after Eq. 85 (C_p = 1 for p ≤ 2)",
+            statement: "for 1 ≤ p ≤ 2, (E|Σ a_i ε_i|^p)^{1/p} ≤ ‖a‖₂",
+            kind: Kind::Constant,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: khintchine_le2,
+        },
+        Claim {
+            id: "prop2-p-lt-2",
+            paper_ref: "Prop. 2, Eq. 16 / 73 (case 1 ≤ p < 2)",
+            statement: "R̂^γ_D(F_q) ≤ Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²) for 1 ≤ p < 2",
+            kind: Kind::Inequality,
+            expected: Verdict::False,
+            proof_file: FILE,
+            check: p_lt_2,
+        },
+        Claim {
+            id: "prop2-p-eq-2",
+            paper_ref: "Prop. 2, Eq. 16 / 73 (case p = 2)",
+            statement: "R̂^γ_D(F_2) ≤ Λ √(K/N) √(Σ_k r²_{k,2}/γ_k²)",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: p_eq_2,
+        },
+        Claim {
+            id: "prop2-p-gt-2",
+            paper_ref: "Prop. 2, Eq. 16 / 73 (case 2 < p < ∞)",
+            statement: "R̂^γ_D(F_q) ≤ 2^{p/2} Γ((p+1)/2)/√π · Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²) (searched over p ∈ [3, 8])",
+            kind: Kind::Inequality,
+            expected: Verdict::Loose,
+            proof_file: FILE,
+            check: p_gt_2,
+        },
+        Claim {
+            id: "prop2-p-inf",
+            paper_ref: "Prop. 2, Eq. 73 / 83 (case p = ∞)",
+            statement: "R̂^γ_D(F_1) ≤ √(2 log d) Λ √(K/N) √(Σ_k r²_{k,∞}/γ_k²)",
+            kind: Kind::Inequality,
+            expected: Verdict::Typo,
+            proof_file: FILE,
+            check: p_inf,
+        },
+    ]
+}
+
+/// `ln cosh x`, stable for large |x|.
+fn ln_cosh(x: f64) -> f64 {
+    let a = x.abs();
+    if a < 1.0 {
+        // cosh x − 1 = 2 sinh²(x/2) keeps full relative precision near 0.
+        (2.0 * (a / 2.0).sinh().powi(2)).ln_1p()
+    } else {
+        a + (-2.0 * a).exp().ln_1p() - std::f64::consts::LN_2
+    }
+}
+
+fn lemma5(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let l = x[3];
+        (
+            x[..3].iter().map(|a| ln_cosh(l * a)).sum::<f64>(),
+            l * l * x[..3].iter().map(|a| a * a).sum::<f64>() / 2.0,
+        )
+    };
+    assess(Searched {
+        dim: 4,
+        scale: 2.0,
+        seeds: vec![vec![1.0, 0.5, -0.3, 1e-3]],
+        relation: Relation::Le,
+        printed: &f,
+        alt: None,
+        describe: &|x| format!("a={}, λ={:.3e}", show(&x[..3]), x[3]),
+        budget: b,
+        seed: 91,
+        note: "Compared in log form. Tight as λ → 0.",
+    })
+}
+
+fn rademacher_sg(b: Budget) -> Evidence {
+    let f = |x: &[f64]| (ln_cosh(x[0]), x[0] * x[0] / 2.0);
+    assess(Searched {
+        dim: 1,
+        scale: 2.0,
+        seeds: vec![vec![1e-3]],
+        relation: Relation::Le,
+        printed: &f,
+        alt: None,
+        describe: &|x| format!("λ={:.3e}", x[0]),
+        budget: b,
+        seed: 92,
+        note: "Compared in log form. Tight as λ → 0.",
+    })
+}
+
+/// `E max_{i≤n} g_i` for i.i.d. standard Gaussians by quadrature of the CDF `Φ(x)^n`.
+pub fn expected_max_gaussian(n: f64) -> f64 {
+    let ln_phi = |x: f64| {
+        if x >= 0.0 {
+            (-0.5 * erfc(x / std::f64::consts::SQRT_2)).ln_1p()
+        } else {
+            (0.5 * erfc(-x / std::f64::consts::SQRT_2)).ln()
+        }
+    };
+    let h = 1e-3;
+    let (lo, hi) = (-12.0, 45.0);
+    let steps = ((hi - lo) / h) as usize;
+    let mut acc = 0.0;
+    for s in 0..=steps {
+        let x = lo + s as f64 * h;
+        let cdf = (n * ln_phi(x)).exp();
+        let integrand = if x >= 0.0 { 1.0 - cdf } else { -cdf };
+        let w = if s == 0 || s == steps { 0.5 } else { 1.0 };
+        acc += w * integrand;
+    }
+    acc * h
+}
+
+fn lemma6(b: Budget) -> Evidence {
+    let exps: Vec<i32> = match b {
+        Budget::Quick => vec![1, 2, 3, 6, 10, 20, 50, 100, 200],
+        Budget::Full => (1..=300).collect(),
+    };
+    let mut best = (f64::NEG_INFINITY, 0);
+    let mut worst_low = f64::INFINITY;
+    let mut over = None;
+    let mut table = Vec::new();
+    for &k in &exps {
+        let n = 10f64.powi(k);
+        let r = expected_max_gaussian(n) / (2.0 * n.ln()).sqrt();
+        table.push(format!("10^{k}: {r:.4}"));
+        if r > best.0 {
+            best = (r, k);
+        }
+        worst_low = worst_low.min(r);
+        if r > 1.0 + VIOLATION {
+            over = Some(k);
+        }
+    }
+    let verdict = if over.is_some() {
+        Verdict::False
+    } else if best.0 >= 1.0 - TIGHT {
+        Verdict::Holds
+    } else {
+        Verdict::Loose
+    };
+    Evidence {
+        quantity: "sup over n of E max_{i≤n} g_i / √(2 log n), g_i i.i.d. N(0,1) (the extremal sub-Gaussians)".into(),
+        observed: best.0,
+        theoretical: 1.0,
+        worst_input: format!("n = 10^{}", best.1),
+        verdict,
+        corrected: None,
+        note: format!(
+            "Quadrature of Φ(x)^n. Ratios {}. Sharp only as n → ∞ (the ratio approaches 1 slowly; it is {worst_low:.3} at the smallest n), so no smaller constant than √2 holds for all n.",
+            table.join(", ")
+        ),
+        counterexample: None,
+    }
+}
+
+/// Rows v_i (N × D) and p ∈ [1, 8] (decoded with p < 2 and p > 2 both reachable).
+fn vp(x: &[f64]) -> (Array2<f64>, f64) {
+    (matrix(x, N, D), squash(x[N * D], 1.0, 8.0))
+}
+
+fn describe_vp(x: &[f64]) -> String {
+    let (v, p) = vp(x);
+    format!("v = {}, p = {p:.4}", show_m(&v))
+}
+
+fn one_hot_seed(p_param: f64) -> Vec<f64> {
+    let mut x = vec![0.0; N * D + 1];
+    for i in 0..N {
+        x[i * D + i % D] = 1.0;
+    }
+    x[N * D] = p_param;
+    x
+}
+
+fn column_moments(v: &Array2<f64>, p: f64) -> f64 {
+    (0..v.ncols())
+        .map(|j| {
+            rademacher_moment_exact(&v.column(j).to_vec(), p)
+                .expect("small")
+                .powf(p)
+        })
+        .sum::<f64>()
+        .powf(1.0 / p)
+}
+
+fn sigma(v: &Array2<f64>) -> Vec<f64> {
+    (0..v.ncols())
+        .map(|j| v.column(j).iter().map(|a| a * a).sum::<f64>().sqrt())
+        .collect()
+}
+
+fn searched<'a>(
+    b: Budget,
+    seed: u64,
+    rel: Relation,
+    printed: super::FormFn<'a>,
+    alt: Option<Alt<'a>>,
+    seeds: Vec<Vec<f64>>,
+    note: &'a str,
+) -> Evidence {
+    assess(Searched {
+        dim: N * D + 1,
+        scale: 1.5,
+        seeds,
+        relation: rel,
+        printed,
+        alt,
+        describe: &describe_vp,
+        budget: b,
+        seed,
+        note,
+    })
+}
+
+fn eq80(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (v, p) = vp(x);
+        let s = sigma(&v);
+        (
+            s[0] * s[0],
+            v.rows()
+                .into_iter()
+                .map(|r| lp_norm(&r.to_vec(), p).powi(2))
+                .sum::<f64>(),
+        )
+    };
+    let mut seed = vec![0.0; N * D + 1];
+    for i in 0..N {
+        seed[i * D] = 1.0 + i as f64;
+    }
+    searched(
+        b,
+        93,
+        Relation::Le,
+        &f,
+        None,
+        vec![seed],
+        "Equality when every φ(x_i) is supported on coordinate j.",
+    )
+}
+
+fn eq84_jensen(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (v, p) = vp(x);
+        (
+            expected_norm_exact(v.view(), p).expect("small"),
+            column_moments(&v, p),
+        )
+    };
+    searched(
+        b,
+        94,
+        Relation::Eq,
+        &printed,
+        Some(Alt {
+            role: AltRole::Repair(Verdict::Typo),
+            relation: Relation::Le,
+            form: &printed,
+            statement: "E_ε‖u‖_p ≤ (E_ε‖u‖_p^p)^{1/p} = [Σ_j E|u_j|^p]^{1/p} (Jensen: an inequality, not an equality)",
+        }),
+        vec![one_hot_seed(1.0)],
+        "",
+    )
+}
+
+fn eq84_khintchine(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (v, p) = vp(x);
+        (
+            column_moments(&v, p),
+            paper_constant(p) * lp_norm(&sigma(&v), 2.0),
+        )
+    };
+    let corrected = |x: &[f64]| {
+        let (v, p) = vp(x);
+        (
+            column_moments(&v, p),
+            haagerup_upper(p) * lp_norm(&sigma(&v), p),
+        )
+    };
+    searched(
+        b,
+        95,
+        Relation::Le,
+        &printed,
+        Some(Alt {
+            role: AltRole::Repair(Verdict::False),
+            relation: Relation::Le,
+            form: &corrected,
+            statement: "[Σ_j E|u_j|^p]^{1/p} ≤ B_p (Σ_j σ_j^p)^{1/p} = B_p‖σ‖_p (Khintchine per coordinate, Haagerup's B_p); ‖σ‖_p ≤ ‖σ‖₂ only when p ≥ 2, so for p < 2 the printed step fails (by up to d^{1/p−1/2})",
+        }),
+        vec![one_hot_seed(-5.0)],
+        "",
+    )
+}
+
+fn eq84_sigma(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (v, p) = vp(x);
+        let s = sigma(&v);
+        (
+            s.iter().map(|a| a * a).sum::<f64>(),
+            v.rows()
+                .into_iter()
+                .map(|r| lp_norm(&r.to_vec(), p).powi(2))
+                .sum::<f64>(),
+        )
+    };
+    let corrected = |x: &[f64]| {
+        let (v, _) = vp(x);
+        let s = sigma(&v);
+        (
+            s.iter().map(|a| a * a).sum::<f64>(),
+            v.rows()
+                .into_iter()
+                .map(|r| lp_norm(&r.to_vec(), 2.0).powi(2))
+                .sum::<f64>(),
+        )
+    };
+    searched(
+        b,
+        96,
+        Relation::Eq,
+        &printed,
+        Some(Alt {
+            role: AltRole::Repair(Verdict::False),
+            relation: Relation::Eq,
+            form: &corrected,
+            statement: "Σ_j σ_j² = Σ_i ‖φ(x_i)‖₂²/γ_{y_i}² = (N/K) Σ_k r²_{k,2}/γ_k² (the L₂ radius, whatever p); it is ≤ (N/K)Σ_k r²_{k,p}/γ_k² only for p ≤ 2 and can exceed it for p > 2",
+        }),
+        vec![],
+        "Summing Eq. 80 over j would give a factor d, not this identity.",
+    )
+}
+
+fn khintchine_inputs(x: &[f64], lo: f64, hi: f64) -> (Vec<f64>, f64) {
+    (x[..8].to_vec(), squash(x[8], lo, hi))
+}
+
+fn khintchine_gt2(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (a, p) = khintchine_inputs(x, 3.0, 8.0);
+        (
+            rademacher_moment_exact(&a, p).expect("8 terms"),
+            paper_constant(p) * lp_norm(&a, 2.0),
+        )
+    };
+    let tighter = |x: &[f64]| {
+        let (a, p) = khintchine_inputs(x, 3.0, 8.0);
+        (
+            rademacher_moment_exact(&a, p).expect("8 terms"),
+            haagerup_upper(p) * lp_norm(&a, 2.0),
+        )
+    };
+    assess(Searched {
+        dim: 9,
+        scale: 1.5,
+        seeds: vec![vec![1.0; 9]],
+        relation: Relation::Le,
+        printed: &printed,
+        alt: Some(Alt {
+            role: AltRole::Tighter,
+            relation: Relation::Le,
+            form: &tighter,
+            statement: "Haagerup's sharp constant is B_p = √2 (Γ((p+1)/2)/√π)^{1/p} = (E|g|^p)^{1/p}; the printed C_p = E|g|^p is its p-th power (e.g. p = 4: 3 vs 3^{1/4} ≈ 1.316)",
+        }),
+        describe: &|x| {
+            let (a, p) = khintchine_inputs(x, 3.0, 8.0);
+            format!("a={}, p={p:.4}", show(&a))
+        },
+        budget: b,
+        seed: 97,
+        note: "Exact enumeration over 2^8 signs. B_p is approached only as the number of equal terms grows (central limit). As p → 2⁺ both constants tend to 1, so the gap opens with p (searched on [3, 8]).",
+    })
+}
+
+fn khintchine_le2(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (a, p) = khintchine_inputs(x, 1.0, 2.0);
+        (
+            rademacher_moment_exact(&a, p).expect("8 terms"),
+            lp_norm(&a, 2.0),
+        )
+    };
+    let mut seed = vec![0.0; 9];
+    seed[0] = 1.0;
+    assess(Searched {
+        dim: 9,
+        scale: 1.5,
+        seeds: vec![seed],
+        relation: Relation::Le,
+        printed: &f,
+        alt: None,
+        describe: &|x| {
+            let (a, p) = khintchine_inputs(x, 1.0, 2.0);
+            format!("a={}, p={p:.4}", show(&a))
+        },
+        budget: b,
+        seed: 98,
+        note: "Equality for a single non-zero term (and at p = 2 always).",
+    })
+}
+
+/// Balanced data for Prop. 2: N × D features, labels (0,0,0,1,1,1), γ ∈ ℝ²₊, Λ, p in `[lo, hi)`.
+fn p_data(x: &[f64], lo: f64, hi: f64) -> (Array2<f64>, Vec<usize>, Vec<f64>, f64, f64) {
+    let f = matrix(x, N, D);
+    (
+        f,
+        (0..N).map(|i| i / NK).collect(),
+        vec![pos(x[N * D]), pos(x[N * D + 1])],
+        pos(x[N * D + 2]),
+        squash(x[N * D + 3], lo, hi),
+    )
+}
+
+const P_DIM: usize = N * D + 4;
+
+fn prop2_sides(
+    f: &Array2<f64>,
+    y: &[usize],
+    g: &[f64],
+    l: f64,
+    p: f64,
+    dcols: usize,
+    corrected: bool,
+) -> (f64, f64) {
+    let r2: Vec<f64> = require_all(class_moments(f.view(), y, K, p).expect("labels"), "decode")
+        .expect("present")
+        .iter()
+        .map(|s| s.r2_p)
+        .collect();
+    let c = if corrected {
+        prop2_constant_corrected(p, dcols)
+    } else {
+        prop2_constant_printed(p, dcols)
+    };
+    (
+        gamma_margin_complexity(f.view(), y, g, l, p, Method::Exact)
+            .expect("small")
+            .mean,
+        c * prop2_shape(&r2, g, N, l),
+    )
+}
+
+fn describe_p(x: &[f64], lo: f64, hi: f64) -> String {
+    let (f, y, g, l, p) = p_data(x, lo, hi);
+    format!(
+        "features {}, labels {:?}, γ={}, Λ={l:.4}, p={p:.4}",
+        show_m(&f),
+        y,
+        show(&g)
+    )
+}
+
+fn one_hot_p(p_param: f64) -> Vec<f64> {
+    let mut x = vec![0.0; P_DIM];
+    for i in 0..N {
+        x[i * D + i % D] = 1.0;
+    }
+    x[N * D + 3] = p_param;
+    x
+}
+
+fn p_case(
+    b: Budget,
+    seed: u64,
+    lo: f64,
+    hi: f64,
+    alt: Option<(AltRole, &str)>,
+    seeds: Vec<Vec<f64>>,
+    note: &str,
+) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (f, y, g, l, p) = p_data(x, lo, hi);
+        prop2_sides(&f, &y, &g, l, p, D, false)
+    };
+    let corrected = |x: &[f64]| {
+        let (f, y, g, l, p) = p_data(x, lo, hi);
+        prop2_sides(&f, &y, &g, l, p, D, true)
+    };
+    let describe = |x: &[f64]| describe_p(x, lo, hi);
+    assess(Searched {
+        dim: P_DIM,
+        scale: 1.5,
+        seeds,
+        relation: Relation::Le,
+        printed: &printed,
+        alt: alt.map(|(role, statement)| Alt {
+            role,
+            relation: Relation::Le,
+            form: &corrected,
+            statement,
+        }),
+        describe: &describe,
+        budget: b,
+        seed,
+        note,
+    })
+}
+
+fn p_lt_2(b: Budget) -> Evidence {
+    p_case(
+        b,
+        99,
+        1.0,
+        2.0,
+        Some((
+            AltRole::Repair(Verdict::False),
+            "for 1 ≤ p < 2 the constant must grow with the dimension: R̂^γ_D(F_q) ≤ d^{1/p−1/2} Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²), sharp for one-hot features (ℓ_p has no dimension-free type-2 constant for p < 2)",
+        )),
+        vec![one_hot_p(-8.0), one_hot_p(0.0)],
+        "One-hot features: E‖Σ ε_i e_i/γ‖₁ grows like N while √(Σ‖e_i‖₁²) grows like √N.",
+    )
+}
+
+fn p_eq_2(b: Budget) -> Evidence {
+    // p pinned to 2 by a degenerate interval.
+    p_case(
+        b,
+        100,
+        2.0,
+        2.0,
+        None,
+        vec![one_hot_p(0.0)],
+        "Same as the corrected Lemma 2; equality for orthogonal features.",
+    )
+}
+
+fn p_gt_2(b: Budget) -> Evidence {
+    p_case(
+        b,
+        101,
+        3.0,
+        8.0,
+        Some((
+            AltRole::Tighter,
+            "R̂^γ_D(F_q) ≤ B_p Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²) with Haagerup's B_p = (E|g|^p)^{1/p} (Jensen, Khintchine per coordinate, then Minkowski in L_{p/2}); B_p is approached by Hadamard-type features as N, d → ∞",
+        )),
+        vec![one_hot_p(0.0)],
+        "The proof's own chain is broken for p > 2 (eq84-sigma-sum): Σ_j σ_j² can exceed (N/K)Σ r²_{k,p}/γ_k². The statement survives through a different route (Minkowski), and with a smaller constant.",
+    )
+}
+
+/// p = ∞ with d ∈ {1, 2, 3} chosen by the search (only the first d columns are used).
+fn inf_data(x: &[f64]) -> (Array2<f64>, Vec<usize>, Vec<f64>, f64, usize) {
+    let d = 1 + squash(x[N * D + 3], 0.0, 2.999).floor() as usize;
+    let full = matrix(x, N, D);
+    let f = Array2::from_shape_fn((N, d), |(i, j)| full[[i, j]]);
+    (
+        f,
+        (0..N).map(|i| i / NK).collect(),
+        vec![pos(x[N * D]), pos(x[N * D + 1])],
+        pos(x[N * D + 2]),
+        d,
+    )
+}
+
+fn p_inf(b: Budget) -> Evidence {
+    let sides = |x: &[f64], corrected: bool| {
+        let (f, y, g, l, d) = inf_data(x);
+        prop2_sides(&f, &y, &g, l, f64::INFINITY, d, corrected)
+    };
+    let printed = |x: &[f64]| sides(x, false);
+    let corrected = |x: &[f64]| sides(x, true);
+    let mut seed = vec![1.0; P_DIM];
+    seed[N * D + 3] = -10.0; // d = 1
+    assess(Searched {
+        dim: P_DIM,
+        scale: 1.5,
+        seeds: vec![seed],
+        relation: Relation::Le,
+        printed: &printed,
+        alt: Some(Alt {
+            role: AltRole::Repair(Verdict::Typo),
+            relation: Relation::Le,
+            form: &corrected,
+            statement: "√(2 log(2d)): Eq. 82 takes the max over the 2d variables s·u_j, s = ±1, so Lemma 6 gives log(2d); with log d the bound is 0 at d = 1",
+        }),
+        describe: &|x| {
+            let (f, y, g, l, d) = inf_data(x);
+            format!("d={d}, features {}, labels {:?}, γ={}, Λ={l:.4}", show_m(&f), y, show(&g))
+        },
+        budget: b,
+        seed: 102,
+        note: "",
+    })
+}

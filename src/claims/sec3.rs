@@ -1,0 +1,304 @@
+//! Prose claims of §3–§4.1: Eq. 1 ≡ Eq. 5, γ = 1 is cross-entropy, mean γ = c̄, the behaviour of
+//! `ℓ_γ,ce` in γ, the pairwise-distance remark, and the ramp facts of Def. 1 / Fig. 2.
+
+use super::decode::{matrix, pos, show, show_m};
+use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use crate::search::{squash, Budget};
+use crate::theory::{gamma, margin, moments};
+
+const FILE: &str = "proofs/sec3_method.rs";
+const K: usize = 4;
+
+pub(super) fn claims() -> Vec<Claim> {
+    vec![
+        Claim {
+            id: "eq1-equals-eq5",
+            paper_ref: "§3.1, Eq. 1 ≡ Eq. 5",
+            statement: "−1_yᵀ ln softmax(z/γ_y) = ln[1 + Σ_{y'≠y} exp((z_{y'} − z_y)/γ_y)]",
+            kind: Kind::Identity,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: eq1_eq5,
+        },
+        Claim {
+            id: "gamma-one-is-ce",
+            paper_ref: "§3, after Eq. 1",
+            statement: "with γ_k = 1 for all k, ℓ_γ,ce is the multi-class cross-entropy",
+            kind: Kind::Identity,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: gamma_one,
+        },
+        Claim {
+            id: "gamma-mean-is-cbar",
+            paper_ref: "§3, Eq. 1 (normalisation)",
+            statement: "the γ of Eq. 1 has mean (1/K) Σ_k γ_k = c̄",
+            kind: Kind::Identity,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: gamma_mean,
+        },
+        Claim {
+            id: "lce-monotone-in-gamma",
+            paper_ref: "§4.2 after Prop. 1; App. A Discussion 1",
+            statement: "ℓ_γ,ce grows monotonically with γ (so shrinking γ always lowers the loss)",
+            kind: Kind::Inequality,
+            expected: Verdict::False,
+            proof_file: FILE,
+            check: monotone,
+        },
+        Claim {
+            id: "pairwise-distance-remark",
+            paper_ref: "§3, after Eq. 3",
+            statement: "for x⁺ ∈ D_y∖{x}: E‖φ(x⁺) − φ(x)‖² = 2‖ŝ_k‖² (empirical ŝ_k)",
+            kind: Kind::Identity,
+            expected: Verdict::Typo,
+            proof_file: FILE,
+            check: pairwise_remark,
+        },
+        Claim {
+            id: "zero-one-le-margin-loss",
+            paper_ref: "§4.1 (Fig. 2 text); B.3 before Eq. 29",
+            statement: "1(y ≠ argmax_k f(x,k)) ≤ ℓ_γ(f,x,y), hence R(f) ≤ R^γ(f)",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: zero_one,
+        },
+        Claim {
+            id: "margin-loss-range",
+            paper_ref: "Def. 1",
+            statement: "ℓ_γ maps into [0, 1]",
+            kind: Kind::Inequality,
+            expected: Verdict::Holds,
+            proof_file: FILE,
+            check: range,
+        },
+    ]
+}
+
+/// Logits in [−30, 30] and γ in [0.05, 50]: inside this box f64 evaluates both forms to
+/// ~1e-13 of the input scale max|z|/γ.
+fn logits_gamma(x: &[f64]) -> (Vec<f64>, f64) {
+    (
+        x[..K].iter().map(|v| squash(*v, -30.0, 30.0)).collect(),
+        squash(x[K], 0.05, 50.0),
+    )
+}
+
+/// Compare two evaluations of a loss on the scale of its inputs: a common shift by
+/// `1 + max|z|/γ` turns the relative error into an error relative to that scale (a loss of
+/// 1e-300 and one of 0 agree; cancellation in `LSE(z/γ) − z_y/γ` is not a counterexample).
+fn on_input_scale(a: f64, b: f64, z: &[f64], g: f64) -> (f64, f64) {
+    let c = 1.0 + z.iter().fold(0.0_f64, |m, v| m.max(v.abs())) / g;
+    (a + c, b + c)
+}
+
+fn eq1_eq5(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (z, g) = logits_gamma(x);
+        on_input_scale(
+            margin::gamma_ce_softmax(&z, 0, g),
+            margin::gamma_ce_pairwise(&z, 0, g),
+            &z,
+            g,
+        )
+    };
+    assess(Searched {
+        dim: K + 1,
+        scale: 3.0,
+        seeds: vec![],
+        relation: Relation::Eq,
+        printed: &f,
+        alt: None,
+        describe: &|x| {
+            let (z, g) = logits_gamma(x);
+            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+        },
+        budget: b,
+        seed: 11,
+        note: "Two independent implementations (softmax form and pairwise LogSumExp form); errors measured on the input scale 1 + max|z|/γ.",
+    })
+}
+
+fn gamma_one(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (z, _) = logits_gamma(x);
+        on_input_scale(
+            margin::gamma_ce_pairwise(&z, 0, 1.0),
+            margin::cross_entropy(&z, 0),
+            &z,
+            1.0,
+        )
+    };
+    assess(Searched {
+        dim: K + 1,
+        scale: 3.0,
+        seeds: vec![],
+        relation: Relation::Eq,
+        printed: &f,
+        alt: None,
+        describe: &|x| format!("z={}, y=0", show(&logits_gamma(x).0)),
+        budget: b,
+        seed: 12,
+        note: "",
+    })
+}
+
+fn gamma_mean(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let alpha: Vec<f64> = x[..K].iter().map(|v| pos(*v)).collect();
+        let c = pos(x[K]);
+        let g = gamma::optimal_gamma(&alpha, c).expect("decoded inputs are valid");
+        (g.iter().sum::<f64>() / K as f64, c)
+    };
+    assess(Searched {
+        dim: K + 1,
+        scale: 3.0,
+        seeds: vec![],
+        relation: Relation::Eq,
+        printed: &f,
+        alt: None,
+        describe: &|x| {
+            let a: Vec<f64> = x[..K].iter().map(|v| pos(*v)).collect();
+            format!("α={}, c̄={:.4}", show(&a), pos(x[K]))
+        },
+        budget: b,
+        seed: 13,
+        note: "",
+    })
+}
+
+/// Input: logits z (K), γ₁ > 0, ratio γ₂/γ₁ = 1 + e^x.
+fn monotone_inputs(x: &[f64]) -> (Vec<f64>, f64, f64) {
+    let (z, g1) = logits_gamma(x);
+    (z, g1, g1 * (1.0 + squash(x[K + 1], 0.0, 99.0)))
+}
+
+fn monotone(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let (z, g1, g2) = monotone_inputs(x);
+        (
+            margin::gamma_ce_pairwise(&z, 0, g1),
+            margin::gamma_ce_pairwise(&z, 0, g2),
+        )
+    };
+    // Corrected: restrict to correctly classified samples, z_0 > max_{k≠0} z_k.
+    let corrected = |x: &[f64]| {
+        let (mut z, g1, g2) = monotone_inputs(x);
+        let m = z[1..].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        z[0] = m + pos(z[0]).max(1e-9);
+        (
+            margin::gamma_ce_pairwise(&z, 0, g1),
+            margin::gamma_ce_pairwise(&z, 0, g2),
+        )
+    };
+    assess(Searched {
+        dim: K + 2,
+        scale: 2.0,
+        seeds: vec![vec![0.0, 1.0, -1.0, -1.0, 0.0, 0.0]],
+        relation: Relation::Le,
+        printed: &printed,
+        alt: Some(Alt {
+            role: AltRole::Repair(Verdict::False),
+            relation: Relation::Le,
+            form: &corrected,
+            statement: "ℓ_γ,ce is increasing in γ_y only where z_y > max_{k≠y} z_k (a correctly classified sample); where z_y < max_{k≠y} z_k it can decrease (it is decreasing when z_y < z_k for all k≠y), and every sample's loss tends to ln K as γ_y → ∞",
+        }),
+        describe: &|x| {
+            let (z, g1, g2) = monotone_inputs(x);
+            format!("z={}, y=0, γ₁={g1:.4} < γ₂={g2:.4}", show(&z))
+        },
+        budget: b,
+        seed: 14,
+        note: "Shrinking γ lowers the loss only on samples the model already classifies correctly; on misclassified samples a smaller γ raises it.",
+    })
+}
+
+fn pairwise_points(x: &[f64]) -> ndarray::Array2<f64> {
+    let n = 2 + squash(x[0], 0.0, 4.0).floor() as usize; // 2..=5 points
+    matrix(&x[1..], n, 2)
+}
+
+fn pairwise_remark(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| {
+        let p = pairwise_points(x);
+        (
+            moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
+            2.0 * moments::msd(p.view()),
+        )
+    };
+    let corrected = |x: &[f64]| {
+        let p = pairwise_points(x);
+        let n = p.nrows() as f64;
+        (
+            moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
+            2.0 * n / (n - 1.0) * moments::msd(p.view()),
+        )
+    };
+    assess(Searched {
+        dim: 11,
+        scale: 1.5,
+        seeds: vec![],
+        relation: Relation::Eq,
+        printed: &printed,
+        alt: Some(Alt {
+            role: AltRole::Repair(Verdict::Typo),
+            relation: Relation::Eq,
+            form: &corrected,
+            statement: "over distinct same-class pairs the mean squared distance is 2n/(n−1)·‖ŝ_k‖²; it equals 2‖ŝ_k‖² over all ordered pairs including i = j, and 2‖s‖² in the population (B.2)",
+        }),
+        describe: &|x| format!("class points {}", show_m(&pairwise_points(x))),
+        budget: b,
+        seed: 15,
+        note: "The factor n/(n−1) matters for the small per-class counts of a mini-batch (n = 2 doubles the distance).",
+    })
+}
+
+fn zl_inputs(x: &[f64]) -> (Vec<f64>, f64) {
+    logits_gamma(x)
+}
+
+fn zero_one(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (z, g) = zl_inputs(x);
+        (margin::zero_one(&z, 0), margin::gamma_margin_loss(&z, 0, g))
+    };
+    assess(Searched {
+        dim: K + 1,
+        scale: 2.0,
+        seeds: vec![],
+        relation: Relation::Le,
+        printed: &f,
+        alt: None,
+        describe: &|x| {
+            let (z, g) = zl_inputs(x);
+            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+        },
+        budget: b,
+        seed: 16,
+        note: "Equality wherever the margin is ≤ 0 (both are 1).",
+    })
+}
+
+fn range(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (z, g) = zl_inputs(x);
+        ((margin::gamma_margin_loss(&z, 0, g) - 0.5).abs(), 0.5)
+    };
+    assess(Searched {
+        dim: K + 1,
+        scale: 3.0,
+        seeds: vec![],
+        relation: Relation::Le,
+        printed: &f,
+        alt: None,
+        describe: &|x| {
+            let (z, g) = zl_inputs(x);
+            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+        },
+        budget: b,
+        seed: 17,
+        note: "Checked as |ℓ_γ − ½| ≤ ½; both ends are attained.",
+    })
+}

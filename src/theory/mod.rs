@@ -1,0 +1,77 @@
+//! The paper's mathematical objects as plain `f64` functions (no autodiff).
+//!
+//! Each function names the equation it implements. The trainer's tensor losses are tested
+//! against these (one definition of each formula).
+
+pub mod bounds;
+pub mod contraction;
+pub mod gamma;
+pub mod khintchine;
+pub mod lse;
+pub mod margin;
+pub mod moments;
+pub mod rademacher;
+
+/// An estimate with its Monte Carlo standard error (0 for exact values).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Estimate {
+    /// Point estimate.
+    pub mean: f64,
+    /// Standard error of the mean (0 when computed exactly).
+    pub se: f64,
+}
+
+impl Estimate {
+    /// An exact value.
+    pub fn exact(v: f64) -> Self {
+        Self { mean: v, se: 0.0 }
+    }
+}
+
+/// `‖v‖_p` for `p ∈ [1, ∞]` (`f64::INFINITY` for the max norm).
+// Exact comparisons pick exact fast paths for p = 1, 2; the general branch is also correct there.
+#[allow(clippy::float_cmp)]
+pub fn lp_norm(v: &[f64], p: f64) -> f64 {
+    if p.is_infinite() {
+        v.iter().fold(0.0_f64, |m, x| m.max(x.abs()))
+    } else if p == 1.0 {
+        v.iter().map(|x| x.abs()).sum()
+    } else if p == 2.0 {
+        v.iter().map(|x| x * x).sum::<f64>().sqrt()
+    } else {
+        let m = v.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+        if m == 0.0 {
+            return 0.0;
+        }
+        m * v
+            .iter()
+            .map(|x| (x.abs() / m).powf(p))
+            .sum::<f64>()
+            .powf(1.0 / p)
+    }
+}
+
+/// The conjugate exponent `q` with `1/p + 1/q = 1`.
+// p = 1 exactly is the one exponent whose conjugate is ∞.
+#[allow(clippy::float_cmp)]
+pub fn conjugate(p: f64) -> f64 {
+    if p == 1.0 {
+        f64::INFINITY
+    } else if p.is_infinite() {
+        1.0
+    } else {
+        p / (p - 1.0)
+    }
+}
+
+/// Check `p ∈ [1, ∞]`.
+pub fn check_p(p: f64) -> crate::Result<()> {
+    if p.is_nan() || p < 1.0 {
+        return Err(crate::error::invalid(
+            "p",
+            p,
+            "the L_p exponent must satisfy p >= 1",
+        ));
+    }
+    Ok(())
+}
