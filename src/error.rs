@@ -44,6 +44,17 @@ pub enum Error {
         /// Largest allowed.
         limit: usize,
     },
+    /// A data file is missing, truncated or malformed.
+    #[error("{path}: {reason}")]
+    Data {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Training diverged or could not continue.
+    #[error("training stopped: {0}")]
+    Training(String),
     /// I/O while writing reports.
     #[error("{path}: {source}")]
     Io {
@@ -64,5 +75,21 @@ pub fn invalid(name: &'static str, value: impl std::fmt::Display, reason: &'stat
         name,
         value: value.to_string(),
         reason,
+    }
+}
+
+/// Build an [`Error::Data`].
+pub fn data_err(path: impl AsRef<std::path::Path>, reason: impl Into<String>) -> Error {
+    Error::Data {
+        path: path.as_ref().display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Build an [`Error::Io`].
+pub fn io_err(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.as_ref().display().to_string(),
+        source,
     }
 }

@@ -32,7 +32,10 @@
 #![deny(clippy::float_cmp)]
 
 pub mod claims;
+pub mod data;
 pub mod error;
+pub mod loss;
+pub mod model;
 pub mod report;
 pub mod search;
 pub mod theory;
