@@ -34,11 +34,13 @@
 pub mod claims;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod loss;
 pub mod model;
 pub mod report;
 pub mod search;
 pub mod theory;
 pub mod tolerance;
+pub mod train;
 
 pub use error::{Error, Result};

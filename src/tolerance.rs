@@ -83,9 +83,15 @@ pub fn le(lhs: f64, rhs: f64) -> bool {
 /// f32 tensor code against the f64 theory functions: single-precision rounding on sums of a few
 /// hundred terms of magnitude ≤ 1e2 leaves about 1e-5 relative error, so 1e-4 relative (plus
 /// 1e-4 absolute for values near 0) separates rounding from a formula difference.
-pub const F32_VS_F64: Tolerance = Tolerance { rel: 1e-4, abs: 1e-4 };
+pub const F32_VS_F64: Tolerance = Tolerance {
+    rel: 1e-4,
+    abs: 1e-4,
+};
 
 /// Autodiff (f32) gradients against central finite differences of the f64 theory function:
 /// the f64 difference quotient is accurate to ~1e-9, the f32 gradient to ~1e-5 relative of the
 /// largest contributing term; 2e-3 relative + 2e-4 absolute covers the f32 side.
-pub const GRADIENT: Tolerance = Tolerance { rel: 2e-3, abs: 2e-4 };
+pub const GRADIENT: Tolerance = Tolerance {
+    rel: 2e-3,
+    abs: 2e-4,
+};

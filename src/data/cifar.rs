@@ -43,12 +43,21 @@ const MAX_BYTES: u64 = 512 << 20;
 pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
     let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
     if meta.len() > MAX_BYTES {
-        return Err(data_err(path, format!("{} bytes is larger than any CIFAR batch", meta.len())));
+        return Err(data_err(
+            path,
+            format!("{} bytes is larger than any CIFAR batch", meta.len()),
+        ));
     }
     let b = std::fs::read(path).map_err(|e| io_err(path, e))?;
     let rec = v.label_bytes() + PIXELS;
     if b.is_empty() || b.len() % rec != 0 {
-        return Err(data_err(path, format!("{} bytes is not a whole number of {rec}-byte {v:?} records (truncated?)", b.len())));
+        return Err(data_err(
+            path,
+            format!(
+                "{} bytes is not a whole number of {rec}-byte {v:?} records (truncated?)",
+                b.len()
+            ),
+        ));
     }
     let n = b.len() / rec;
     let mut x = Vec::with_capacity(n * PIXELS);
@@ -56,7 +65,10 @@ pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
     for (i, r) in b.chunks_exact(rec).enumerate() {
         let label = r[v.label_bytes() - 1] as usize;
         if label >= v.classes() {
-            return Err(data_err(path, format!("record {i}: label {label} outside 0..{}", v.classes())));
+            return Err(data_err(
+                path,
+                format!("record {i}: label {label} outside 0..{}", v.classes()),
+            ));
         }
         y.push(label);
         x.extend(r[v.label_bytes()..].iter().map(|&p| f32::from(p) / 255.0));
@@ -65,7 +77,11 @@ pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
 }
 
 /// Load several batch files into one dataset.
-pub fn load_files(paths: &[&Path], v: Variant, class_names: Option<Vec<String>>) -> Result<Dataset> {
+pub fn load_files(
+    paths: &[&Path],
+    v: Variant,
+    class_names: Option<Vec<String>>,
+) -> Result<Dataset> {
     let mut x = Vec::new();
     let mut y = Vec::new();
     for p in paths {
@@ -92,13 +108,27 @@ pub fn load_dir(dir: &Path, v: Variant) -> Result<(Dataset, Dataset)> {
     };
     let names = std::fs::read_to_string(dir.join(names_file))
         .ok()
-        .map(|s| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>())
+        .map(|s| {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
         .filter(|n| n.len() == v.classes());
     let (train, test): (Vec<_>, Vec<_>) = match v {
-        Variant::Cifar10 => ((1..=5).map(|i| dir.join(format!("data_batch_{i}.bin"))).collect(), vec![dir.join("test_batch.bin")]),
+        Variant::Cifar10 => (
+            (1..=5)
+                .map(|i| dir.join(format!("data_batch_{i}.bin")))
+                .collect(),
+            vec![dir.join("test_batch.bin")],
+        ),
         Variant::Cifar100 => (vec![dir.join("train.bin")], vec![dir.join("test.bin")]),
     };
     let tr: Vec<&Path> = train.iter().map(|p| p.as_path()).collect();
     let te: Vec<&Path> = test.iter().map(|p| p.as_path()).collect();
-    Ok((load_files(&tr, v, names.clone())?, load_files(&te, v, names)?))
+    Ok((
+        load_files(&tr, v, names.clone())?,
+        load_files(&te, v, names)?,
+    ))
 }

@@ -73,7 +73,10 @@ impl Dataset {
     }
     /// Name of class `k` (its index when the dataset has no names).
     pub fn class_name(&self, k: usize) -> String {
-        self.class_names.as_ref().and_then(|n| n.get(k).cloned()).unwrap_or_else(|| k.to_string())
+        self.class_names
+            .as_ref()
+            .and_then(|n| n.get(k).cloned())
+            .unwrap_or_else(|| k.to_string())
     }
 }
 
@@ -140,12 +143,18 @@ pub fn synthetic(cfg: &SyntheticConfig) -> Result<(Dataset, Dataset)> {
         return Err(invalid("per_class", 0, "need samples in every class"));
     }
     if !(cfg.sigma_min > 0.0 && cfg.sigma_max >= cfg.sigma_min && cfg.sigma_max.is_finite()) {
-        return Err(invalid("sigma", cfg.sigma_min, "spreads must satisfy 0 < sigma_min <= sigma_max < inf"));
+        return Err(invalid(
+            "sigma",
+            cfg.sigma_min,
+            "spreads must satisfy 0 < sigma_min <= sigma_max < inf",
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let means: Vec<Vec<f64>> = (0..cfg.classes)
         .map(|_| {
-            let v: Vec<f64> = (0..cfg.dim).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let v: Vec<f64> = (0..cfg.dim)
+                .map(|_| StandardNormal.sample(&mut rng))
+                .collect();
             let n = v.iter().map(|a| a * a).sum::<f64>().sqrt().max(1e-12);
             v.iter().map(|a| a * cfg.mean_norm / n).collect()
         })
@@ -167,7 +176,11 @@ pub fn synthetic(cfg: &SyntheticConfig) -> Result<(Dataset, Dataset)> {
             y,
             shape: [cfg.dim, 1, 1],
             classes: cfg.classes,
-            class_names: Some((0..cfg.classes).map(|k| format!("c{k}(σ={:.2})", cfg.sigma(k))).collect()),
+            class_names: Some(
+                (0..cfg.classes)
+                    .map(|k| format!("c{k}(σ={:.2})", cfg.sigma(k)))
+                    .collect(),
+            ),
         }
     };
     let train = draw(cfg.train_per_class, &mut rng);

@@ -21,7 +21,11 @@ fn by_class(d: &Dataset) -> Vec<Vec<usize>> {
 /// `fraction ∉ (0, 1)`.
 pub fn split(d: &Dataset, fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
     if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(invalid("val_fraction", fraction, "the validation fraction must lie in (0, 1)"));
+        return Err(invalid(
+            "val_fraction",
+            fraction,
+            "the validation fraction must lie in (0, 1)",
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut tr, mut va) = (Vec::new(), Vec::new());
@@ -43,9 +47,17 @@ pub fn split(d: &Dataset, fraction: f64, seed: u64) -> Result<(Dataset, Dataset)
 /// `fraction ∉ (0, 1]`.
 pub fn subset(d: &Dataset, fraction: f64, seed: u64) -> Result<Dataset> {
     if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(invalid("subset", fraction, "the subset fraction must lie in (0, 1]"));
+        return Err(invalid(
+            "subset",
+            fraction,
+            "the subset fraction must lie in (0, 1]",
+        ));
     }
-    let counts: Vec<usize> = d.class_counts().iter().map(|&c| (((c as f64) * fraction).round() as usize).max(usize::from(c > 0))).collect();
+    let counts: Vec<usize> = d
+        .class_counts()
+        .iter()
+        .map(|&c| (((c as f64) * fraction).round() as usize).max(usize::from(c > 0)))
+        .collect();
     Ok(take_per_class(d, &counts, seed))
 }
 
@@ -66,11 +78,17 @@ fn take_per_class(d: &Dataset, counts: &[usize], seed: u64) -> Dataset {
 /// `ρ < 1`.
 pub fn long_tail(d: &Dataset, rho: f64, seed: u64) -> Result<Dataset> {
     if !(rho >= 1.0 && rho.is_finite()) {
-        return Err(invalid("imbalance_ratio", rho, "the imbalance ratio ρ must be >= 1"));
+        return Err(invalid(
+            "imbalance_ratio",
+            rho,
+            "the imbalance ratio ρ must be >= 1",
+        ));
     }
     let nmax = *d.class_counts().iter().max().unwrap_or(&0) as f64;
     let k = d.classes.max(2) as f64;
-    let counts: Vec<usize> = (0..d.classes).map(|i| ((nmax * rho.powf(-(i as f64) / (k - 1.0))).floor() as usize).max(1)).collect();
+    let counts: Vec<usize> = (0..d.classes)
+        .map(|i| ((nmax * rho.powf(-(i as f64) / (k - 1.0))).floor() as usize).max(1))
+        .collect();
     Ok(take_per_class(d, &counts, seed))
 }
 
@@ -80,11 +98,21 @@ pub fn long_tail(d: &Dataset, rho: f64, seed: u64) -> Result<Dataset> {
 /// `ρ < 1`.
 pub fn step_imbalance(d: &Dataset, rho: f64, seed: u64) -> Result<Dataset> {
     if !(rho >= 1.0 && rho.is_finite()) {
-        return Err(invalid("imbalance_ratio", rho, "the imbalance ratio ρ must be >= 1"));
+        return Err(invalid(
+            "imbalance_ratio",
+            rho,
+            "the imbalance ratio ρ must be >= 1",
+        ));
     }
     let nmax = *d.class_counts().iter().max().unwrap_or(&0);
     let counts: Vec<usize> = (0..d.classes)
-        .map(|i| if i < d.classes - d.classes / 2 { nmax } else { ((nmax as f64 / rho).floor() as usize).max(1) })
+        .map(|i| {
+            if i < d.classes - d.classes / 2 {
+                nmax
+            } else {
+                ((nmax as f64 / rho).floor() as usize).max(1)
+            }
+        })
         .collect();
     Ok(take_per_class(d, &counts, seed))
 }
@@ -121,10 +149,17 @@ impl Standardizer {
             .zip(&mean)
             .map(|(s, m)| {
                 let v = (s / n - m * m).max(0.0).sqrt();
-                if v > 1e-8 { v as f32 } else { 1.0 }
+                if v > 1e-8 {
+                    v as f32
+                } else {
+                    1.0
+                }
             })
             .collect();
-        Self { mean: mean.iter().map(|m| *m as f32).collect(), std }
+        Self {
+            mean: mean.iter().map(|m| *m as f32).collect(),
+            std,
+        }
     }
     /// Apply in place.
     pub fn apply(&self, d: &mut Dataset) {

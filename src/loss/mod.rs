@@ -88,7 +88,11 @@ impl LossConfig {
         }
         crate::theory::check_p(self.p)?;
         if !(0.0..1.0).contains(&self.decay) {
-            return Err(invalid("decay", self.decay, "the EMA decay must lie in [0, 1)"));
+            return Err(invalid(
+                "decay",
+                self.decay,
+                "the EMA decay must lie in [0, 1)",
+            ));
         }
         Ok(())
     }
@@ -123,16 +127,21 @@ impl MarginState {
     /// from the batch keep their values; a class with a single sample contributes ‖ŝ_k‖² = 0.
     pub fn update(&mut self, features: &[f32], d: usize, labels: &[usize], p: f64) -> Result<()> {
         let f: Vec<f64> = features.iter().map(|v| f64::from(*v)).collect();
-        let view = ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| crate::Error::Shape {
-            what: "features (rows × d)",
-            expected: labels.len() * d,
-            got: f.len(),
-        })?;
+        let view =
+            ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| crate::Error::Shape {
+                what: "features (rows × d)",
+                expected: labels.len() * d,
+                got: f.len(),
+            })?;
         let stats = moments::class_moments(view, labels, self.alpha.values.len(), p)?;
         for (k, s) in stats.iter().enumerate() {
             if let Some(s) = s {
                 // Eq. 1 for p = 2; Eq. 17 (r²_{k,p}) otherwise. Both equal α_k at p = 2.
-                let a = if (p - 2.0).abs() < f64::EPSILON { s.alpha() } else { s.r2_p };
+                let a = if (p - 2.0).abs() < f64::EPSILON {
+                    s.alpha()
+                } else {
+                    s.r2_p
+                };
                 self.alpha.update(k, a);
                 self.msd.update(k, s.msd);
             }
@@ -148,7 +157,8 @@ impl MarginState {
             return vec![cfg.c_bar; k];
         }
         let a: Option<Vec<f64>> = self.alpha.values.iter().copied().collect();
-        a.and_then(|a| gamma::optimal_gamma(&a, cfg.c_bar).ok()).unwrap_or_else(|| vec![cfg.c_bar; k])
+        a.and_then(|a| gamma::optimal_gamma(&a, cfg.c_bar).ok())
+            .unwrap_or_else(|| vec![cfg.c_bar; k])
     }
 
     /// `s̄ = (1/K) Σ_k ‖ŝ_k‖²` over the classes seen so far (0 before any).
@@ -163,7 +173,11 @@ impl MarginState {
 }
 
 /// `mean_i −ln softmax(z_i / γ_{y_i})_{y_i}` (Eq. 1); `gamma_per_sample` holds `γ_{y_i}`.
-pub fn gamma_ce(logits: Tensor<2>, labels: Tensor<1, Int>, gamma_per_sample: Tensor<1>) -> Tensor<1> {
+pub fn gamma_ce(
+    logits: Tensor<2>,
+    labels: Tensor<1, Int>,
+    gamma_per_sample: Tensor<1>,
+) -> Tensor<1> {
     let [b, _] = logits.dims();
     let scaled = logits / gamma_per_sample.reshape([b, 1]);
     let lsm = log_softmax(scaled, 1);
@@ -173,7 +187,13 @@ pub fn gamma_ce(logits: Tensor<2>, labels: Tensor<1, Int>, gamma_per_sample: Ten
 /// Per-sample `ℓ_s̄` (Eq. 2) as a LogSumExp with a 0 entry over the same-class others in the
 /// batch, `[B]`. With [`RepScaling::Reference`] the exponent is divided by `10·d` and the loss
 /// multiplied by `d/(10K)`.
-pub fn rep_margin_per_sample(features: Tensor<2>, labels: &[usize], s_bar: f64, scaling: RepScaling, classes: usize) -> Tensor<1> {
+pub fn rep_margin_per_sample(
+    features: Tensor<2>,
+    labels: &[usize],
+    s_bar: f64,
+    scaling: RepScaling,
+    classes: usize,
+) -> Tensor<1> {
     let [b, d] = features.dims();
     let dev = features.device();
     let sq = (features.clone() * features.clone()).sum_dim(1); // [B, 1]
@@ -183,7 +203,9 @@ pub fn rep_margin_per_sample(features: Tensor<2>, labels: &[usize], s_bar: f64, 
     if scaling == RepScaling::Reference {
         z = z / (10.0 * d as f64);
     }
-    let other: Vec<bool> = (0..b * b).map(|ij| !(ij / b != ij % b && labels[ij / b] == labels[ij % b])).collect();
+    let other: Vec<bool> = (0..b * b)
+        .map(|ij| !(ij / b != ij % b && labels[ij / b] == labels[ij % b]))
+        .collect();
     let mask = Tensor::<2, Bool>::from_data(TensorData::new(other, [b, b]), &dev);
     let z = z.mask_fill(mask, -1e30);
     let z = Tensor::cat(vec![Tensor::<2>::zeros([b, 1], &dev), z], 1);
@@ -208,20 +230,49 @@ pub struct BatchLoss {
 
 /// Compute the configured objective for a batch. `state` is updated with the batch's detached
 /// features first (so the first batch already has statistics), then γ and s̄ are read from it.
-pub fn batch_loss(cfg: &LossConfig, state: &mut MarginState, logits: Tensor<2>, features: Tensor<2>, labels: &[usize], device: &Device) -> Result<BatchLoss> {
+pub fn batch_loss(
+    cfg: &LossConfig,
+    state: &mut MarginState,
+    logits: Tensor<2>,
+    features: Tensor<2>,
+    labels: &[usize],
+    device: &Device,
+) -> Result<BatchLoss> {
     let [b, d] = features.dims();
     let k = state.alpha.values.len();
     if cfg.uses_gamma() || cfg.uses_rep() {
-        let f: Vec<f32> = features.clone().detach().into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
+        let f: Vec<f32> = features
+            .clone()
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
         state.update(&f, d, labels, cfg.p)?;
     }
-    let g = if cfg.uses_gamma() { state.gamma(cfg) } else { vec![1.0; k] };
+    let g = if cfg.uses_gamma() {
+        state.gamma(cfg)
+    } else {
+        vec![1.0; k]
+    };
     let s_bar = if cfg.s_bar_zero { 0.0 } else { state.s_bar() };
-    let y = Tensor::<1, Int>::from_data(TensorData::new(labels.iter().map(|&v| v as i64).collect::<Vec<_>>(), [b]), device);
-    let gs = Tensor::<1>::from_data(TensorData::new(labels.iter().map(|&v| g[v] as f32).collect::<Vec<_>>(), [b]), device);
+    let y = Tensor::<1, Int>::from_data(
+        TensorData::new(labels.iter().map(|&v| v as i64).collect::<Vec<_>>(), [b]),
+        device,
+    );
+    let gs = Tensor::<1>::from_data(
+        TensorData::new(labels.iter().map(|&v| g[v] as f32).collect::<Vec<_>>(), [b]),
+        device,
+    );
     let mut total = gamma_ce(logits, y, gs);
     if cfg.uses_rep() && cfg.lambda > 0.0 {
-        total = total + rep_margin_per_sample(features, labels, s_bar, cfg.rep_scaling, k).mean() * cfg.lambda;
+        total = total
+            + rep_margin_per_sample(features, labels, s_bar, cfg.rep_scaling, k).mean()
+                * cfg.lambda;
     }
-    Ok(BatchLoss { total, gamma: g, s_bar })
+    Ok(BatchLoss {
+        total,
+        gamma: g,
+        s_bar,
+    })
 }

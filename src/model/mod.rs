@@ -46,7 +46,11 @@ pub struct ModelConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { arch: Arch::Mlp, width: 128, depth: 16 }
+        Self {
+            arch: Arch::Mlp,
+            width: 128,
+            depth: 16,
+        }
     }
 }
 
@@ -70,20 +74,31 @@ impl Net {
     ///
     /// # Errors
     /// Image architectures on flat inputs, zero widths, WRN depth not `6n + 4`.
-    pub fn new(cfg: &ModelConfig, shape: [usize; 3], classes: usize, device: &Device) -> Result<Self> {
+    pub fn new(
+        cfg: &ModelConfig,
+        shape: [usize; 3],
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self> {
         let [c, h, w] = shape;
         let image = h > 1 && w > 1;
         if classes < 2 {
             return Err(invalid("classes", classes, "need at least 2 classes"));
         }
         if !image && !matches!(cfg.arch, Arch::Linear | Arch::Mlp) {
-            return Err(invalid("model", format!("{:?}", cfg.arch), "convolutional models need image inputs (h, w > 1); use linear or mlp"));
+            return Err(invalid(
+                "model",
+                format!("{:?}", cfg.arch),
+                "convolutional models need image inputs (h, w > 1); use linear or mlp",
+            ));
         }
         if cfg.width == 0 {
             return Err(invalid("width", 0, "width must be >= 1"));
         }
         Ok(match cfg.arch {
-            Arch::Linear => Net::Linear(LinearNet { fc: LinearConfig::new(c * h * w, classes).init(device) }),
+            Arch::Linear => Net::Linear(LinearNet {
+                fc: LinearConfig::new(c * h * w, classes).init(device),
+            }),
             Arch::Mlp => Net::Mlp(Mlp {
                 l1: LinearConfig::new(c * h * w, cfg.width).init(device),
                 l2: LinearConfig::new(cfg.width, cfg.width).init(device),
@@ -96,11 +111,44 @@ impl Net {
             Arch::PreactResnet32 => Net::PreAct(PreActResNet::new(c, 5, 1, classes, device)),
             Arch::Wrn => {
                 if cfg.depth < 10 || (cfg.depth - 4) % 6 != 0 {
-                    return Err(invalid("depth", cfg.depth, "WRN depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, …)"));
+                    return Err(invalid(
+                        "depth",
+                        cfg.depth,
+                        "WRN depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, …)",
+                    ));
                 }
-                Net::PreAct(PreActResNet::new(c, (cfg.depth - 4) / 6, cfg.width, classes, device))
+                Net::PreAct(PreActResNet::new(
+                    c,
+                    (cfg.depth - 4) / 6,
+                    cfg.width,
+                    classes,
+                    device,
+                ))
             }
         })
+    }
+
+    /// Build with a seeded initialisation. burn's device RNG may be process-global, so seeding
+    /// and initialising happen under one lock: concurrent runs (tests, parallel experiments)
+    /// cannot interleave their draws, and the same seed gives the same weights.
+    ///
+    /// # Errors
+    /// As [`Net::new`].
+    pub fn new_seeded(
+        cfg: &ModelConfig,
+        shape: [usize; 3],
+        classes: usize,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self> {
+        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        device.seed(seed);
+        let net = Self::new(cfg, shape, classes, device)?;
+        // burn initialises parameters lazily (on first use). Collecting the record reads every
+        // parameter — clones share the lazy state — so all draws happen here, under the lock.
+        let _ = net.clone().into_record();
+        Ok(net)
     }
 
     /// `(logits [B, K], features [B, d])` for a batch `[B, c, h, w]`.
@@ -132,8 +180,14 @@ impl Net {
         // burn stores Linear weights as [d_in, d_out].
         let w = fc.weight.val();
         let [din, dout] = w.dims();
-        let v: Vec<f32> = w.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
-        (0..dout).map(|k| (0..din).map(|j| v[j * dout + k]).collect()).collect()
+        let v: Vec<f32> = w
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        (0..dout)
+            .map(|k| (0..din).map(|j| v[j * dout + k]).collect())
+            .collect()
     }
 }
 
@@ -173,8 +227,12 @@ impl SmallCnn {
     fn new(c: usize, h: usize, w: usize, classes: usize, d: &Device) -> Self {
         let pad = PaddingConfig2d::Explicit(1, 1, 1, 1);
         Self {
-            c1: Conv2dConfig::new([c, 16], [3, 3]).with_padding(pad.clone()).init(d),
-            c2: Conv2dConfig::new([16, 32], [3, 3]).with_padding(pad).init(d),
+            c1: Conv2dConfig::new([c, 16], [3, 3])
+                .with_padding(pad.clone())
+                .init(d),
+            c2: Conv2dConfig::new([16, 32], [3, 3])
+                .with_padding(pad)
+                .init(d),
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
             fc1: LinearConfig::new(32 * (h / 4) * (w / 4), 128).init(d),
             fc2: LinearConfig::new(128, classes).init(d),
@@ -206,7 +264,10 @@ fn shortcut_a(x: Tensor<4>, stride: usize, pad: usize) -> Tensor<4> {
     }
     let [b, c, h, w] = x.dims();
     let x: Tensor<6> = x.reshape([b, c, h / 2, 2, w / 2, 2]);
-    let x: Tensor<4> = x.narrow(3, 0, 1).narrow(5, 0, 1).reshape([b, c, h / 2, w / 2]);
+    let x: Tensor<4> = x
+        .narrow(3, 0, 1)
+        .narrow(5, 0, 1)
+        .reshape([b, c, h / 2, w / 2]);
     let dev = x.device();
     let z = Tensor::<4>::zeros([b, pad, h / 2, w / 2], &dev);
     Tensor::cat(vec![z.clone(), x, z], 1)
@@ -246,7 +307,12 @@ impl ResNet {
         let mut cin = 16;
         for (cout, stride) in [(16, 1), (32, 2), (64, 2)] {
             for i in 0..n {
-                blocks.push(BasicBlock::new(cin, cout, if i == 0 { stride } else { 1 }, d));
+                blocks.push(BasicBlock::new(
+                    cin,
+                    cout,
+                    if i == 0 { stride } else { 1 },
+                    d,
+                ));
                 cin = cout;
             }
         }
@@ -280,8 +346,12 @@ pub struct PreActBlock {
 
 impl PreActBlock {
     fn new(cin: usize, cout: usize, stride: usize, d: &Device) -> Self {
-        let proj = (stride != 1 || cin != cout)
-            .then(|| Conv2dConfig::new([cin, cout], [1, 1]).with_stride([stride, stride]).with_bias(false).init(d));
+        let proj = (stride != 1 || cin != cout).then(|| {
+            Conv2dConfig::new([cin, cout], [1, 1])
+                .with_stride([stride, stride])
+                .with_bias(false)
+                .init(d)
+        });
         Self {
             bn1: BatchNormConfig::new(cin).init(d),
             conv1: conv3(cin, cout, stride, d),
@@ -318,7 +388,12 @@ impl PreActResNet {
         let mut cin = 16;
         for (cout, stride) in [(16 * k, 1), (32 * k, 2), (64 * k, 2)] {
             for i in 0..n {
-                blocks.push(PreActBlock::new(cin, cout, if i == 0 { stride } else { 1 }, d));
+                blocks.push(PreActBlock::new(
+                    cin,
+                    cout,
+                    if i == 0 { stride } else { 1 },
+                    d,
+                ));
                 cin = cout;
             }
         }

@@ -1,4 +1,6 @@
-//! Reports: the claim catalogue as JSON and Markdown.
+//! Reports: the claim catalogue as JSON and Markdown, and plots (PNG + SVG).
+
+pub mod plot;
 
 use serde::Serialize;
 

@@ -1,0 +1,225 @@
+//! Evaluation: overall and per-class accuracy, easy/medium/hard thirds, the output-level and
+//! classifier-level margins of Table 4, per-class feature norms and spreads, feature export.
+
+use std::io::Write;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{io_err, Result};
+use crate::model::Net;
+use crate::theory::{margin, moments};
+
+/// Logits and penultimate features of a dataset under a model.
+#[derive(Debug, Clone)]
+pub struct Predictions {
+    /// `n × K` logits.
+    pub logits: Vec<f32>,
+    /// `n × d` features.
+    pub features: Vec<f32>,
+    /// Feature dimension `d`.
+    pub d: usize,
+    /// Classes `K`.
+    pub k: usize,
+    /// True labels.
+    pub labels: Vec<usize>,
+}
+
+/// Run `model` (in validation mode: batch-norm running statistics, no autodiff) over `data`.
+pub fn predict(model: &Net, data: &Dataset, batch: usize, device: &Device) -> Predictions {
+    let model = model.valid();
+    let [c, h, w] = data.shape;
+    let mut logits = Vec::with_capacity(data.len() * data.classes);
+    let mut features = Vec::new();
+    let mut d = 0;
+    for start in (0..data.len()).step_by(batch.max(1)) {
+        let end = (start + batch).min(data.len());
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                data.x[start * c * h * w..end * c * h * w].to_vec(),
+                [end - start, c, h, w],
+            ),
+            device,
+        );
+        let (l, f) = model.forward(x);
+        d = f.dims()[1];
+        logits.extend(
+            l.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default(),
+        );
+        features.extend(
+            f.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default(),
+        );
+    }
+    Predictions {
+        logits,
+        features,
+        d,
+        k: data.classes,
+        labels: data.y.clone(),
+    }
+}
+
+impl Predictions {
+    /// Logit row of sample `i` as f64.
+    pub fn row(&self, i: usize) -> Vec<f64> {
+        self.logits[i * self.k..(i + 1) * self.k]
+            .iter()
+            .map(|v| f64::from(*v))
+            .collect()
+    }
+    /// Predicted class of sample `i` (first arg-max).
+    pub fn predicted(&self, i: usize) -> usize {
+        let r = &self.logits[i * self.k..(i + 1) * self.k];
+        (0..self.k).fold(0, |b, j| if r[j] > r[b] { j } else { b })
+    }
+    /// Fraction correct.
+    pub fn accuracy(&self) -> f64 {
+        if self.labels.is_empty() {
+            return 0.0;
+        }
+        (0..self.labels.len())
+            .filter(|&i| self.predicted(i) == self.labels[i])
+            .count() as f64
+            / self.labels.len() as f64
+    }
+    /// Accuracy per class (NaN for a class with no samples).
+    pub fn per_class_accuracy(&self) -> Vec<f64> {
+        let mut hit = vec![0usize; self.k];
+        let mut tot = vec![0usize; self.k];
+        for (i, &y) in self.labels.iter().enumerate() {
+            tot[y] += 1;
+            hit[y] += usize::from(self.predicted(i) == y);
+        }
+        hit.iter()
+            .zip(&tot)
+            .map(|(h, t)| {
+                if *t == 0 {
+                    f64::NAN
+                } else {
+                    *h as f64 / *t as f64
+                }
+            })
+            .collect()
+    }
+    /// Output-level margin `P(y|x) − max_{y'≠y} P(y'|x)` per sample (Table 4).
+    pub fn output_margins(&self) -> Vec<f64> {
+        (0..self.labels.len())
+            .map(|i| margin::output_margin(&self.row(i), self.labels[i]))
+            .collect()
+    }
+    /// Per-class `(‖μ̂_k‖, ‖ŝ_k‖)` of the features (None for an absent class).
+    pub fn class_feature_stats(&self) -> Vec<Option<(f64, f64)>> {
+        let f: Vec<f64> = self.features.iter().map(|v| f64::from(*v)).collect();
+        let Ok(view) = ArrayView2::from_shape((self.labels.len(), self.d), &f) else {
+            return vec![None; self.k];
+        };
+        moments::class_moments(view, &self.labels, self.k, 2.0)
+            .map(|s| {
+                s.into_iter()
+                    .map(|c| c.map(|c| (c.mean_sq_norm.sqrt(), c.msd.sqrt())))
+                    .collect()
+            })
+            .unwrap_or_else(|_| vec![None; self.k])
+    }
+}
+
+/// Classes split into easy / medium / hard thirds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Groups {
+    /// Best-performing third.
+    pub easy: Vec<usize>,
+    /// Middle third.
+    pub medium: Vec<usize>,
+    /// Worst-performing third.
+    pub hard: Vec<usize>,
+}
+
+impl Groups {
+    /// Sort classes by accuracy (descending, ties by index) and cut at ⌊K/3⌉ and ⌊2K/3⌉.
+    pub fn from_accuracy(acc: &[f64]) -> Self {
+        let mut order: Vec<usize> = (0..acc.len()).collect();
+        order.sort_by(|&a, &b| acc[b].total_cmp(&acc[a]).then(a.cmp(&b)));
+        let k = acc.len();
+        let (c1, c2) = (
+            ((k as f64) / 3.0).round() as usize,
+            ((2.0 * k as f64) / 3.0).round() as usize,
+        );
+        Self {
+            easy: order[..c1].to_vec(),
+            medium: order[c1..c2].to_vec(),
+            hard: order[c2..].to_vec(),
+        }
+    }
+    /// Mean of `v` over each group: `(easy, medium, hard)`.
+    pub fn means(&self, v: &[f64]) -> (f64, f64, f64) {
+        let m = |g: &[usize]| {
+            if g.is_empty() {
+                f64::NAN
+            } else {
+                g.iter().map(|&i| v[i]).sum::<f64>() / g.len() as f64
+            }
+        };
+        (m(&self.easy), m(&self.medium), m(&self.hard))
+    }
+}
+
+/// Classifier-level margin (Table 4, Zhou et al. 2022): the minimal pairwise angle between head
+/// rows, in degrees.
+pub fn classifier_margin_degrees(w: &[Vec<f32>]) -> f64 {
+    let mut best = f64::INFINITY;
+    for i in 0..w.len() {
+        for j in i + 1..w.len() {
+            let dot: f64 = w[i]
+                .iter()
+                .zip(&w[j])
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            let ni: f64 = w[i]
+                .iter()
+                .map(|a| f64::from(*a).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let nj: f64 = w[j]
+                .iter()
+                .map(|a| f64::from(*a).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let c = (dot / (ni * nj).max(1e-30)).clamp(-1.0, 1.0);
+            best = best.min(c.acos().to_degrees());
+        }
+    }
+    best
+}
+
+/// Write a little-endian f32 `.npy` file (NumPy format 1.0).
+pub fn write_npy(path: &Path, data: &[f32], shape: &[usize]) -> Result<()> {
+    let dims: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
+    let shape_s = if shape.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_s}, }}");
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    let mut buf = Vec::with_capacity(10 + header.len() + data.len() * 4);
+    buf.extend_from_slice(b"\x93NUMPY\x01\x00");
+    buf.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    buf.extend_from_slice(header.as_bytes());
+    for v in data {
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+    f.write_all(&buf).map_err(|e| io_err(path, e))
+}

@@ -1,0 +1,197 @@
+//! Plots (plotters, PNG and SVG) with an embedded DejaVu Sans font, so no system font library is
+//! needed: per-class accuracy bars and training curves.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+
+static FONT: Once = Once::new();
+
+/// Register the embedded font as "sans-serif" (idempotent).
+pub fn init_fonts() {
+    FONT.call_once(|| {
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            include_bytes!("../../assets/DejaVuSans.ttf"),
+        );
+    });
+}
+
+fn perr<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> Error + '_ {
+    move |e| Error::Training(format!("plotting {}: {e:?}", path.display()))
+}
+
+/// Draw the same body into `<stem>.png` and `<stem>.svg` (the body is expanded once per
+/// backend, since plotters' backends are different types).
+macro_rules! both {
+    ($stem:expr, $size:expr, |$root:ident| $body:block) => {{
+        init_fonts();
+        let png = $stem.with_extension("png");
+        let svg = $stem.with_extension("svg");
+        {
+            let $root = BitMapBackend::new(&png, $size).into_drawing_area();
+            $root.fill(&WHITE).map_err(perr(&png))?;
+            let r: std::result::Result<(), String> = (|| $body)();
+            r.map_err(perr(&png))?;
+            $root.present().map_err(perr(&png))?;
+        }
+        {
+            let $root = SVGBackend::new(&svg, $size).into_drawing_area();
+            $root.fill(&WHITE).map_err(perr(&svg))?;
+            let r: std::result::Result<(), String> = (|| $body)();
+            r.map_err(perr(&svg))?;
+            $root.present().map_err(perr(&svg))?;
+        }
+        Ok(())
+    }};
+}
+
+/// Series colours: first run blue, second orange, third green.
+pub const COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+];
+
+/// Per-class accuracy bars, classes sorted by the first series' accuracy (descending), one bar
+/// per series per class; `series` = (label, accuracy per class in [0, 1]).
+pub fn per_class_bars(
+    stem: &Path,
+    title: &str,
+    names: &[String],
+    series: &[(String, Vec<f64>)],
+) -> Result<()> {
+    let k = names.len();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| series[0].1[b].total_cmp(&series[0].1[a]));
+    let s = series.len().max(1) as f64;
+    both!(stem, (1100, 560), |root| {
+        let mut ch = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(110)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..k as f64, 0f64..112f64)
+            .map_err(|e| format!("{e:?}"))?;
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .y_desc("test accuracy (%)")
+            .x_labels(0)
+            .y_label_formatter(&|y| {
+                if *y <= 100.0 {
+                    format!("{y:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_style(
+                ("sans-serif", 13)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        for (j, (label, acc)) in series.iter().enumerate() {
+            let c = COLORS[j % COLORS.len()];
+            let w = 0.8 / s;
+            ch.draw_series(order.iter().enumerate().map(|(pos, &cls)| {
+                let x0 = pos as f64 + 0.1 + j as f64 * w;
+                Rectangle::new([(x0, 0.0), (x0 + w, 100.0 * acc[cls])], c.filled())
+            }))
+            .map_err(|e| format!("{e:?}"))?
+            .label(label.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
+        }
+        // Class names under their bars (drawn on the root: the mesh cannot label category centres).
+        let (xr, yr) = ch.plotting_area().get_pixel_range();
+        let style = ("sans-serif", 13)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .color(&BLACK);
+        for (pos, &cls) in order.iter().enumerate() {
+            let px = xr.start + ((pos as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
+            root.draw(&Text::new(
+                names[cls].clone(),
+                (px + 6, yr.end + 6),
+                style.clone(),
+            ))
+            .map_err(|e| format!("{e:?}"))?;
+        }
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(())
+    })
+}
+
+/// Line plot of `(label, points)` series.
+pub fn lines(
+    stem: &Path,
+    title: &str,
+    xdesc: &str,
+    ydesc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<()> {
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for (_, p) in series {
+        for (x, y) in p.iter().filter(|(_, y)| y.is_finite()) {
+            x0 = x0.min(*x);
+            x1 = x1.max(*x);
+            y0 = y0.min(*y);
+            y1 = y1.max(*y);
+        }
+    }
+    if !x0.is_finite() {
+        return Ok(());
+    }
+    let pad = ((y1 - y0) * 0.08).max(1e-6);
+    both!(stem, (800, 500), |root| {
+        let mut ch = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(65)
+            .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
+            .map_err(|e| format!("{e:?}"))?;
+        ch.configure_mesh()
+            .x_desc(xdesc)
+            .y_desc(ydesc)
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        for (j, (label, p)) in series.iter().enumerate() {
+            let c = COLORS[j % COLORS.len()];
+            ch.draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| format!("{e:?}"))?
+                .label(label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            ch.draw_series(p.iter().map(|&(x, y)| Circle::new((x, y), 3, c.filled())))
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(())
+    })
+}
