@@ -134,7 +134,10 @@ fn build_config(a: &Args) -> Result<TrainConfig> {
         }
         None => {
             // Defaults that suit the quick synthetic run; image datasets change them below.
-            let mut c = TrainConfig { epochs: 15, ..TrainConfig::default() };
+            let mut c = TrainConfig {
+                epochs: 15,
+                ..TrainConfig::default()
+            };
             // On the synthetic mixture the MLP's features are large (‖μ̂‖ ≈ 6), and ℓ_s̄ as printed
             // (Eq. 2, unscaled exponent) at λ = 0.5 collapses them to 0; λ = 0.1 (the low end of
             // the paper's range) trains. Override with --lambda.
