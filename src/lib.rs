@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::float_cmp)]
 
+pub mod bounds;
 pub mod claims;
 pub mod data;
 pub mod error;

@@ -168,6 +168,30 @@ impl Net {
         }
     }
 
+    /// The head's bias `b_k` (zeros if the head has none).
+    pub fn head_bias(&self) -> Vec<f32> {
+        let fc = self.head();
+        match &fc.bias {
+            Some(b) => b
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default(),
+            None => vec![0.0; fc.weight.val().dims()[1]],
+        }
+    }
+
+    fn head(&self) -> &Linear {
+        match self {
+            Net::Linear(m) => &m.fc,
+            Net::Mlp(m) => &m.fc,
+            Net::Cnn(m) => &m.fc2,
+            Net::ResNet(m) => &m.fc,
+            Net::PreAct(m) => &m.fc,
+        }
+    }
+
     /// The head's weight matrix `W` as `[K][d]` (rows `w_k`), for margins and bounds.
     pub fn head_weights(&self) -> Vec<Vec<f32>> {
         let fc = match self {

@@ -195,3 +195,193 @@ pub fn lines(
         Ok(())
     })
 }
+
+/// A labelled point: `(x, y, label)`.
+pub type LabeledPoint = (f64, f64, String);
+
+/// Scatter of labelled points, one colour per series; optional `y = x` diagonal; the y axis is
+/// logarithmic when `log_y` (bounds span orders of magnitude).
+pub fn scatter_labeled(
+    stem: &Path,
+    title: &str,
+    xdesc: &str,
+    ydesc: &str,
+    series: &[(String, Vec<LabeledPoint>)],
+    diagonal: bool,
+    log_y: bool,
+) -> Result<()> {
+    let pts: Vec<&LabeledPoint> = series
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    if pts.is_empty() {
+        return Ok(());
+    }
+    let (mut x0, mut x1) = (
+        pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
+        pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
+    );
+    let (mut y0, mut y1) = (
+        pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+    );
+    if diagonal {
+        y0 = y0.min(x0.max(1e-3));
+        y1 = y1.max(x1);
+    }
+    let xp = ((x1 - x0) * 0.1).max(1e-3);
+    x0 -= xp;
+    x1 += xp;
+    if log_y {
+        y0 = (y0.max(1e-4)) / 1.5;
+        y1 *= 1.5;
+    } else {
+        let yp = ((y1 - y0) * 0.1).max(1e-3);
+        y0 -= yp;
+        y1 += yp;
+    }
+    macro_rules! body {
+        ($ch:ident) => {{
+            $ch.configure_mesh()
+                .x_desc(xdesc)
+                .y_desc(ydesc)
+                .label_style(("sans-serif", 14))
+                .draw()
+                .map_err(|e| format!("{e:?}"))?;
+            if diagonal {
+                let n = 50;
+                let lo = x0.max(y0);
+                let line: Vec<(f64, f64)> = (0..=n)
+                    .map(|i| lo + (x1 - lo) * i as f64 / n as f64)
+                    .map(|v| (v, v))
+                    .collect();
+                $ch.draw_series(LineSeries::new(line, BLACK.mix(0.5).stroke_width(1)))
+                    .map_err(|e| format!("{e:?}"))?
+                    .label("bound = observed error")
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.5)));
+            }
+            for (j, (label, p)) in series.iter().enumerate() {
+                let c = COLORS[j % COLORS.len()];
+                $ch.draw_series(p.iter().filter(|q| q.0.is_finite() && q.1.is_finite()).map(
+                    |(x, y, t)| {
+                        EmptyElement::at((*x, *y))
+                            + Circle::new((0, 0), 5, c.filled())
+                            + Text::new(t.clone(), (7, -7), ("sans-serif", 12).into_font())
+                    },
+                ))
+                .map_err(|e| format!("{e:?}"))?
+                .label(label.clone())
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
+            }
+            $ch.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 14))
+                .draw()
+                .map_err(|e| format!("{e:?}"))?;
+        }};
+    }
+    both!(stem, (900, 620), |root| {
+        if log_y {
+            let mut ch = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 20))
+                .margin(14)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(|e| format!("{e:?}"))?;
+            body!(ch);
+        } else {
+            let mut ch = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 20))
+                .margin(14)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| format!("{e:?}"))?;
+            body!(ch);
+        }
+        Ok(())
+    })
+}
+
+/// Per class (in the given order): a stacked bar of bound terms and, beside it, the observed
+/// error. `stacks[i]` holds the term values; `terms` their names.
+pub fn stacked_terms(
+    stem: &Path,
+    title: &str,
+    names: &[String],
+    terms: &[&str],
+    stacks: &[Vec<f64>],
+    observed: &[f64],
+) -> Result<()> {
+    let k = names.len();
+    let top = stacks
+        .iter()
+        .map(|s| s.iter().sum::<f64>())
+        .chain(observed.iter().copied())
+        .fold(0.0, f64::max)
+        * 1.12;
+    both!(stem, (1100, 600), |root| {
+        let mut ch = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(110)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..k as f64, 0f64..top.max(1e-6))
+            .map_err(|e| format!("{e:?}"))?;
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_desc("value (error scale)")
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        for (t, name) in terms.iter().enumerate() {
+            let c = COLORS[t % COLORS.len()];
+            ch.draw_series((0..k).map(|i| {
+                let base: f64 = stacks[i][..t].iter().sum();
+                Rectangle::new(
+                    [
+                        (i as f64 + 0.08, base),
+                        (i as f64 + 0.5, base + stacks[i][t]),
+                    ],
+                    c.filled(),
+                )
+            }))
+            .map_err(|e| format!("{e:?}"))?
+            .label(name.to_string())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
+        }
+        let oc = RGBColor(90, 90, 90);
+        ch.draw_series((0..k).map(|i| {
+            Rectangle::new(
+                [(i as f64 + 0.55, 0.0), (i as f64 + 0.92, observed[i])],
+                oc.filled(),
+            )
+        }))
+        .map_err(|e| format!("{e:?}"))?
+        .label("observed test error")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], oc.filled()));
+        let (xr, yr) = ch.plotting_area().get_pixel_range();
+        let style = ("sans-serif", 13)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .color(&BLACK);
+        for (i, n) in names.iter().enumerate() {
+            let px = xr.start + ((i as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
+            root.draw(&Text::new(n.clone(), (px + 6, yr.end + 6), style.clone()))
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(())
+    })
+}

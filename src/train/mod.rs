@@ -564,6 +564,15 @@ fn build_optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
 pub fn train(cfg: &TrainConfig, opts: &RunOptions) -> Result<Trained> {
     cfg.validate()?;
     let splits = load_data(cfg)?;
+    train_on(cfg, splits, opts)
+}
+
+/// [`train`] on data already loaded (e.g. one half of a training set).
+///
+/// # Errors
+/// As [`train`].
+pub fn train_on(cfg: &TrainConfig, splits: Splits, opts: &RunOptions) -> Result<Trained> {
+    cfg.validate()?;
     let dev = device();
     let ad = dev.clone().autodiff();
     let k = splits.train.classes;
