@@ -42,6 +42,7 @@ fn mixture(k: usize, per: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)]
 fn arithmetic_matches_theory_and_ordering_is_recovered() {
     let (k, per, d) = (5, 40, 6);
     let (f, y, head) = mixture(k, per, d, 3);
