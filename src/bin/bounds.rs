@@ -30,9 +30,10 @@ use ndarray::Array2;
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// Use a model trained by `train` (its output directory: config.json + checkpoint/).
+    /// Use models trained by `train` (output directories with config.json + checkpoint/);
+    /// repeat the flag to compare several (e.g. ERM and MR²) in one report and plot.
     #[arg(long, value_name = "DIR", conflicts_with = "dataset")]
-    checkpoint: Option<PathBuf>,
+    checkpoint: Vec<PathBuf>,
     /// Train quick ERM and MR² models on this dataset (default: synthetic).
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
@@ -349,9 +350,14 @@ fn main() -> Result<()> {
     let t0 = std::time::Instant::now();
     let mut runs: Vec<(Model, Splits)> = Vec::new();
     let mut halves: Option<mr2::data::Dataset> = None;
-    if let Some(dir) = &a.checkpoint {
-        let (cfg, m) = load_checkpoint(dir)?;
-        runs.push((m, load_data(&cfg)?));
+    if a.certificate && !a.checkpoint.is_empty() {
+        bail!("--certificate trains its own features on half the data; it cannot use --checkpoint");
+    }
+    if !a.checkpoint.is_empty() {
+        for dir in &a.checkpoint {
+            let (cfg, m) = load_checkpoint(dir)?;
+            runs.push((m, load_data(&cfg)?));
+        }
     } else {
         for (label, kind) in [("ERM", LossKind::Ce), ("MR²", LossKind::Mr2)] {
             let cfg = quick_config(&a, kind);
