@@ -50,6 +50,27 @@ macro_rules! both {
     }};
 }
 
+/// Write one rotated label under the centre of each of `names.len()` equal-width categories of
+/// a chart whose plotting area spans the pixel ranges `(xr, yr)` (the mesh cannot label
+/// category centres).
+fn category_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    (xr, yr): (std::ops::Range<i32>, std::ops::Range<i32>),
+    names: &[String],
+) -> std::result::Result<(), String> {
+    let k = names.len().max(1);
+    let style = ("sans-serif", 13)
+        .into_font()
+        .transform(FontTransform::Rotate90)
+        .color(&BLACK);
+    for (i, n) in names.iter().enumerate() {
+        let px = xr.start + ((i as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
+        root.draw(&Text::new(n.clone(), (px + 6, yr.end + 6), style.clone()))
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    Ok(())
+}
+
 /// Series colours: first run blue, second orange, third green.
 pub const COLORS: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
@@ -109,20 +130,8 @@ pub fn per_class_bars(
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
         }
         // Class names under their bars (drawn on the root: the mesh cannot label category centres).
-        let (xr, yr) = ch.plotting_area().get_pixel_range();
-        let style = ("sans-serif", 13)
-            .into_font()
-            .transform(FontTransform::Rotate90)
-            .color(&BLACK);
-        for (pos, &cls) in order.iter().enumerate() {
-            let px = xr.start + ((pos as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
-            root.draw(&Text::new(
-                names[cls].clone(),
-                (px + 6, yr.end + 6),
-                style.clone(),
-            ))
-            .map_err(|e| format!("{e:?}"))?;
-        }
+        let labels: Vec<String> = order.iter().map(|&c| names[c].clone()).collect();
+        category_labels(&root, ch.plotting_area().get_pixel_range(), &labels)?;
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
@@ -365,16 +374,7 @@ pub fn stacked_terms(
         .map_err(|e| format!("{e:?}"))?
         .label("observed test error")
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], oc.filled()));
-        let (xr, yr) = ch.plotting_area().get_pixel_range();
-        let style = ("sans-serif", 13)
-            .into_font()
-            .transform(FontTransform::Rotate90)
-            .color(&BLACK);
-        for (i, n) in names.iter().enumerate() {
-            let px = xr.start + ((i as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
-            root.draw(&Text::new(n.clone(), (px + 6, yr.end + 6), style.clone()))
-                .map_err(|e| format!("{e:?}"))?;
-        }
+        category_labels(&root, ch.plotting_area().get_pixel_range(), names)?;
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
