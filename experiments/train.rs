@@ -32,7 +32,7 @@ struct Args {
     /// Dataset.
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
-    /// Directory of the dataset files (default data/<dataset>).
+    /// Directory of the dataset files (default data/DATASET).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Model.
@@ -105,7 +105,7 @@ struct Args {
     /// Seed.
     #[arg(long)]
     seed: Option<u64>,
-    /// Output directory (default results/<dataset>-<model>-<loss>-s<seed>).
+    /// Output directory (default results/DATASET-MODEL-LOSS-sSEED).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Continue an interrupted run from <out>/checkpoint.
