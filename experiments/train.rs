@@ -108,7 +108,7 @@ struct Args {
     /// Output directory (default results/DATASET-MODEL-LOSS-sSEED).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Continue an interrupted run from <out>/checkpoint.
+    /// Continue an interrupted run from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
     /// Group classes by this summary.json's easy/medium/hard split (e.g. the ERM baseline's).
