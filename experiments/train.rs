@@ -99,6 +99,9 @@ struct Args {
     /// Long-tailed imbalance ratio ρ ≥ 1 for the training set.
     #[arg(long)]
     long_tail: Option<f64>,
+    /// Step imbalance ratio ρ ≥ 1: the last ⌊K/2⌋ classes keep n_max/ρ samples.
+    #[arg(long, conflicts_with = "long_tail")]
+    step_imbalance: Option<f64>,
     /// Random crop (pad 4) + flip.
     #[arg(long)]
     augment: bool,
@@ -183,11 +186,24 @@ fn build_config(a: &Args) -> Result<TrainConfig> {
     if let Some(r) = a.long_tail {
         c.data.imbalance = Some(Imbalance::LongTail { ratio: r });
     }
+    if let Some(r) = a.step_imbalance {
+        c.data.imbalance = Some(Imbalance::Step { ratio: r });
+    }
     c.validate()?;
     Ok(c)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let a = Args::parse();
     let cfg = build_config(&a)?;
     let out = a.out.clone().unwrap_or_else(|| {

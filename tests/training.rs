@@ -212,6 +212,24 @@ fn train_binary_end_to_end() {
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["epochs"], 2);
+    // `compare` reads summaries and prints paired differences.
+    let cmp = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["--label", "A"])
+        .arg(out.join("summary.json"))
+        .args(["--label", "B"])
+        .arg(out.join("summary.json"))
+        .output()
+        .unwrap();
+    assert!(
+        cmp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cmp.stderr)
+    );
+    let table = String::from_utf8_lossy(&cmp.stdout);
+    assert!(
+        table.contains("overall %") && table.contains("+0.000"),
+        "{table}"
+    );
     // A second run into the same directory without --resume is refused; bad values name the flag.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
         .args(["--epochs", "2", "--quiet", "--out"])

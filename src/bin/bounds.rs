@@ -342,7 +342,17 @@ fn print_report(name: &str, r: &BoundReport, names: &[String]) -> String {
     s
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let a = Args::parse();
     if !(a.delta > 0.0 && a.delta < 1.0) {
         bail!("--delta must lie in (0, 1), got {}", a.delta);

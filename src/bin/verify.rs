@@ -50,7 +50,17 @@ struct Args {
     threads: Option<usize>,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
     let budget = match args.budget {
         BudgetArg::Quick => Budget::Quick,
