@@ -616,6 +616,24 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, opts: &RunOptions) -> Result<
     let per_epoch = train.len().div_ceil(cfg.batch_size);
     let image = h > 1 && w > 1;
     let mut ran = 0;
+    let mut warned_collapse = false;
+    let uses_rep = matches!(
+        cfg.loss.kind,
+        crate::loss::LossKind::Rep | crate::loss::LossKind::Mr2
+    );
+    let feature_energy = |p: &Predictions| {
+        p.features
+            .iter()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            / p.labels.len().max(1) as f64
+    };
+    // Reference scale for the collapse warning: the feature energy before this invocation trains.
+    let energy0 = if uses_rep {
+        feature_energy(&eval::predict(&model, &splits.test, 256, &dev))
+    } else {
+        0.0
+    };
     while state.epoch < cfg.epochs {
         if opts.stop_after.is_some_and(|s| ran >= s) {
             break;
@@ -731,6 +749,15 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, opts: &RunOptions) -> Result<
         };
         if opts.progress {
             eprintln!("{}", m.log_line(cfg.epochs));
+        }
+        // Mean squared feature norm on the test set (already computed for the metrics).
+        let energy = feature_energy(&test_p);
+        if uses_rep && energy < 1e-3 * energy0 && !warned_collapse {
+            warned_collapse = true;
+            eprintln!(
+                "warning: the penultimate features have collapsed (mean ‖φ‖² on the test set fell from {energy0:.2e} to {energy:.2e}): ℓ_s̄'s gradient dominates at λ = {}; try a smaller --lambda or --rep-scaling reference",
+                cfg.loss.lambda
+            );
         }
         state.history.push(m);
         state.epoch += 1;
