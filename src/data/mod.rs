@@ -9,7 +9,7 @@ pub mod cifar;
 pub mod idx;
 pub mod transform;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -185,6 +185,5 @@ pub fn synthetic(cfg: &SyntheticConfig) -> Result<(Dataset, Dataset)> {
     };
     let train = draw(cfg.train_per_class, &mut rng);
     let test = draw(cfg.test_per_class, &mut rng);
-    let _ = rng.random::<u8>();
     Ok((train, test))
 }
