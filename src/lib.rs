@@ -23,6 +23,18 @@
 //! | Prop. 2 (Eq. 16/73), Khintchine (Eq. 86) | [`theory::rademacher::prop2_constant_printed`], [`theory::rademacher::prop2_constant_corrected`], [`theory::khintchine`] | `proofs/prop2.rs` |
 //! | per-class bound (Eq. 15, B.8) | [`theory::rademacher::class_complexity`], [`theory::bounds::per_class_bound`] | `proofs/b8_per_class.rs` |
 //!
+//! ## Trainer and bounds
+//!
+//! | piece | module | one definition shared with | tested in |
+//! |---|---|---|---|
+//! | `ℓ_γ,ce` (Eq. 1), `ℓ_s̄` (Eq. 2), MR² (Eq. 4) on tensors | [`loss`] | [`theory::margin::gamma_ce_softmax`], [`theory::lse::rep_margin_losses`] | `tests/losses.rs` (values and finite-difference gradients) |
+//! | per-class EMA statistics, γ, s̄ | [`loss::MarginState`] | [`theory::moments::class_moments`], [`theory::gamma::optimal_gamma`] | `tests/losses.rs` |
+//! | data (synthetic, IDX, CIFAR, transforms) | [`data`] | | `tests/data.rs` |
+//! | models returning (logits, features) | [`model`] | | `tests/models.rs` |
+//! | training loop, checkpoints, resume | [`train`] | | `tests/training.rs` |
+//! | per-class metrics, Table 4 margins | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs` |
+//! | bounds from a trained model | [`bounds`] | [`theory::rademacher`], [`theory::bounds`] | `tests/bounds.rs` |
+//!
 //! Every claim is an entry of [`claims::registry`] with its paper reference, a check that
 //! gathers evidence (adversarial search with argmin in [`search`], exact enumeration of sign
 //! vectors, Monte Carlo with standard errors) and a verdict (`holds`, `loose`, `typo`, `false`).
