@@ -30,13 +30,7 @@ const METRICS: [Metric; 6] = [
 ];
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    mr2::cli::exit_code(run())
 }
 
 fn run() -> Result<()> {

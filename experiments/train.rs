@@ -194,13 +194,7 @@ fn build_config(a: &Args) -> Result<TrainConfig> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    mr2::cli::exit_code(run())
 }
 
 fn run() -> Result<()> {

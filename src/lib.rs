@@ -45,6 +45,7 @@
 
 pub mod bounds;
 pub mod claims;
+pub mod cli;
 pub mod data;
 pub mod error;
 pub mod eval;

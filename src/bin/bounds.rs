@@ -343,13 +343,7 @@ fn print_report(name: &str, r: &BoundReport, names: &[String]) -> String {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    mr2::cli::exit_code(run())
 }
 
 fn run() -> Result<()> {

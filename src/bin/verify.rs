@@ -51,13 +51,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    mr2::cli::exit_code(run())
 }
 
 fn run() -> Result<()> {
