@@ -194,13 +194,7 @@ impl Net {
 
     /// The head's weight matrix `W` as `[K][d]` (rows `w_k`), for margins and bounds.
     pub fn head_weights(&self) -> Vec<Vec<f32>> {
-        let fc = match self {
-            Net::Linear(m) => &m.fc,
-            Net::Mlp(m) => &m.fc,
-            Net::Cnn(m) => &m.fc2,
-            Net::ResNet(m) => &m.fc,
-            Net::PreAct(m) => &m.fc,
-        };
+        let fc = self.head();
         // burn stores Linear weights as [d_in, d_out].
         let w = fc.weight.val();
         let [din, dout] = w.dims();
