@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::{lse, moments};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::{lse, moments};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -55,7 +55,7 @@ fn degenerate_batches() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/b1_b2_representation.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/b1_b2_representation.txt"))]
 
     /// ℓ̂ ≤ ℓ ≤ ℓ̂ + ln(m+1) for any squared distances and s̄ ≥ 0.
     #[test]

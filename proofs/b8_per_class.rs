@@ -4,8 +4,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::bounds::{per_class_bound, PerClassConstant};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::bounds::{per_class_bound, PerClassConstant};
 
 #[test]
 fn eq95() {

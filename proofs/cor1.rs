@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::gamma::{
+use mr2_core::claims::Verdict;
+use mr2_core::theory::gamma::{
     gamma_from_multiplier, multiplier_corrected, multiplier_printed, optimal_gamma,
 };
 

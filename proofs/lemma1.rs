@@ -7,10 +7,10 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
-use mr2::theory::contraction;
-use mr2::theory::margin::margin;
+use mr2_core::claims::Verdict;
+use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
+use mr2_core::theory::contraction;
+use mr2_core::theory::margin::margin;
 use proptest::prelude::*;
 
 #[test]
@@ -114,7 +114,7 @@ fn lemma1_bound_validates_delta() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/lemma1.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/lemma1.txt"))]
 
     /// Vector contraction with the exact Lipschitz constant (the corrected Eq. 40) on random
     /// finite classes: (1/N) E sup Σσ_iΨ_i ≤ 2 R̂^γ_D(F), exact enumeration.

@@ -7,9 +7,9 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::moments::{class_moments, require_all};
-use mr2::theory::rademacher::{self, gamma_margin_complexity, Method};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::moments::{class_moments, require_all};
+use mr2_core::theory::rademacher::{self, gamma_margin_complexity, Method};
 use ndarray::{array, Array2};
 use proptest::prelude::*;
 
@@ -103,7 +103,7 @@ fn exact_and_monte_carlo_agree() {
     let exact = rademacher::expected_norm_exact(f.view(), 2.0).unwrap();
     let mc = rademacher::expected_norm_mc(f.view(), 2.0, 40_000, 7).unwrap();
     assert!(
-        (mc.mean - exact).abs() <= mr2::tolerance::MC_Z * mc.se,
+        (mc.mean - exact).abs() <= mr2_core::tolerance::MC_Z * mc.se,
         "{} ± {} vs {exact}",
         mc.mean,
         mc.se
@@ -118,7 +118,7 @@ fn exact_and_monte_carlo_agree() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/lemma2.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/lemma2.txt"))]
 
     /// Corrected Lemma 2 on balanced random data (any dims, K, γ, Λ), exact complexity.
     #[test]

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, lemma4_rhs, ramp};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, lemma4_rhs, ramp};
 use proptest::prelude::*;
 
 #[test]
@@ -46,7 +46,7 @@ fn lemma3() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/lemma3.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/lemma3.txt"))]
 
     /// Lemma 4 pointwise and Lemma 3 per sample, any logits and margins.
     #[test]

@@ -4,8 +4,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::bounds::{prop1_bound, Lemma1Constant};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::bounds::{prop1_bound, Lemma1Constant};
 
 #[test]
 fn assembly() {

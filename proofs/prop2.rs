@@ -10,12 +10,12 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::khintchine::{
+use mr2_core::claims::Verdict;
+use mr2_core::theory::khintchine::{
     gaussian_abs_moment, haagerup_upper, paper_constant, rademacher_moment_exact,
 };
-use mr2::theory::moments::{class_moments, require_all};
-use mr2::theory::rademacher::{
+use mr2_core::theory::moments::{class_moments, require_all};
+use mr2_core::theory::rademacher::{
     gamma_margin_complexity, prop2_constant_corrected, prop2_constant_printed, prop2_shape, Method,
 };
 use ndarray::Array2;
@@ -142,7 +142,7 @@ fn prop2_p_inf_is_typo() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/prop2.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/prop2.txt"))]
 
     /// Khintchine with Haagerup's constant for p ∈ [1, 8] and any coefficients (exact).
     #[test]

@@ -9,8 +9,8 @@
 
 mod common;
 use common::*;
-use mr2::claims::Verdict;
-use mr2::theory::{gamma, margin, moments};
+use mr2_core::claims::Verdict;
+use mr2_core::theory::{gamma, margin, moments};
 use ndarray::array;
 use proptest::prelude::*;
 
@@ -95,7 +95,7 @@ fn gamma_rejects_bad_hyper_parameters() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("proofs/proptest-regressions/sec3_method.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/sec3_method.txt"))]
 
     /// Eq. 1 ≡ Eq. 5 on moderate logits and any γ in [0.05, 20].
     #[test]

@@ -1,9 +1,9 @@
 //! Shared assertions for the `proofs/` test targets.
 #![allow(dead_code)]
 
-use mr2::claims::{find, Evidence, Relation, Verdict};
-use mr2::search::Budget;
-use mr2::tolerance::{TIGHT, VIOLATION};
+use mr2_core::claims::{find, Evidence, Relation, Verdict};
+use mr2_core::search::Budget;
+use mr2_core::tolerance::{TIGHT, VIOLATION};
 use proptest::test_runner::{Config, FileFailurePersistence};
 
 /// Run claim `id` at the quick budget and assert the verdict it expects, with the evidence a
@@ -79,7 +79,8 @@ pub fn check_claim(id: &str, expected: Verdict) -> Evidence {
 }
 
 /// proptest configuration for files under `proofs/` (no lib.rs above them): failures persist
-/// to `proofs/proptest-regressions/<name>.txt`, which is committed.
+/// to `name` (by convention `../proofs/proptest-regressions/<file>.txt`, relative to `core/`
+/// where the tests run); commit any file that appears there.
 pub fn proptest_config(name: &'static str) -> Config {
     Config {
         cases: 256,

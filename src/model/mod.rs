@@ -110,7 +110,7 @@ impl Net {
             Arch::PreactResnet20 => Net::PreAct(PreActResNet::new(c, 3, 1, classes, device)),
             Arch::PreactResnet32 => Net::PreAct(PreActResNet::new(c, 5, 1, classes, device)),
             Arch::Wrn => {
-                if cfg.depth < 10 || (cfg.depth - 4) % 6 != 0 {
+                if cfg.depth < 10 || !(cfg.depth - 4).is_multiple_of(6) {
                     return Err(invalid(
                         "depth",
                         cfg.depth,

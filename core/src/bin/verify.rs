@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use mr2::claims::{registry, Claim, Evidence};
-use mr2::report::{claims_json, claims_markdown, ClaimRecord};
-use mr2::search::Budget;
+use mr2_core::catalogue::{claims_json, claims_markdown, ClaimRecord};
+use mr2_core::claims::{registry, Claim, Evidence};
+use mr2_core::search::Budget;
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
 enum BudgetArg {
@@ -51,7 +51,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    mr2::cli::exit_code(run())
+    mr2_core::cli::exit_code(run())
 }
 
 fn run() -> Result<()> {
