@@ -5,16 +5,11 @@
 //! Expected outcome: MR² costs a few percent more than CE per step (one extra B×B distance
 //! matrix and a per-class statistics pass); absolute times depend on the machine.
 
-use std::time::Instant;
-
 use anyhow::Result;
-use burn::module::Module;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
-use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
-use mr2::loss::{batch_loss, LossConfig, LossKind, MarginState};
-use mr2::model::{Arch, ModelConfig, Net};
+use mr2::bench::StepTiming;
+use mr2::loss::Method;
+use mr2::model::Arch;
 
 /// Time training steps (forward, loss, backward, SGD update) at a fixed batch size.
 #[derive(Parser, Debug)]
@@ -45,48 +40,24 @@ struct Row {
     images_per_s: f64,
 }
 
-fn time_model(arch: Arch, shape: [usize; 3], kind: LossKind, a: &Args) -> Result<f64> {
-    let dev = mr2::train::device().autodiff();
-    let cfg = ModelConfig {
+fn time_model(arch: Arch, shape: [usize; 3], loss: &str, a: &Args) -> Result<f64> {
+    let mut method = Method::from_name(loss)?;
+    if loss == "mr2" {
+        method = method.with_params(&[("rep_scaling".into(), "\"reference\"".into())], "bench")?;
+    }
+    Ok(StepTiming {
         arch,
-        width: 256,
-        depth: 16,
-    };
-    let mut model = Net::new_seeded(&cfg, shape, 10, &dev, 0)?;
-    let mut opt = SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
-        ))
-        .init();
-    let lc = LossConfig {
-        kind,
-        rep_scaling: mr2::loss::RepScaling::Reference,
-        ..LossConfig::default()
-    };
-    let mut st = MarginState::new(10, 0.9)?;
-    let [c, h, w] = shape;
-    let x = Tensor::<4>::random([a.batch, c, h, w], Distribution::Normal(0.0, 1.0), &dev);
-    let y: Vec<usize> = (0..a.batch).map(|i| (i * 7) % 10).collect();
-    let steps = if arch == Arch::Resnet20 {
-        (a.steps / 3).max(2)
-    } else {
-        a.steps
-    };
-    let mut run = |model: Net, st: &mut MarginState| -> Result<Net> {
-        let (logits, feats) = model.forward(x.clone());
-        let bl = batch_loss(&lc, st, logits, feats, &y, &dev)?;
-        let grads = GradientsParams::from_grads(bl.total.backward(), &model);
-        Ok(opt.step(0.01, model, grads))
-    };
-    for _ in 0..a.warmup {
-        model = run(model, &mut st)?;
+        shape,
+        method,
+        batch: a.batch,
+        steps: if arch == Arch::Resnet20 {
+            (a.steps / 3).max(2)
+        } else {
+            a.steps
+        },
+        warmup: a.warmup,
     }
-    let t0 = Instant::now();
-    for _ in 0..steps {
-        model = run(model, &mut st)?;
-    }
-    let _ = model.valid();
-    Ok(t0.elapsed().as_secs_f64() * 1e3 / steps as f64)
+    .ms_per_step()?)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -112,8 +83,8 @@ fn run() -> Result<()> {
     ] {
         let (mut ces, mut mr2s) = (Vec::new(), Vec::new());
         for _ in 0..a.rounds.max(1) {
-            ces.push(time_model(arch, shape, LossKind::Ce, &a)?);
-            mr2s.push(time_model(arch, shape, LossKind::Mr2, &a)?);
+            ces.push(time_model(arch, shape, "ce", &a)?);
+            mr2s.push(time_model(arch, shape, "mr2", &a)?);
         }
         let (ce, mr2) = (median(&mut ces), median(&mut mr2s));
         for (loss, ms) in [("ce", ce), ("mr2", mr2)] {

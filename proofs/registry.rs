@@ -99,3 +99,27 @@ fn readme_table_matches_registry() {
         );
     }
 }
+
+#[test]
+fn verify_help_states_the_budgets_the_code_uses() {
+    use clap::ValueEnum;
+    for b in Budget::value_variants() {
+        let help = b
+            .to_possible_value()
+            .unwrap()
+            .get_help()
+            .unwrap()
+            .to_string();
+        for (what, n) in [
+            ("Nelder–Mead starts", b.starts() as u64),
+            ("iterations", b.iters()),
+            ("random points", b.random_points() as u64),
+            ("Monte Carlo draws", b.mc() as u64),
+        ] {
+            assert!(
+                help.contains(&format!("{n} {what}")),
+                "{b:?}: help `{help}` does not state {n} {what}"
+            );
+        }
+    }
+}

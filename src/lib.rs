@@ -13,15 +13,20 @@
 //!
 //! ## Trainer and bounds
 //!
+//! Layers point down: `data`, `model`, `loss` (on `theory`) ← `train` ← `eval` ← `bounds`,
+//! `report` ← the binaries, which only parse arguments.
+//!
 //! | piece | module | one definition shared with | tested in |
 //! |---|---|---|---|
-//! | `ℓ_γ,ce` (Eq. 1), `ℓ_s̄` (Eq. 2), MR² (Eq. 4) on tensors | [`loss`] | [`theory::margin::gamma_ce_softmax`], [`theory::lse::rep_margin_losses`] | `tests/losses.rs` (values and finite-difference gradients) |
-//! | per-class EMA statistics, γ, s̄ | [`loss::MarginState`] | [`theory::moments::class_moments`], [`theory::gamma::optimal_gamma`] | `tests/losses.rs` |
-//! | data (synthetic, IDX, CIFAR, transforms) | [`data`] | | `tests/data.rs` |
-//! | models returning (logits, features) | [`model`] | | `tests/models.rs` |
-//! | training loop, checkpoints, resume | [`train`] | | `tests/training.rs` |
-//! | per-class metrics, Table 4 margins | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs` |
-//! | bounds from a trained model | [`bounds`] | [`theory::rademacher`], [`theory::bounds`] | `tests/bounds.rs` |
+//! | `ℓ_γ,ce` (Eq. 1), `ℓ_s̄` (Eq. 2), MR² (Eq. 4), LA + MR² on tensors | [`loss::mr2`] | [`theory::objective::mr2_batch`], [`theory::margin::gamma_ce_softmax`], [`theory::lse::rep_margin_losses`] | `tests/losses.rs` (values, f64 and f32, finite-difference gradients) |
+//! | per-class EMA statistics, γ, s̄ | [`loss::MarginState`] | [`theory::moments::class_moments`], [`theory::moments::s_bar`], [`theory::gamma::optimal_gamma`] | `tests/losses.rs` |
+//! | the baselines (ERM, LS, focal, LDAM-DRW, EQL, LA, MM, group DRO, FairDRO, SupCon, centre loss, DRL, L-GM, CSR, JTT, LfF, LM-softmax, sample margin) | [`loss`] ([`loss::Method`], [`loss::Objective`]) | — (numpy: `scripts/reference-losses.py`) | `tests/baselines.rs` (values, gradients), `tests/training.rs` (training, JTT, LfF, SAM) |
+//! | data (synthetic, IDX, CIFAR, transforms) | [`data`] | | `tests/data.rs`, `tests/fuzz_loaders.rs`, `tests/reliability.rs` |
+//! | models: feature extractor + linear / cosine / Gaussian head | [`model`] | | `tests/models.rs` |
+//! | configuration, loop and hooks, SAM, verified checkpoints, run lock | [`train`] | | `tests/training.rs`, `tests/reliability.rs` |
+//! | per-class metrics, Table 4 margins, summaries, `compare` | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs`, `tests/reliability.rs` |
+//! | trained model → bound inputs → bounds → report; certificate head | [`bounds`] | [`theory::bounds::prop1_terms`], [`theory::bounds::per_class_terms`], [`theory::rademacher`] | `tests/bounds.rs` |
+//! | training-step timing | [`mod@bench`] | | — |
 //!
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -30,8 +35,11 @@
 pub use mr2_core::{catalogue, claims, cli, error, search, theory, tolerance};
 pub use mr2_core::{Error, Result};
 
-pub mod bounds;
+/// burn, re-exported so that users build tensors with the exact version and features mr2 uses.
+pub use burn;
 
+pub mod bench;
+pub mod bounds;
 pub mod data;
 pub mod eval;
 pub mod loss;

@@ -1,7 +1,9 @@
 //! `bounds`: the bound arithmetic against the theory module, the rank correlations on cases
 //! with a known ordering, and the binary end to end (default run and --checkpoint).
 
-use mr2::bounds::{compute, kendall, ranks, spearman, BoundInputs};
+use mr2::bounds::certificate::{fit_head, head_loss_and_grad};
+use mr2::bounds::{compute, kendall, ranks, spearman, BoundInputs, BoundSettings, TestSet};
+use mr2::model::LinearHead;
 use mr2::theory::bounds::{confidence_term, PerClassConstant};
 use mr2::theory::margin::gamma_ce_pairwise;
 use mr2::theory::rademacher::{class_complexity, Method};
@@ -14,16 +16,16 @@ use rand_distr::{Distribution, StandardNormal};
 #[test]
 fn rank_correlations() {
     let a = [1.0, 2.0, 3.0, 4.0, 5.0];
-    assert!((spearman(&a, &[2.0, 4.0, 8.0, 16.0, 32.0]) - 1.0).abs() < 1e-12);
-    assert!((kendall(&a, &[5.0, 4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+    assert!(IDENTITY.close(spearman(&a, &[2.0, 4.0, 8.0, 16.0, 32.0]), 1.0));
+    assert!(IDENTITY.close(kendall(&a, &[5.0, 4.0, 3.0, 2.0, 1.0]), -1.0));
     assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
     // One swapped pair out of 10: τ = (9 − 1)/10.
-    assert!((kendall(&a, &[1.0, 3.0, 2.0, 4.0, 5.0]) - 0.8).abs() < 1e-12);
+    assert!(IDENTITY.close(kendall(&a, &[1.0, 3.0, 2.0, 4.0, 5.0]), 0.8));
     assert!(spearman(&a, &[1.0; 5]).is_nan());
 }
 
 /// K classes with equal-norm means and spreads growing with k; the head is the normalised means.
-fn mixture(k: usize, per: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize>, Vec<Vec<f64>>) {
+fn mixture(k: usize, per: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize>, LinearHead) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut f = Array2::zeros((k * per, d));
     let mut y = Vec::new();
@@ -35,10 +37,18 @@ fn mixture(k: usize, per: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize
         }
         y.push(c);
     }
-    let head = (0..k)
+    let weights = (0..k)
         .map(|c| (0..d).map(|j| if j == c { 1.0 } else { 0.0 }).collect())
         .collect();
-    (f, y, head)
+    (
+        f,
+        y,
+        LinearHead {
+            weights,
+            bias: vec![0.0; k],
+            normalize_features: false,
+        },
+    )
 }
 
 #[test]
@@ -48,19 +58,27 @@ fn arithmetic_matches_theory_and_ordering_is_recovered() {
     let (f, y, head) = mixture(k, per, d, 3);
     let gamma = vec![1.2; k];
     let err: Vec<f64> = (0..k).map(|c| 0.05 * c as f64).collect();
-    let r = compute(&BoundInputs {
-        features: &f,
-        labels: &y,
-        head: &head,
-        gamma: &gamma,
-        test_error_per_class: &err,
-        test_error: 0.1,
+    let inputs = BoundInputs::new(
+        "m",
+        &f,
+        y.clone(),
+        &head,
+        gamma.clone(),
+        None,
+        TestSet::Accuracy {
+            per_class: err.iter().map(|e| 1.0 - e).collect(),
+            overall: 0.9,
+        },
+    )
+    .unwrap();
+    let settings = BoundSettings {
         delta: 0.05,
         p: 3.0,
         mc_samples: 4000,
         seed: 1,
-    })
-    .unwrap();
+    };
+    let r = compute(&inputs, &settings).unwrap();
+    let head = head.weights;
     // Per-class printed bound recomputed from the theory functions.
     for c in 0..k {
         let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
@@ -90,12 +108,17 @@ fn arithmetic_matches_theory_and_ordering_is_recovered() {
             + PerClassConstant::Printed.value(gamma[c], k) * cx.mean
             + confidence_term(rows.len(), 0.05).unwrap();
         assert!(
-            IDENTITY.close(r.classes[c].bound_printed, want),
+            IDENTITY.close(r.classes[c].printed.total(), want),
             "class {c}: {} vs {want}",
-            r.classes[c].bound_printed
+            r.classes[c].printed.total()
         );
+        // The report keeps the terms: the complexity term is the coefficient times R̂_k.
+        assert!(IDENTITY.close(
+            r.classes[c].tight.complexity,
+            PerClassConstant::DerivedTight.value(gamma[c], k) * cx.mean
+        ));
         assert!(
-            r.classes[c].bound_corrected > r.classes[c].bound_printed,
+            r.classes[c].derived.total() > r.classes[c].printed.total(),
             "the derived coefficient is larger"
         );
     }
@@ -109,21 +132,48 @@ fn arithmetic_matches_theory_and_ordering_is_recovered() {
         r.kendall
     );
     // Bad δ is an error naming it.
-    let e = compute(&BoundInputs {
-        features: &f,
-        labels: &y,
-        head: &head,
-        gamma: &gamma,
-        test_error_per_class: &err,
-        test_error: 0.1,
-        delta: 1.5,
-        p: 2.0,
-        mc_samples: 10,
-        seed: 1,
-    })
+    let e = compute(
+        &inputs,
+        &BoundSettings {
+            delta: 1.5,
+            ..settings
+        },
+    )
     .unwrap_err()
     .to_string();
     assert!(e.contains("delta"), "{e}");
+    // Inconsistent inputs name what is wrong.
+    let bad = |r: mr2::Result<BoundInputs>, word: &str| {
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains(word), "{word} not in {e}");
+    };
+    let lh = LinearHead {
+        weights: head.clone(),
+        bias: vec![0.0; k],
+        normalize_features: false,
+    };
+    let acc = || TestSet::Accuracy {
+        per_class: vec![0.9; k],
+        overall: 0.9,
+    };
+    bad(
+        BoundInputs::new("m", &f, y[1..].to_vec(), &lh, gamma.clone(), None, acc()),
+        "labels",
+    );
+    bad(
+        BoundInputs::new("m", &f, y.clone(), &lh, vec![1.0; k - 1], None, acc()),
+        "gamma",
+    );
+    bad(
+        BoundInputs::new("m", &f, y.clone(), &lh, vec![0.0; k], None, acc()),
+        "gamma",
+    );
+    let mut yy = y.clone();
+    yy[0] = k;
+    bad(
+        BoundInputs::new("m", &f, yy, &lh, gamma.clone(), None, acc()),
+        "label",
+    );
 }
 
 #[test]
@@ -181,4 +231,57 @@ fn bounds_binary_end_to_end() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
+}
+
+#[test]
+fn certificate_head_fit_has_exact_gradients_and_respects_the_norm_bound() {
+    let (k, per, d) = (3, 20, 4);
+    let (f, y, _) = mixture(k, per, d, 9);
+    let gamma = [0.7, 1.0, 1.6];
+    let w: Vec<Vec<f64>> = (0..k)
+        .map(|c| (0..d).map(|j| ((c * d + j) as f64 * 0.7).sin()).collect())
+        .collect();
+    let (l0, g) = head_loss_and_grad(&f, &y, &w, &gamma);
+    for c in 0..k {
+        for j in 0..d {
+            let h = mr2::tolerance::FD_STEP;
+            let mut p = w.clone();
+            let mut m = w.clone();
+            p[c][j] += h;
+            m[c][j] -= h;
+            let fd = (head_loss_and_grad(&f, &y, &p, &gamma).0
+                - head_loss_and_grad(&f, &y, &m, &gamma).0)
+                / (2.0 * h);
+            assert!(
+                mr2::tolerance::FINITE_DIFF.close(g[c][j], fd),
+                "∂/∂w[{c}][{j}]: {} vs {fd}",
+                g[c][j]
+            );
+        }
+    }
+    // The loss is the γ-scaled cross-entropy of the theory module.
+    let want: f64 = (0..y.len())
+        .map(|i| {
+            let z: Vec<f64> = w
+                .iter()
+                .map(|r| r.iter().zip(f.row(i).iter()).map(|(a, b)| a * b).sum())
+                .collect();
+            gamma_ce_pairwise(&z, y[i], gamma[y[i]])
+        })
+        .sum::<f64>()
+        / y.len() as f64;
+    assert!(IDENTITY.close(l0, want));
+    // Projected descent lowers the loss and keeps every row inside the ball.
+    let fitted = fit_head(&f, &y, k, &gamma, 0.8, 200).unwrap();
+    for r in &fitted {
+        assert!(mr2::tolerance::le(
+            r.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            0.8
+        ));
+    }
+    let zero = vec![vec![0.0; d]; k];
+    assert!(
+        head_loss_and_grad(&f, &y, &fitted, &gamma).0 < head_loss_and_grad(&f, &y, &zero, &gamma).0
+    );
+    assert!(fit_head(&f, &y, k, &gamma, 0.0, 10).is_err());
 }

@@ -1,6 +1,7 @@
 //! Data loaders (IDX raw and gzip, CIFAR binary) on files the tests write, bad files, and the
 //! transforms.
 
+use mr2::tolerance::F32_VS_F64;
 use std::io::Write;
 use std::path::Path;
 
@@ -60,7 +61,7 @@ fn idx_raw_and_gzip_load() {
     assert_eq!(tr.len(), 3);
     assert_eq!(tr.shape, [1, 2, 2]);
     assert_eq!(tr.y, vec![1, 0, 9]);
-    assert!((tr.x[1] - 20.0 / 255.0).abs() < 1e-7);
+    assert!(F32_VS_F64.close(f64::from(tr.x[1]), 20.0 / 255.0));
     assert_eq!(te.x, vec![1.0, 0.0, 0.0, 1.0]);
 }
 
@@ -212,7 +213,7 @@ fn transforms() {
         let m = v.iter().sum::<f64>() / v.len() as f64;
         let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
         assert!(
-            m.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+            F32_VS_F64.close(m, 0.0) && F32_VS_F64.close(var, 1.0),
             "channel {ch}: mean {m}, var {var}"
         );
     }

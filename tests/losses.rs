@@ -2,12 +2,13 @@
 //! implementations), gradients against central finite differences, degenerate batches, and
 //! hyper-parameter validation.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use mr2::loss::{
-    batch_loss, gamma_ce, rep_margin_per_sample, LossConfig, LossKind, MarginState, RepScaling,
-};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use mr2::loss::mr2::{gamma_ce, gamma_ce_per_sample, rep_margin_per_sample, Mr2, RepScale};
+use mr2::loss::tensor::{scalar, to_vec64, On};
+use mr2::loss::{Batch, MarginState, Method, Objective, RepScaling, TrainingSet};
+use mr2::theory::objective::mr2_batch;
 use mr2::theory::{gamma, lse, margin};
-use mr2::tolerance::{F32_VS_F64, FD_STEP, GRADIENT};
+use mr2::tolerance::{BURN_F64, F32_RELATIVE, F32_VS_F64, FD_STEP, GRADIENT, IDENTITY};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -28,13 +29,7 @@ fn t2(v: &[f64], shape: [usize; 2], dev: &Device) -> Tensor<2> {
 }
 
 fn to_vec(t: Tensor<1>) -> Vec<f64> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap()
-        .iter()
-        .map(|v| f64::from(*v))
-        .collect()
+    to_vec64(t, "test").unwrap()
 }
 
 fn rows(v: &[f64], d: usize) -> Vec<Vec<f64>> {
@@ -48,24 +43,23 @@ fn gamma_ce_matches_theory() {
         let (z, y) = random_batch(12, 5, 5, seed);
         let z: Vec<f64> = z.iter().map(|v| v * 4.0).collect();
         let g = [0.5, 1.0, 1.7, 2.2, 3.0];
-        let yt = Tensor::<1, Int>::from_data(
-            TensorData::new(y.iter().map(|&v| v as i64).collect::<Vec<_>>(), [12]),
-            &dev,
-        );
-        let gt = Tensor::<1>::from_data(
-            TensorData::new(y.iter().map(|&v| g[v] as f32).collect::<Vec<_>>(), [12]),
-            &dev,
-        );
-        let got = to_vec(gamma_ce(t2(&z, [12, 5], &dev), yt, gt))[0];
-        let want = rows(&z, 5)
+        let per = to_vec(gamma_ce_per_sample(t2(&z, [12, 5], &dev), &y, &g));
+        let got = to_vec(gamma_ce(t2(&z, [12, 5], &dev), &y, &g))[0];
+        let want: Vec<f64> = rows(&z, 5)
             .iter()
             .zip(&y)
             .map(|(r, &yy)| margin::gamma_ce_softmax(r, yy, g[yy]))
-            .sum::<f64>()
-            / 12.0;
+            .collect();
+        for (a, b) in per.iter().zip(&want) {
+            assert!(
+                F32_VS_F64.close(*a, *b),
+                "seed {seed}: per-sample {a} vs {b}"
+            );
+        }
+        let mean = want.iter().sum::<f64>() / 12.0;
         assert!(
-            F32_VS_F64.close(got, want),
-            "seed {seed}: tensor {got} vs theory {want}"
+            F32_VS_F64.close(got, mean),
+            "seed {seed}: tensor {got} vs theory {mean}"
         );
     }
 }
@@ -79,20 +73,23 @@ fn rep_margin_matches_theory() {
             t2(&f, [10, 4], &dev),
             &y,
             s_bar,
-            RepScaling::Paper,
-            3,
+            RepScale::PAPER,
         ));
         let want = lse::rep_margin_losses(&rows(&f, 4), &y, s_bar);
         for (a, b) in got.iter().zip(&want) {
             assert!(F32_VS_F64.close(*a, *b), "seed {seed}: {a} vs {b}");
         }
         // Reference scaling: exponent / (10 d), loss · d/(10 K).
+        let scale = RepScaling::Reference.resolve(4, 3);
+        assert_eq!(
+            (scale.exponent_divisor, scale.output_factor),
+            (40.0, 4.0 / 30.0)
+        );
         let got_ref = to_vec(rep_margin_per_sample(
             t2(&f, [10, 4], &dev),
             &y,
             s_bar,
-            RepScaling::Reference,
-            3,
+            scale,
         ));
         let f_scaled: Vec<f64> = f.iter().map(|v| v / (40f64).sqrt()).collect();
         let want_ref = lse::rep_margin_losses(&rows(&f_scaled, 4), &y, s_bar / 40.0);
@@ -106,30 +103,76 @@ fn rep_margin_matches_theory() {
     }
 }
 
-/// The f64 MR² objective with fixed γ and s̄, as a function of features and logits.
-#[allow(clippy::too_many_arguments)]
-fn theory_total(
-    logits: &[f64],
-    feats: &[f64],
-    y: &[usize],
-    g: &[f64],
-    s_bar: f64,
-    lambda: f64,
-    k: usize,
-    d: usize,
-) -> f64 {
-    let b = y.len();
-    let ce = rows(logits, k)
-        .iter()
-        .zip(y)
-        .map(|(r, &yy)| margin::gamma_ce_softmax(r, yy, g[yy]))
-        .sum::<f64>()
-        / b as f64;
-    let rep = lse::rep_margin_losses(&rows(feats, d), y, s_bar)
-        .iter()
-        .sum::<f64>()
-        / b as f64;
-    ce + lambda * rep
+#[test]
+fn small_rep_margin_values_keep_their_relative_precision() {
+    // Same-class points far apart relative to s̄ < 0: every exponent is very negative, so
+    // ℓ_s̄ = ln(1 + Σ e^{z}) ≈ Σ e^{z} is tiny (1e-4 … 1e-9). Formed as ln Σ over {0, z}
+    // in f32 it would lose the small sum against the 1 (error ~6e-8 absolute, i.e. up to
+    // 60% relative at 1e-7); the log1p form keeps f32's relative precision.
+    let dev = Device::flex();
+    let f = [0.0, 0.0, 1.0, 0.0, 0.0, 2.0, 0.5, 2.0];
+    let y = [0, 0, 1, 1];
+    for s_bar in [5.0, 7.0, 9.0, 10.0] {
+        let got = to_vec(rep_margin_per_sample(
+            t2(&f, [4, 2], &dev),
+            &y,
+            s_bar,
+            RepScale::PAPER,
+        ));
+        let want = lse::rep_margin_losses(&rows(&f, 2), &y, s_bar);
+        for (a, b) in got.iter().zip(&want) {
+            assert!(*b < 1e-3, "the case is about small values ({b})");
+            assert!(
+                F32_RELATIVE.close(*a, *b),
+                "s̄ = {s_bar}: {a} vs {b} (relative {})",
+                ((a - b) / b).abs()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_tensor_objective_equals_the_f64_theory() {
+    // The whole of Eq. 4 on a batch, in f32 and in f64, against theory::objective::mr2_batch.
+    let dev = Device::flex();
+    let (b, k, d) = (9, 3, 4);
+    let (z, y) = random_batch(b, k, k, 5);
+    let (f, _) = random_batch(b, d, k, 6);
+    let set = TrainingSet {
+        counts: vec![3; k],
+        labels: y.clone(),
+        seed: 0,
+    };
+    let mut o = match Objective::new(&Method::from_name("mr2").unwrap(), &set).unwrap() {
+        Objective::Mr2(o) => o,
+        _ => unreachable!(),
+    };
+    for c in 0..k {
+        o.state.alpha.values[c] = Some(1.0 + c as f64);
+        o.state.msd.values[c] = Some(0.2 + 0.1 * c as f64);
+    }
+    let want = mr2_batch(
+        &rows(&z, k),
+        &rows(&f, d),
+        &y,
+        &o.gamma_used(),
+        o.s_bar_used(),
+        0.5,
+    );
+    let v = o.evaluate(t2(&z, [b, k], &dev), t2(&f, [b, d], &dev), &y);
+    assert!(F32_VS_F64.close(scalar(v.total, "t").unwrap(), want.total));
+    assert!(F32_VS_F64.close(scalar(v.gamma_ce, "t").unwrap(), want.gamma_ce));
+    assert!(F32_VS_F64.close(scalar(v.rep.unwrap(), "t").unwrap(), want.rep));
+    let on = On {
+        device: dev.clone(),
+        dtype: DType::F64,
+    };
+    let v64 = o.evaluate(
+        mr2::loss::tensor::tensor2(&z, [b, k], &on),
+        mr2::loss::tensor::tensor2(&f, [b, d], &on),
+        &y,
+    );
+    assert!(BURN_F64.close(scalar(v64.total, "t").unwrap(), want.total));
 }
 
 #[test]
@@ -142,34 +185,13 @@ fn gradients_match_finite_differences() {
     let (s_bar, lambda) = (0.6, 0.5);
     let zt = t2(&z, [b, k], &dev).require_grad();
     let ft = t2(&f, [b, d], &dev).require_grad();
-    let yt = Tensor::<1, Int>::from_data(
-        TensorData::new(y.iter().map(|&v| v as i64).collect::<Vec<_>>(), [b]),
-        &dev,
-    );
-    let gt = Tensor::<1>::from_data(
-        TensorData::new(y.iter().map(|&v| g[v] as f32).collect::<Vec<_>>(), [b]),
-        &dev,
-    );
-    let total = gamma_ce(zt.clone(), yt, gt)
-        + rep_margin_per_sample(ft.clone(), &y, s_bar, RepScaling::Paper, k).mean() * lambda;
+    let total = gamma_ce(zt.clone(), &y, &g)
+        + rep_margin_per_sample(ft.clone(), &y, s_bar, RepScale::PAPER).mean() * lambda;
     let grads = total.backward();
-    let gz: Vec<f32> = zt
-        .grad(&grads)
-        .unwrap()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let gf: Vec<f32> = ft
-        .grad(&grads)
-        .unwrap()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap();
-    // Central difference of the f64 objective in coordinate i of `x`, where `eval` rebuilds the
-    // objective from the perturbed copy.
-    let check = |name: &str, x: &[f64], grad: &[f32], eval: &dyn Fn(&[f64]) -> f64| {
+    let gz = to_vec64(zt.grad(&grads).unwrap(), "g").unwrap();
+    let gf = to_vec64(ft.grad(&grads).unwrap(), "g").unwrap();
+    // Central difference of the f64 objective (theory::objective::mr2_batch) in coordinate i.
+    let check = |name: &str, x: &[f64], grad: &[f64], eval: &dyn Fn(&[f64]) -> f64| {
         for i in 0..x.len() {
             let (mut p, mut m) = (x.to_vec(), x.to_vec());
             let h = FD_STEP * (1.0 + x[i].abs());
@@ -177,18 +199,16 @@ fn gradients_match_finite_differences() {
             m[i] -= h;
             let fd = (eval(&p) - eval(&m)) / (2.0 * h);
             assert!(
-                GRADIENT.close(f64::from(grad[i]), fd),
+                GRADIENT.close(grad[i], fd),
                 "∂/∂{name}[{i}]: autodiff {} vs finite difference {fd}",
                 grad[i]
             );
         }
     };
-    check("z", &z, &gz, &|p| {
-        theory_total(p, &f, &y, &g, s_bar, lambda, k, d)
-    });
-    check("φ", &f, &gf, &|p| {
-        theory_total(&z, p, &y, &g, s_bar, lambda, k, d)
-    });
+    let total =
+        |zz: &[f64], ff: &[f64]| mr2_batch(&rows(zz, k), &rows(ff, d), &y, &g, s_bar, lambda).total;
+    check("z", &z, &gz, &|p| total(p, &f));
+    check("φ", &f, &gf, &|p| total(&z, p));
 }
 
 #[test]
@@ -201,107 +221,159 @@ fn degenerate_batches_are_defined() {
         t2(&f, [4, 3], &dev),
         &y,
         0.0,
-        RepScaling::Paper,
-        3,
+        RepScale::PAPER,
     ));
     let want = lse::rep_margin_losses(&rows(&f, 3), &y, 0.0);
     for (a, b) in l.iter().zip(&want) {
         assert!(F32_VS_F64.close(*a, *b), "{a} vs {b}");
     }
     assert!(
-        l[3].abs() < 1e-12,
+        IDENTITY.close(l[3], 0.0),
         "a singleton class has no positives: ℓ_s̄ = 0"
     );
     // MarginState: γ stays uniform c̄ while a class has never been seen.
-    let cfg = LossConfig::default();
-    let mut st = MarginState::new(3, 0.9).unwrap();
-    st.update(&[1.0, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0, 1.0], 2, &y, 2.0)
+    let mut st = MarginState::new(3, 0.9, 2.0, 2.0, false).unwrap();
+    st.update(&[1.0f32, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0, 1.0], 2, &y)
         .unwrap();
-    assert_eq!(st.gamma(&cfg), vec![cfg.c_bar; 3]);
-    st.update(&[0.0, 5.0], 2, &[2], 2.0).unwrap();
+    assert_eq!(st.gamma(), vec![2.0; 3]);
+    st.update(&[0.0f64, 5.0], 2, &[2]).unwrap();
     let alpha: Vec<f64> = st.alpha.values.iter().map(|v| v.unwrap()).collect();
-    assert_eq!(
-        st.gamma(&cfg),
-        gamma::optimal_gamma(&alpha, cfg.c_bar).unwrap()
-    );
+    assert_eq!(st.gamma(), gamma::optimal_gamma(&alpha, 2.0).unwrap());
     // All-zero features give α = 0 → uniform γ instead of γ = 0.
-    let mut z = MarginState::new(2, 0.5).unwrap();
-    z.update(&[0.0; 4], 2, &[0, 1], 2.0).unwrap();
-    assert_eq!(z.gamma(&cfg), vec![cfg.c_bar; 2]);
+    let mut z = MarginState::new(2, 0.5, 2.0, 2.0, false).unwrap();
+    z.update(&[0.0f32; 4], 2, &[0, 1]).unwrap();
+    assert_eq!(z.gamma(), vec![2.0; 2]);
     // The whole objective on that batch is finite.
-    let logits = t2(&[0.0; 8], [4, 2], &dev);
-    let mut st2 = MarginState::new(2, 0.9).unwrap();
-    let bl = batch_loss(
-        &cfg,
-        &mut st2,
-        logits,
-        t2(&[0.0; 12], [4, 3], &dev),
-        &[0, 0, 0, 1],
+    let set = TrainingSet {
+        counts: vec![3, 1],
+        labels: vec![0, 0, 0, 1],
+        seed: 0,
+    };
+    let mut o = Objective::new(&Method::from_name("mr2").unwrap(), &set).unwrap();
+    let m = mr2::model::Model::new_seeded(
+        &mr2::model::ModelConfig::default(),
+        [3, 1, 1],
+        2,
+        mr2::model::HeadKind::Linear,
+        Default::default(),
         &dev,
+        0,
     )
     .unwrap();
-    assert!(to_vec(bl.total)[0].is_finite());
+    let t = o
+        .loss(&Batch {
+            logits: t2(&[0.0; 8], [4, 2], &dev),
+            features: t2(&[0.0; 12], [4, 3], &dev),
+            labels: &[0, 0, 0, 1],
+            indices: &[0, 1, 2, 3],
+            model: &m,
+            biased_logits: None,
+        })
+        .unwrap();
+    assert!(scalar(t.total, "t").unwrap().is_finite());
 }
 
 #[test]
-fn ema_persists_and_decays() {
-    let mut st = MarginState::new(1, 0.9).unwrap();
-    st.update(&[1.0, 0.0, 3.0, 0.0], 2, &[0, 0], 2.0).unwrap(); // α = (1+9)/2 = 5, msd = 1
-    st.update(&[0.0, 0.0, 0.0, 0.0], 2, &[0, 0], 2.0).unwrap(); // α = 0, msd = 0
-    assert!((st.alpha.values[0].unwrap() - 4.5).abs() < 1e-12);
-    assert!((st.s_bar() - 0.9).abs() < 1e-12);
+fn ema_persists_and_decays_with_the_methods_own_decay() {
+    let mut st = MarginState::new(1, 0.9, 2.0, 1.0, false).unwrap();
+    st.update(&[1.0f32, 0.0, 3.0, 0.0], 2, &[0, 0]).unwrap(); // α = (1+9)/2 = 5, msd = 1
+    st.update(&[0.0f32, 0.0, 0.0, 0.0], 2, &[0, 0]).unwrap(); // α = 0, msd = 0
+    assert!(IDENTITY.close(st.alpha.values[0].unwrap(), 4.5));
+    assert!(IDENTITY.close(st.s_bar(), 0.9));
+    // One source for the decay: the method's parameter is the one the EMA uses.
+    let m = Method::from_name("mr2")
+        .unwrap()
+        .with_params(&[("decay".into(), "0.5".into())], "t")
+        .unwrap();
+    let set = TrainingSet {
+        counts: vec![2, 2],
+        labels: vec![0, 0, 1, 1],
+        seed: 0,
+    };
+    let Objective::Mr2(o) = Objective::new(&m, &set).unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(o.state.alpha.decay.to_bits(), 0.5f64.to_bits());
+    assert_eq!(o.state.msd.decay.to_bits(), 0.5f64.to_bits());
+}
+
+#[test]
+fn evaluation_is_read_only_and_loss_updates() {
+    let dev = Device::flex();
+    let (z, y) = random_batch(6, 3, 3, 2);
+    let (f, _) = random_batch(6, 4, 3, 3);
+    let set = TrainingSet {
+        counts: vec![2; 3],
+        labels: y.clone(),
+        seed: 0,
+    };
+    let Objective::Mr2(mut o) = Objective::new(&Method::from_name("mr2").unwrap(), &set).unwrap()
+    else {
+        unreachable!()
+    };
+    let before: Mr2 = o.clone();
+    let _ = o.evaluate(t2(&z, [6, 3], &dev), t2(&f, [6, 4], &dev), &y);
+    assert_eq!(o, before, "evaluate must not touch the state");
+    let v = o
+        .loss(t2(&z, [6, 3], &dev), t2(&f, [6, 4], &dev), &y)
+        .unwrap();
+    assert_ne!(o.state, before.state, "loss folds the batch into the EMA");
+    // The returned terms add up: total = ℓ_γ,ce + λ·ℓ_s̄.
+    let (ce, rep, tot) = (
+        scalar(v.gamma_ce, "t").unwrap(),
+        scalar(v.rep.unwrap(), "t").unwrap(),
+        scalar(v.total, "t").unwrap(),
+    );
+    assert!(F32_VS_F64.close(tot, ce + 0.5 * rep));
 }
 
 #[test]
 fn hyper_parameters_are_validated() {
-    let ok = LossConfig::default();
-    assert!(ok.validate().is_ok());
-    let cases: [(&str, LossConfig); 8] = [
-        ("c_bar", LossConfig { c_bar: 0.0, ..ok }),
-        ("c_bar", LossConfig { c_bar: -1.0, ..ok }),
-        (
-            "lambda",
-            LossConfig {
-                lambda: -1e-9,
-                ..ok
-            },
-        ),
-        (
-            "lambda",
-            LossConfig {
-                lambda: f64::NAN,
-                ..ok
-            },
-        ),
-        ("p", LossConfig { p: 0.999, ..ok }),
-        ("decay", LossConfig { decay: 1.0, ..ok }),
-        ("decay", LossConfig { decay: -0.1, ..ok }),
-        (
-            "c_bar",
-            LossConfig {
-                c_bar: f64::INFINITY,
-                ..ok
-            },
-        ),
-    ];
-    for (name, cfg) in cases {
-        let e = cfg.validate().unwrap_err().to_string();
-        assert!(e.contains(name), "error should name `{name}`: {e}");
+    let set = TrainingSet {
+        counts: vec![2; 3],
+        labels: vec![0, 1, 2],
+        seed: 0,
+    };
+    for (key, bad) in [
+        ("c_bar", "0.0"),
+        ("c_bar", "-1.0"),
+        ("c_bar", "inf"),
+        ("lambda", "-1e-9"),
+        ("lambda", "nan"),
+        ("p", "0.999"),
+        ("decay", "1.0"),
+        ("decay", "-0.1"),
+    ] {
+        let m = Method::from_name("mr2")
+            .unwrap()
+            .with_params(&[(key.into(), bad.into())], "t")
+            .unwrap();
+        let e = Objective::new(&m, &set).unwrap_err().to_string();
+        assert!(e.contains(key), "error should name `{key}`: {e}");
     }
     // Just inside the boundaries.
-    assert!(LossConfig {
-        lambda: 0.0,
-        p: 1.0,
-        decay: 0.0,
-        ..ok
-    }
-    .validate()
-    .is_ok());
-    assert!(LossConfig {
-        kind: LossKind::Ce,
-        decay: 0.999_999,
-        ..ok
-    }
-    .validate()
-    .is_ok());
+    let m = Method::from_name("mr2")
+        .unwrap()
+        .with_params(
+            &[
+                ("lambda".into(), "0.0".into()),
+                ("p".into(), "1.0".into()),
+                ("decay".into(), "0.0".into()),
+            ],
+            "t",
+        )
+        .unwrap();
+    assert!(Objective::new(&m, &set).is_ok());
+    let m = Method::from_name("gamma-ce")
+        .unwrap()
+        .with_params(&[("decay".into(), "0.999999".into())], "t")
+        .unwrap();
+    assert!(Objective::new(&m, &set).is_ok());
+    // A parameter the method does not have is refused, naming it.
+    let e = Method::from_name("gamma-ce")
+        .unwrap()
+        .with_params(&[("lambda".into(), "0.5".into())], "t")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lambda"), "{e}");
 }

@@ -2,7 +2,9 @@
 //! inputs it cannot take.
 
 use burn::tensor::{Device, Distribution, Tensor};
-use mr2::model::{Arch, ModelConfig, Net};
+use mr2::loss::tensor::to_vec64;
+use mr2::model::{Arch, HeadKind, ModelConfig, Net};
+use mr2::tolerance::{le, F32_VS_F64};
 
 #[test]
 fn shapes() {
@@ -23,13 +25,13 @@ fn shapes() {
             width: if arch == Arch::Wrn { 2 } else { 32 },
             depth: 10,
         };
-        let net = Net::new_seeded(&cfg, shape, 7, &dev, 1).unwrap();
+        let net = Net::new_seeded(&cfg, shape, 7, HeadKind::Linear, &dev, 1).unwrap();
         let [c, h, w] = shape;
         let x = Tensor::<4>::random([3, c, h, w], Distribution::Normal(0.0, 1.0), &dev);
         let (l, f) = net.forward(x);
         assert_eq!(l.dims(), [3, 7], "{arch:?} logits");
         assert_eq!(f.dims(), [3, d], "{arch:?} features");
-        let w = net.head_weights();
+        let w = net.head_weights().unwrap();
         assert_eq!((w.len(), w[0].len()), (7, d), "{arch:?} head");
     }
 }
@@ -42,15 +44,18 @@ fn seeded_initialisation_is_reproducible() {
         width: 8,
         depth: 16,
     };
-    let a = Net::new_seeded(&cfg, [4, 1, 1], 3, &dev, 5)
+    let a = Net::new_seeded(&cfg, [4, 1, 1], 3, HeadKind::Linear, &dev, 5)
         .unwrap()
-        .head_weights();
-    let b = Net::new_seeded(&cfg, [4, 1, 1], 3, &dev, 5)
+        .head_weights()
+        .unwrap();
+    let b = Net::new_seeded(&cfg, [4, 1, 1], 3, HeadKind::Linear, &dev, 5)
         .unwrap()
-        .head_weights();
-    let c = Net::new_seeded(&cfg, [4, 1, 1], 3, &dev, 6)
+        .head_weights()
+        .unwrap();
+    let c = Net::new_seeded(&cfg, [4, 1, 1], 3, HeadKind::Linear, &dev, 6)
         .unwrap()
-        .head_weights();
+        .head_weights()
+        .unwrap();
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
@@ -98,4 +103,56 @@ fn invalid_models_are_errors() {
     )
     .is_err());
     assert!(Net::new(&ModelConfig::default(), [4, 1, 1], 1, &dev).is_err());
+}
+
+#[test]
+fn heads_and_their_linear_form_rank_classes_alike() {
+    // Cosine logits lie in [−1, 1]; Gaussian logits are −½‖φ − μ_k‖² ≤ 0; and the linear head
+    // each exports for the bounds gives the same pairwise logit differences.
+    let dev = Device::flex();
+    let cfg = ModelConfig {
+        arch: Arch::Mlp,
+        width: 6,
+        depth: 16,
+    };
+    for head in [HeadKind::Linear, HeadKind::Cosine, HeadKind::Gaussian] {
+        let net = Net::new_seeded(&cfg, [5, 1, 1], 4, head, &dev, 3).unwrap();
+        let x = Tensor::<4>::random([7, 5, 1, 1], Distribution::Normal(0.0, 1.0), &dev);
+        let (l, f) = net.forward(x);
+        let z = to_vec64(l, "l").unwrap();
+        let phi = to_vec64(f, "f").unwrap();
+        let lin = net.linear_head().unwrap();
+        for i in 0..7 {
+            let mut row: Vec<f64> = phi[i * 6..(i + 1) * 6].to_vec();
+            if lin.normalize_features {
+                let n = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+                row.iter_mut().for_each(|v| *v /= n);
+            }
+            let s: Vec<f64> = (0..4)
+                .map(|k| {
+                    lin.weights[k]
+                        .iter()
+                        .zip(&row)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                        + lin.bias[k]
+                })
+                .collect();
+            for k in 1..4 {
+                let (dz, ds) = (z[i * 4 + k] - z[i * 4], s[k] - s[0]);
+                assert!(F32_VS_F64.close(dz, ds), "{head:?}: {dz} vs {ds}");
+            }
+            match head {
+                HeadKind::Cosine => {
+                    assert!(z[i * 4..(i + 1) * 4]
+                        .iter()
+                        .all(|v| le(v.abs(), 1.0) || F32_VS_F64.close(v.abs(), 1.0)))
+                }
+                HeadKind::Gaussian => assert!(z[i * 4..(i + 1) * 4]
+                    .iter()
+                    .all(|v| le(*v, 0.0) || F32_VS_F64.close(*v, 0.0))),
+                HeadKind::Linear => {}
+            }
+        }
+    }
 }

@@ -1,8 +1,12 @@
-//! Training: determinism, resume equivalence, NaN handling, configuration validation, and the
-//! `train` binary end to end (all on the embedded synthetic data, seconds each).
+//! Training: determinism, resume equivalence (bit-identical, also for stateful objectives),
+//! the NaN guard, configuration validation, the γ each objective reports, every method
+//! training on the synthetic data, what makes JTT, LfF and SAM different, and the `train`
+//! binary end to end (all on the embedded synthetic data, seconds each).
 
-use mr2::loss::LossKind;
-use mr2::train::{train, RunOptions, TrainConfig};
+use mr2::eval::Summary;
+use mr2::loss::{EpochStart, Method, Objective, TrainingSet, METHODS};
+use mr2::tolerance::{F32_VS_F64, IDENTITY};
+use mr2::train::{train, EpochMetrics, RunOptions, TrainConfig};
 
 fn small() -> TrainConfig {
     let mut c = TrainConfig::default();
@@ -10,107 +14,136 @@ fn small() -> TrainConfig {
     c.data.synthetic.test_per_class = 40;
     c.epochs = 4;
     c.batch_size = 32;
-    c.loss.lambda = 0.1;
     c
 }
 
+fn with_method(mut c: TrainConfig, name: &str) -> TrainConfig {
+    c.loss = TrainConfig::default_method(Method::from_name(name).unwrap(), c.data.name);
+    c
+}
+
+fn path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("mr2-train-{name}-{}", std::process::id()))
+}
+
+/// A fresh (removed) directory path.
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("mr2-train-{name}-{}", std::process::id()));
+    let d = path(name);
     let _ = std::fs::remove_dir_all(&d);
     d
 }
 
+fn opts(out: &std::path::Path) -> RunOptions {
+    RunOptions {
+        out: Some(out.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+/// Every number of a history, as bits.
+fn bits(h: &[EpochMetrics]) -> Vec<Vec<u64>> {
+    h.iter()
+        .map(|m| {
+            [
+                m.lr,
+                m.train_loss,
+                m.train_acc,
+                m.test_acc,
+                m.easy,
+                m.hard,
+                m.gamma_mean,
+                m.gamma_range,
+                m.s_bar,
+                m.spread_hard,
+            ]
+            .iter()
+            .map(|v| v.to_bits())
+            .chain([m.epoch as u64])
+            .collect()
+        })
+        .collect()
+}
+
 #[test]
 fn same_seed_same_metrics() {
-    let a = train(&small(), &RunOptions::default()).unwrap();
-    let b = train(&small(), &RunOptions::default()).unwrap();
-    assert_eq!(
-        a.history
-            .iter()
-            .map(|m| (m.train_loss, m.test_acc))
-            .collect::<Vec<_>>(),
-        b.history
-            .iter()
-            .map(|m| (m.train_loss, m.test_acc))
-            .collect::<Vec<_>>()
-    );
+    let a = train(&small(), RunOptions::default()).unwrap();
+    let b = train(&small(), RunOptions::default()).unwrap();
+    assert_eq!(bits(&a.history), bits(&b.history));
     assert!(
         a.history.last().unwrap().test_acc > 0.5,
         "the MLP learns the mixture"
     );
 }
 
+/// Train `cfg` uninterrupted and interrupted after `stop` epochs then resumed; both must end
+/// bit-identical (history, objective state, weights).
+fn resume_equivalence(cfg: &TrainConfig, name: &str, stop: usize) {
+    let full = tmp(&format!("{name}-full"));
+    let part = tmp(&format!("{name}-part"));
+    let a = train(cfg, opts(&full)).unwrap();
+    let first = train(
+        cfg,
+        RunOptions {
+            stop_after: Some(stop),
+            ..opts(&part)
+        },
+    )
+    .unwrap();
+    assert_eq!(first.history.len(), stop);
+    let b = train(
+        cfg,
+        RunOptions {
+            resume: true,
+            ..opts(&part)
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        bits(&a.history),
+        bits(&b.history),
+        "{name}: resumed history differs"
+    );
+    assert_eq!(a.objective, b.objective, "{name}: objective state differs");
+    assert_eq!(
+        a.model.head_weights().unwrap(),
+        b.model.head_weights().unwrap(),
+        "{name}: weights differ"
+    );
+    let csv = mr2::train::metrics::read_csv(&part.join("metrics.csv")).unwrap();
+    assert_eq!(
+        bits(&csv),
+        bits(&b.history),
+        "{name}: metrics.csv must read back exactly"
+    );
+}
+
 #[test]
 fn resume_matches_uninterrupted_run() {
     let cfg = small();
-    let full = tmp("full");
-    let part = tmp("part");
-    let a = train(
-        &cfg,
-        &RunOptions {
-            out: Some(full.clone()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    // Interrupted after 2 epochs, then resumed.
-    let first = train(
-        &cfg,
-        &RunOptions {
-            out: Some(part.clone()),
-            stop_after: Some(2),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(first.history.len(), 2);
-    let b = train(
-        &cfg,
-        &RunOptions {
-            out: Some(part.clone()),
-            resume: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let key = |h: &[mr2::train::EpochMetrics]| {
-        h.iter()
-            .map(|m| {
-                (
-                    m.epoch,
-                    m.train_loss.to_bits(),
-                    m.test_acc.to_bits(),
-                    m.s_bar.to_bits(),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        key(&a.history),
-        key(&b.history),
-        "resumed run differs from the uninterrupted one"
-    );
-    assert_eq!(a.margin_state, b.margin_state);
+    resume_equivalence(&cfg, "mr2", 2);
+    let part = path("mr2-part");
     for f in [
         "config.json",
         "metrics.csv",
-        "checkpoint/state.json",
-        "checkpoint/model.bpk",
-        "checkpoint/optim.bpk",
+        "checkpoints/epoch-0004/state.json",
+        "checkpoints/epoch-0004/model.bpk",
+        "checkpoints/epoch-0004/optim.bpk",
+        "checkpoints/epoch-0003/state.json",
     ] {
         assert!(part.join(f).exists(), "missing {f}");
     }
-    let csv = std::fs::read_to_string(part.join("metrics.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + cfg.epochs);
+    assert!(
+        !part.join("checkpoints/epoch-0002").exists(),
+        "older checkpoints are removed"
+    );
     // Resuming with a different configuration is refused.
     let mut other = cfg.clone();
-    other.loss.c_bar = 3.0;
+    other.seed = 9;
     let e = train(
         &other,
-        &RunOptions {
-            out: Some(part),
+        RunOptions {
             resume: true,
-            ..Default::default()
+            ..opts(&part)
         },
     )
     .err()
@@ -120,33 +153,243 @@ fn resume_matches_uninterrupted_run() {
 }
 
 #[test]
-fn nan_loss_stops_with_a_message() {
-    let mut cfg = small();
-    cfg.optim.lr = 1e30;
-    cfg.loss.kind = LossKind::Ce;
-    cfg.optim.weight_decay = 0.0;
-    let out = tmp("nan");
-    let e = train(
-        &cfg,
-        &RunOptions {
-            out: Some(out.clone()),
-            ..Default::default()
-        },
-    )
-    .err()
-    .expect("a diverging run must stop");
-    let msg = e.to_string();
-    assert!(
-        msg.contains("loss became") && msg.contains("checkpoint"),
-        "{msg}"
+fn stateful_objectives_resume_exactly() {
+    // EQL's random stream, group DRO's weights, the centres, LfF's tables and two nets, and
+    // JTT's switch to its second stage (interrupted before it: stage 1 has 2 epochs).
+    for name in ["eql", "group-dro", "center", "lff", "jtt", "ldam"] {
+        let mut cfg = with_method(small(), name);
+        cfg.epochs = 3;
+        resume_equivalence(&cfg, name, 2);
+    }
+}
+
+#[test]
+fn sam_resumes_and_differs_from_sgd_only_by_its_perturbation() {
+    let mut cfg = with_method(small(), "ce");
+    cfg.epochs = 2;
+    let plain = train(&cfg, RunOptions::default()).unwrap();
+    let mut tiny = cfg.clone();
+    tiny.optim.sam_rho = 1e-30; // w + ε rounds back to w: the same steps as SGD
+    let t = train(&tiny, RunOptions::default()).unwrap();
+    assert_eq!(bits(&plain.history), bits(&t.history));
+    let mut sam = cfg.clone();
+    sam.optim.sam_rho = 0.05;
+    let s = train(&sam, RunOptions::default()).unwrap();
+    assert_ne!(
+        bits(&plain.history),
+        bits(&s.history),
+        "SAM's gradient is taken at w + ε"
     );
-    if out.join("checkpoint/state.json").exists() {
-        let s: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap(),
+    resume_equivalence(&sam, "sam", 1);
+}
+
+#[test]
+fn sam_perturbation_has_radius_rho() {
+    use burn::optim::GradientsParams;
+    use mr2::model::{Arch, Extras, HeadKind, Model, ModelConfig};
+    use mr2::train::optim::{grad_norm, sam_perturbed};
+    let dev = burn::tensor::Device::flex().autodiff();
+    let cfg = ModelConfig {
+        arch: Arch::Mlp,
+        width: 5,
+        depth: 16,
+    };
+    let m = Model::new_seeded(
+        &cfg,
+        [3, 1, 1],
+        2,
+        HeadKind::Linear,
+        Extras::default(),
+        &dev,
+        1,
+    )
+    .unwrap();
+    let x = burn::tensor::Tensor::<4>::random(
+        [4, 3, 1, 1],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &dev,
+    );
+    let (l, _) = m.net.forward(x);
+    let g = GradientsParams::from_grads(l.square().sum().backward(), &m);
+    let n = grad_norm(&m, &g).unwrap();
+    assert!(n > 0.0);
+    let p = sam_perturbed(&m, &g, 0.05).unwrap();
+    // ‖w' − w‖ over all parameters = ρ.
+    let flat = |m: &Model| -> Vec<f64> {
+        let mut v = Vec::new();
+        for w in m.net.head_weights().unwrap() {
+            v.extend(w.into_iter().map(f64::from));
+        }
+        v.extend(m.net.head_bias().unwrap().into_iter().map(f64::from));
+        v
+    };
+    let (a, b) = (flat(&m), flat(&p));
+    let head_shift: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        head_shift > 0.0 && (head_shift < 0.05 || F32_VS_F64.close(head_shift, 0.05)),
+        "head moved {head_shift}"
+    );
+}
+
+#[test]
+fn every_method_trains_on_the_synthetic_data() {
+    for info in METHODS {
+        let mut cfg = with_method(small(), info.name);
+        cfg.epochs = 4;
+        let t = train(&cfg, RunOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        let h = &t.history;
+        let first = cfg.loss.extra_epochs(); // JTT: compare within its second stage
+        assert!(
+            h.last().unwrap().train_loss < h[first].train_loss,
+            "{}: loss did not decrease: {:?}",
+            info.name,
+            h.iter().map(|m| m.train_loss).collect::<Vec<_>>()
+        );
+        assert!(
+            h.last().unwrap().test_acc > 0.4,
+            "{}: test accuracy {}",
+            info.name,
+            h.last().unwrap().test_acc
+        );
+    }
+}
+
+#[test]
+fn jtt_upweights_its_error_set_after_stage_one() {
+    let set = TrainingSet {
+        counts: vec![2, 2],
+        labels: vec![0, 0, 1, 1],
+        seed: 0,
+    };
+    let m = Method::from_name("jtt")
+        .unwrap()
+        .with_params(
+            &[
+                ("identification_epochs".into(), "2".into()),
+                ("up_weight".into(), "3".into()),
+            ],
+            "t",
         )
         .unwrap();
-        assert!(s["epoch"].as_u64().unwrap() < cfg.epochs as u64);
+    let mut o = Objective::new(&m, &set).unwrap();
+    // Predictions of the stage-1 model: samples 1 and 2 wrong.
+    let preds = || mr2::eval::Predictions {
+        logits: vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        features: vec![0.0; 4],
+        d: 1,
+        k: 2,
+        labels: vec![0, 0, 1, 1],
+    };
+    let mut calls = 0;
+    let mut f = || {
+        calls += 1;
+        Ok(preds())
+    };
+    let plan = |o: &mut Objective,
+                e: usize,
+                f: &mut dyn FnMut() -> mr2::Result<mr2::eval::Predictions>| {
+        o.on_epoch_start(&mut EpochStart {
+            epoch: e,
+            epochs: 5,
+            train_predictions: f,
+        })
+        .unwrap()
+    };
+    for e in 0..2 {
+        let p = plan(&mut o, e, &mut f);
+        assert!(
+            !p.reset_model && p.repeats.is_none(),
+            "stage 1 is plain ERM"
+        );
     }
+    let p = plan(&mut o, 2, &mut f);
+    assert!(p.reset_model, "stage 2 starts from a fresh model");
+    assert_eq!(p.repeats, Some(vec![1, 4, 4, 1]));
+    let p = plan(&mut o, 3, &mut f);
+    assert!(!p.reset_model);
+    assert_eq!(
+        p.repeats,
+        Some(vec![1, 4, 4, 1]),
+        "the error set stays fixed"
+    );
+    assert_eq!(
+        calls, 1,
+        "the training set is evaluated once, at the end of stage 1"
+    );
+}
+
+#[test]
+fn lff_weights_favour_what_the_biased_model_finds_hard() {
+    let set = TrainingSet {
+        counts: vec![2, 2],
+        labels: vec![0, 0, 1, 1],
+        seed: 0,
+    };
+    let Objective::Lff(mut o) = Objective::new(&Method::from_name("lff").unwrap(), &set).unwrap()
+    else {
+        unreachable!()
+    };
+    // Sample 0: biased loss high, main low → W near 1; sample 1: the reverse → W near 0.
+    let w = o.weights(&[0, 1, 2, 3], &[4.0, 0.1, 1.0, 1.0], &[0.1, 4.0, 1.0, 1.0]);
+    // First visit: e = c; class 0 maxima: biased 4.0, main 4.0.
+    let want0 = (4.0 / 4.0) / (4.0 / 4.0 + 0.1 / 4.0 + 1e-8);
+    assert!(
+        IDENTITY.close(w[0], want0) && w[0] > 0.9 && w[1] < 0.1,
+        "{w:?}"
+    );
+    assert!(
+        IDENTITY.close(w[2], 0.5 / (1.0 + 5e-9)),
+        "equal difficulty → 1/2: {w:?}"
+    );
+    // EMA on the second visit: e = 0.7 e + 0.3 c.
+    let _ = o.weights(&[0], &[0.0], &[0.0]);
+    assert!(IDENTITY.close(o.ema_biased[0], 2.8));
+    // A training run keeps two nets and reports the main one.
+    let cfg = with_method(small(), "lff");
+    let t = train(&cfg, RunOptions::default()).unwrap();
+    assert_eq!(t.method, "lff");
+}
+
+#[test]
+fn nan_loss_stops_with_a_message_that_says_what_exists() {
+    let mut cfg = with_method(small(), "ce");
+    cfg.optim.lr = 1e30;
+    cfg.optim.weight_decay = 0.0;
+    let out = tmp("nan");
+    let e = train(&cfg, opts(&out))
+        .err()
+        .expect("a diverging run must stop")
+        .to_string();
+    assert!(e.contains("became non-finite at epoch 1"), "{e}");
+    assert!(e.contains("no checkpoint was written"), "{e}");
+    assert!(
+        !out.join("checkpoints").exists()
+            || mr2::train::checkpoint::complete_checkpoints(&out)
+                .unwrap()
+                .is_empty()
+    );
+    // One full-batch step with a huge learning rate: the epoch's loss is finite, the step
+    // makes the weights overflow (the outputs become non-finite) — caught before a checkpoint
+    // is written.
+    let mut one = small();
+    one.optim.lr = 1e30;
+    one.optim.schedule = mr2::train::ScheduleKind::Constant;
+    one.optim.weight_decay = 0.0;
+    one.batch_size = 900;
+    let out = tmp("nan-params");
+    let e = train(&one, opts(&out))
+        .err()
+        .expect("non-finite weights must stop the run")
+        .to_string();
+    assert!(e.contains("at epoch 1;") && e.contains("the model"), "{e}");
+    assert!(mr2::train::checkpoint::complete_checkpoints(&out)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -170,14 +413,50 @@ fn configuration_is_validated() {
     c.optim.weight_decay = -1.0;
     cases.push(("weight_decay", c));
     let mut c = ok.clone();
-    c.loss.c_bar = 0.0;
-    cases.push(("c_bar", c));
-    let mut c = ok.clone();
-    c.loss.decay = 1.0;
-    cases.push(("decay", c));
+    c.optim.sam_rho = -0.1;
+    cases.push(("sam_rho", c));
     for (name, c) in cases {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains(name), "`{name}` not named in: {e}");
+    }
+}
+
+#[test]
+fn summary_reports_the_gamma_the_objective_used() {
+    // One answer to "which γ divided the logits": 1 for CE-type objectives, MR²'s margins for
+    // the γ family (mean c̄), 1/s for the scaled cosine losses — in summary.json and metrics.
+    for (name, check) in [
+        (
+            "ce",
+            (|g: &[f64]| g.iter().all(|v| *v == 1.0)) as fn(&[f64]) -> bool,
+        ),
+        ("rep", |g| g.iter().all(|v| *v == 1.0)),
+        ("supcon", |g| g.iter().all(|v| *v == 1.0)),
+        ("gamma-ce", |g| {
+            IDENTITY.close(g.iter().sum::<f64>() / g.len() as f64, 2.0)
+                && g.iter().any(|v| !F32_VS_F64.close(*v, 2.0))
+        }),
+        ("mr2", |g| {
+            IDENTITY.close(g.iter().sum::<f64>() / g.len() as f64, 2.0)
+                && g.iter().any(|v| !F32_VS_F64.close(*v, 2.0))
+        }),
+        ("ldam", |g| g.iter().all(|v| IDENTITY.close(*v, 1.0 / 30.0))),
+    ] {
+        let mut cfg = with_method(small(), name);
+        cfg.epochs = 1;
+        let out = tmp(&format!("gamma-{name}"));
+        let t = train(&cfg, opts(&out)).unwrap();
+        let s = mr2::train::write_outputs(&t, &out, None, false).unwrap();
+        let read = Summary::read(&out.join("summary.json")).unwrap();
+        assert_eq!(read.method, name);
+        assert!(check(&read.gamma), "{name}: summary γ {:?}", read.gamma);
+        assert_eq!(read.gamma, s.gamma);
+        let mean = read.gamma.iter().sum::<f64>() / read.gamma.len() as f64;
+        assert!(
+            IDENTITY.close(t.history[0].gamma_mean, mean),
+            "{name}: metrics γ̄ {} vs summary {mean}",
+            t.history[0].gamma_mean
+        );
     }
 }
 
@@ -208,10 +487,10 @@ fn train_binary_end_to_end() {
     for g in ["easy", "medium", "hard"] {
         assert!(s["groups"][g].as_f64().is_some());
     }
-    assert!(s["classifier_margin_deg"].as_f64().is_some());
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["epochs"], 2);
+    assert_eq!(cfg["loss"]["method"], "mr2");
     // `compare` reads summaries and prints paired differences.
     let cmp = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
         .args(["--label", "A"])
@@ -230,23 +509,79 @@ fn train_binary_end_to_end() {
         table.contains("overall %") && table.contains("+0.000"),
         "{table}"
     );
-    // A second run into the same directory without --resume is refused; bad values name the flag.
+    // A second run into the same directory without --resume is refused; bad values name the
+    // parameter, negative numbers included.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
         .args(["--epochs", "2", "--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(!again.status.success());
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["--c-bar", "0", "--quiet", "--out"])
-        .arg(tmp("cli-bad"))
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a run"));
+    for args in [
+        ["--c-bar", "-1"],
+        ["--lambda", "-0.5"],
+        ["--p", "0.5"],
+        ["--decay", "1"],
+    ] {
+        let bad = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(args)
+            .args(["--quiet", "--out"])
+            .arg(tmp("cli-bad"))
+            .output()
+            .unwrap();
+        assert!(!bad.status.success());
+        let e = String::from_utf8_lossy(&bad.stderr);
+        let key = args[0].trim_start_matches("--").replace('-', "_");
+        assert!(
+            e.contains(&key) && !e.contains("unexpected argument"),
+            "{args:?}: {e}"
+        );
+    }
+    // A baseline with its parameter, and a parameter it does not have.
+    let ldam = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args([
+            "--loss",
+            "ldam",
+            "--param",
+            "drw=true",
+            "--param",
+            "max_margin=0.3",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(tmp("cli-ldam"))
         .output()
         .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("c_bar"));
+    assert!(
+        ldam.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ldam.stderr)
+    );
+    let wrong = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--loss", "ldam", "--c-bar", "2", "--quiet", "--out"])
+        .arg(tmp("cli-wrong"))
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("c_bar"));
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .arg("--list-losses")
+        .output()
+        .unwrap();
+    let l = String::from_utf8_lossy(&list.stdout);
+    for m in METHODS {
+        assert!(l.contains(m.name), "--list-losses misses {}", m.name);
+    }
     // TOML config with a CLI override.
     let toml_path = tmp("cli-toml").with_extension("toml");
-    std::fs::write(&toml_path, "epochs = 1\nseed = 3\n[loss]\nkind = \"ce\"\n").unwrap();
+    std::fs::write(
+        &toml_path,
+        "epochs = 1\nseed = 3\n[loss]\nmethod = \"ce\"\n",
+    )
+    .unwrap();
     let o2 = tmp("cli-toml-out");
     let r = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
         .arg("--config")
@@ -259,5 +594,5 @@ fn train_binary_end_to_end() {
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(o2.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["seed"], 4);
-    assert_eq!(cfg["loss"]["kind"], "ce");
+    assert_eq!(cfg["loss"]["method"], "ce");
 }

@@ -1,8 +1,11 @@
-//! The library's one error type.
+//! The one error type of mr2 (theory core, trainer, bounds and binaries' library parts).
 
 use thiserror::Error;
 
-/// Errors raised by the theory core, the claim registry and the binaries' library parts.
+/// Errors raised by the theory core, the claim registry, the trainer and the reports.
+///
+/// Every variant names the input it rejects (parameter, file, class) so that a binary can print
+/// it as one line.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -27,10 +30,10 @@ pub enum Error {
         got: usize,
     },
     /// A class has no samples where the formula needs at least one.
-    #[error("class {class} has no samples; {context}")]
+    #[error("{} has no samples; {context}", match class { Some(k) => format!("class {k}"), None => "the class".to_string() })]
     EmptyClass {
-        /// Class index.
-        class: usize,
+        /// Class index, when the caller knows it.
+        class: Option<usize>,
         /// What needed it.
         context: &'static str,
     },
@@ -52,10 +55,59 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Training diverged or could not continue.
-    #[error("training stopped: {0}")]
-    Training(String),
-    /// I/O while writing reports.
+    /// A configuration file (TOML / JSON) is malformed or names a setting that does not exist.
+    #[error("{path}: {reason}")]
+    Config {
+        /// The file (or `command line`).
+        path: String,
+        /// What is wrong, with the closest valid name when a key is unknown.
+        reason: String,
+    },
+    /// A checkpoint or run directory is incomplete, corrupt, or belongs to another run.
+    #[error("{path}: {reason}")]
+    Checkpoint {
+        /// The file or directory.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Another process holds the run directory.
+    #[error(
+        "{path} is in use by another `train` process (it holds {path}/.lock); wait for it to finish or choose another --out"
+    )]
+    Locked {
+        /// The run directory.
+        path: String,
+    },
+    /// Training produced a non-finite quantity (loss, parameters or EMA statistics).
+    #[error("training stopped: {what} became non-finite at epoch {epoch}{}; {kept}", match batch { Some(b) => format!(", batch {b}"), None => String::new() })]
+    Diverged {
+        /// What went non-finite (`the loss (NaN)`, `the model parameters`, …).
+        what: String,
+        /// Epoch (1-based) in which it happened.
+        epoch: usize,
+        /// Batch within the epoch, when known.
+        batch: Option<usize>,
+        /// What exists on disk: the last checkpoint, or that none was written.
+        kept: String,
+    },
+    /// A tensor could not be read back from the compute backend.
+    #[error("reading {what} from the backend failed: {reason}")]
+    Backend {
+        /// Which tensor.
+        what: &'static str,
+        /// The backend's message.
+        reason: String,
+    },
+    /// Writing a plot failed.
+    #[error("plotting {path}: {reason}")]
+    Plot {
+        /// The file.
+        path: String,
+        /// The plotting library's message.
+        reason: String,
+    },
+    /// I/O while reading or writing files.
     #[error("{path}: {source}")]
     Io {
         /// File involved.
@@ -81,6 +133,14 @@ pub fn invalid(name: &'static str, value: impl std::fmt::Display, reason: &'stat
 /// Build an [`Error::Data`].
 pub fn data_err(path: impl AsRef<std::path::Path>, reason: impl Into<String>) -> Error {
     Error::Data {
+        path: path.as_ref().display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Build an [`Error::Checkpoint`].
+pub fn checkpoint_err(path: impl AsRef<std::path::Path>, reason: impl Into<String>) -> Error {
+    Error::Checkpoint {
         path: path.as_ref().display().to_string(),
         reason: reason.into(),
     }

@@ -80,12 +80,43 @@ pub fn le(lhs: f64, rhs: f64) -> bool {
     lhs <= rhs + INEQ_REL * rhs.abs() + INEQ_ABS
 }
 
+/// burn's tensor code run in f64 (Flex backend) against an independent f64 implementation
+/// (numpy, or the theory functions): Flex's f64 `exp`/`log` are polynomial approximations, so
+/// values agree to a few 1e-9 relative (measured on the reference batch of
+/// `scripts/reference-losses.py`: cross-entropy 2.5e-9, DRL 2.0e-7 through a sqrt and a
+/// log-softmax over the batch); 1e-6 relative separates that from any formula difference.
+pub const BURN_F64: Tolerance = Tolerance {
+    rel: 1e-6,
+    abs: 1e-9,
+};
+
+/// Finite-difference step for gradients of burn code in f64: the function values carry noise
+/// of ~1e-9 relative ([`BURN_F64`]), so a step of 1e-3 keeps the noise term (1e-9/1e-3) and the
+/// truncation term (1e-6) both at 1e-6.
+pub const FD_STEP_BURN: f64 = 1e-3;
+
+/// Autodiff gradients of burn code in f64 against central differences with
+/// [`FD_STEP_BURN`]: truncation and noise are ~1e-6 each, so 1e-4 relative + 1e-6 absolute.
+pub const GRADIENT_F64: Tolerance = Tolerance {
+    rel: 1e-4,
+    abs: 1e-6,
+};
+
 /// f32 tensor code against the f64 theory functions: single-precision rounding on sums of a few
 /// hundred terms of magnitude ≤ 1e2 leaves about 1e-5 relative error, so 1e-4 relative (plus
 /// 1e-4 absolute for values near 0) separates rounding from a formula difference.
 pub const F32_VS_F64: Tolerance = Tolerance {
     rel: 1e-4,
     abs: 1e-4,
+};
+
+/// An f32 computation of a single small quantity against its f64 value, relative only: f32
+/// carries 6e-8 relative rounding per operation; 1e-5 allows a few dozen operations and still
+/// separates a formula that loses the quantity against a larger one (e.g. `ln Σ` over
+/// `{0, z}` for tiny `Σ e^z`, off by up to 2e-4 relative at 1e-4).
+pub const F32_RELATIVE: Tolerance = Tolerance {
+    rel: 1e-5,
+    abs: 0.0,
 };
 
 /// Autodiff (f32) gradients against central finite differences of the f64 theory function:

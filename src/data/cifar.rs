@@ -39,7 +39,8 @@ const MAX_BYTES: u64 = 512 << 20;
 /// Read one binary batch file.
 ///
 /// # Errors
-/// Missing file, size not a multiple of the record size, label out of range — naming the file.
+/// Missing file, size not a multiple of the record size, label out of range (CIFAR-100: the fine
+/// label in 0..100 and the coarse label in 0..20) — naming the file.
 pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
     let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
     if meta.len() > MAX_BYTES {
@@ -63,6 +64,12 @@ pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
     let mut x = Vec::with_capacity(n * PIXELS);
     let mut y = Vec::with_capacity(n);
     for (i, r) in b.chunks_exact(rec).enumerate() {
+        if v == Variant::Cifar100 && r[0] >= 20 {
+            return Err(data_err(
+                path,
+                format!("record {i}: coarse label {} outside 0..20", r[0]),
+            ));
+        }
         let label = r[v.label_bytes() - 1] as usize;
         if label >= v.classes() {
             return Err(data_err(

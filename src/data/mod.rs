@@ -7,7 +7,10 @@
 
 pub mod cifar;
 pub mod idx;
+mod splits;
 pub mod transform;
+
+pub use splits::{DataConfig, DatasetName, Imbalance, Splits};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -82,6 +85,7 @@ impl Dataset {
 
 /// Configuration of the synthetic heteroscedastic Gaussian mixture.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SyntheticConfig {
     /// Classes `K`.
     pub classes: usize,

@@ -1,5 +1,11 @@
 //! Evaluation: overall and per-class accuracy, easy/medium/hard thirds, the output-level and
-//! classifier-level margins of Table 4, per-class feature norms and spreads, feature export.
+//! classifier-level margins of Table 4, per-class feature norms and spreads, feature export,
+//! and the run summary ([`summary`]).
+
+pub mod compare;
+pub mod summary;
+
+pub use summary::{summarize, ClassResult, GroupSummary, GroupValues, Summary};
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{io_err, Result};
+use crate::loss::tensor::to_vec;
 use crate::model::Net;
 use crate::theory::{margin, moments};
 
@@ -30,7 +37,10 @@ pub struct Predictions {
 }
 
 /// Run `model` (in validation mode: batch-norm running statistics, no autodiff) over `data`.
-pub fn predict(model: &Net, data: &Dataset, batch: usize, device: &Device) -> Predictions {
+///
+/// # Errors
+/// The backend cannot return the outputs.
+pub fn predict(model: &Net, data: &Dataset, batch: usize, device: &Device) -> Result<Predictions> {
     let model = model.valid();
     let [c, h, w] = data.shape;
     let mut logits = Vec::with_capacity(data.len() * data.classes);
@@ -47,26 +57,16 @@ pub fn predict(model: &Net, data: &Dataset, batch: usize, device: &Device) -> Pr
         );
         let (l, f) = model.forward(x);
         d = f.dims()[1];
-        logits.extend(
-            l.into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap_or_default(),
-        );
-        features.extend(
-            f.into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap_or_default(),
-        );
+        logits.extend(to_vec(l, "logits")?);
+        features.extend(to_vec(f, "features")?);
     }
-    Predictions {
+    Ok(Predictions {
         logits,
         features,
         d,
         k: data.classes,
         labels: data.y.clone(),
-    }
+    })
 }
 
 impl Predictions {
@@ -111,10 +111,15 @@ impl Predictions {
             })
             .collect()
     }
-    /// Output-level margin `P(y|x) − max_{y'≠y} P(y'|x)` per sample (Table 4).
-    pub fn output_margins(&self) -> Vec<f64> {
+    /// Output-level margin `P(y|x) − max_{y'≠y} P(y'|x)` per sample (Table 4), with the
+    /// probabilities `softmax(scale·z)` (`scale` = the logit scale the objective trains with: 1,
+    /// or `s` for the scaled cosine losses).
+    pub fn output_margins(&self, scale: f64) -> Vec<f64> {
         (0..self.labels.len())
-            .map(|i| margin::output_margin(&self.row(i), self.labels[i]))
+            .map(|i| {
+                let z: Vec<f64> = self.row(i).iter().map(|v| v * scale).collect();
+                margin::output_margin(&z, self.labels[i])
+            })
             .collect()
     }
     /// Per-class `(‖μ̂_k‖, ‖ŝ_k‖)` of the features (None for an absent class).

@@ -1,278 +1,165 @@
-//! MR² losses on burn tensors: cross-entropy, the γ-margin cross-entropy `ℓ_γ,ce` (Eq. 1) with
-//! per-class EMA statistics, the representation-margin loss `ℓ_s̄` (Eq. 2), and MR² (Eq. 4).
+//! Training objectives: MR² and its ablations, and the baselines it is compared against — one
+//! module per family, each method documented with its formula, source and hyper-parameters.
 //!
-//! One definition of each formula: the per-class statistics and γ come from
-//! [`crate::theory::moments`] and [`crate::theory::gamma`]; the tensor losses are tested against
-//! [`crate::theory::margin::gamma_ce_softmax`] and [`crate::theory::lse::rep_margin_losses`]
-//! (`tests/losses.rs`).
+//! A [`Method`] is the configuration (a name and its validated parameters; what `train --loss
+//! NAME --param key=value` and the `[loss]` table of a config file select). An [`Objective`] is
+//! the method with its training state (EMA statistics, DRO weights, centres, …), built for a
+//! training set, saved in every checkpoint, and called once per batch by the trainer.
+//!
+//! | name | family | formula (per sample unless said) | source |
+//! |---|---|---|---|
+//! | `ce` | ERM | `−ln softmax(z)_y` | — |
+//! | `label-smoothing` | ERM | `(1−ε)·CE + ε·(1/K)Σ_k −ln softmax(z)_k` | Szegedy et al. 2016 §7 |
+//! | `focal` | ERM | `(1 − e^{−CE})^γ · CE` | Lin et al. 2017 Eq. 5 (softmax form of the LDAM-DRW code) |
+//! | `ldam` | margin | `CE(s·(cos θ − Δ_y 1_y))`, `Δ_j ∝ n_j^{−1/4}`, max `Δ = m`; `drw`: class-balanced weights late | Cao et al. 2019 Eq. 12–13, Alg. 1 |
+//! | `eql` | margin | softmax EQL: `−ln e^{z_y}/Σ_k w̃_k e^{z_k}`, `w̃_k = 1 − β T_λ(f_k)(1 − y_k)`, `β ∼ Bern(γ)` | Tan et al. 2020 (softmax form) |
+//! | `la` | margin | `CE(z + τ ln π)` | Menon et al. 2021 |
+//! | `mm` | margin | `CE(s·(cos θ − Δ^MM 1_y))`, `Δ^MM = e^{−|g| − δ^±}` (+ LDAM offsets, DRW) | Kang et al. (paper 004) Eq. 1–7 |
+//! | `group-dro` | robust | `Σ_k q_k ℓ̄_k`, `q_k ∝ q_k e^{η(ℓ̄_k + C/√n_k)}`, classes as groups | Sagawa et al. 2020 Alg. 1 (code form) |
+//! | `fair-dro` | robust | `Σ_k q_k ℓ̄_k`, `q` moved each epoch towards the χ²-ball maximiser | Jung et al. 2023 (classes as groups, non-classwise code variant) |
+//! | `supcon` | representation | `CE + λ·SupCon(φ/‖φ‖; τ)` (single view, no projection head) | Khosla et al. 2020 Eq. 2 |
+//! | `center` | representation | `CE + λ·½Σ_i‖φ_i − c_{y_i}‖²`, centres by Wen's update | Wen et al. 2016 Eq. 2–5 (DFL) |
+//! | `drl` | representation | `CE + w·L_rob`, distances to per-epoch class centroids with learnable radii | Samuel & Chechik 2021 (official code form) |
+//! | `lgm` | representation | Gaussian head `z_k = −½‖φ−μ_k‖²`, `(1+α)` on `z_y`, `+ λ·½‖φ−μ_y‖²` | Wan et al. 2018 (identity covariance) |
+//! | `csr` | reweighting | `0.7·CE + 0.3·G[ŷ, y]·CE`, `G` from the top singular pair of the confusion matrix | Jin et al. 2025 (clean, as MR² C.1) |
+//! | `jtt` | reweighting | ERM for `T` epochs, then a new model with the error set up-sampled | Liu et al. 2021 |
+//! | `lff` | reweighting | biased net with GCE; main net `W(x)·CE`, `W = ê_B/(ê_B + ê_D)` | Nam et al. 2020 |
+//! | `lm-softmax` | largest margin | `(1/s) ln Σ_{k≠y} e^{s(cos θ_k − cos θ_y)}` (+ zero-centroid) | Zhou et al. 2022 (3rd-party form) |
+//! | `sample-margin` | largest margin | `CE + λ·(max_{k≠y} cos θ_k − cos θ_y)` | Zhou et al. 2022 (3rd-party form) |
+//! | `gamma-ce` | MR² ablation | `ℓ_γ,ce` (Eq. 1) | Table 3 rows b, c |
+//! | `rep` | MR² ablation | `CE + λ ℓ_s̄` (Eq. 2) | Table 3 rows d, e |
+//! | `mr2` | MR² | `ℓ_γ,ce + λ ℓ_s̄` (Eq. 4) | the paper |
+//! | `la-mr2` | MR² + LA | `ℓ_γ,ce` on `z + τ ln π`, `+ λ ℓ_s̄` | Table 7 (our reading: adjust inside the loss) |
+//!
+//! SAM (Foret et al. 2021) is an optimiser, not a loss: `train --sam RHO` combines it with any
+//! of these. CMIC-DL, the fourteenth baseline of the paper, is not implemented: its separation
+//! term could not be pinned down from the material available (abstract only, no code).
 
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use ndarray::ArrayView2;
-use serde::{Deserialize, Serialize};
+pub mod ce;
+pub mod dro;
+pub mod largest_margin;
+pub mod margin;
+mod method;
+pub mod mr2;
+pub mod representation;
+pub mod reweight;
+pub mod tensor;
+
+use burn::tensor::Tensor;
 
 use crate::error::{invalid, Result};
-use crate::theory::{gamma, moments};
+use crate::eval::Predictions;
+use crate::model::Model;
 
-/// Which objective to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum LossKind {
-    /// Cross-entropy (ERM baseline).
-    Ce,
-    /// `ℓ_γ,ce` alone (Table 3 row c; with `uniform_gamma`, row b).
-    GammaCe,
-    /// `ℓ_ce + λ ℓ_s̄` (Table 3 rows d/e).
-    Rep,
-    /// MR²: `ℓ_γ,ce + λ ℓ_s̄` (Eq. 4).
-    Mr2,
-}
+pub use method::{CeParams, Method, MethodInfo, Objective, METHODS};
+pub use mr2::{MarginState, RepScaling};
 
-/// How the exponent of `ℓ_s̄` is scaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum RepScaling {
-    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`.
-    Paper,
-    /// As in the authors' released code: the exponent divided by `10·d` and the loss multiplied
-    /// by `d/(10K)`.
-    Reference,
-}
-
-/// Loss hyper-parameters (defaults from the paper: c̄ = 2, λ = 0.5, decay 0.9, p = 2).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LossConfig {
-    /// Objective.
-    pub kind: LossKind,
-    /// Mean margin `c̄ > 0` (Eq. 1).
-    pub c_bar: f64,
-    /// Weight `λ ≥ 0` of `ℓ_s̄` (Eq. 4).
-    pub lambda: f64,
-    /// Norm exponent `p ≥ 1` for γ (Eq. 17; `p = 2` is Eq. 1).
-    pub p: f64,
-    /// EMA decay in `[0, 1)`.
-    pub decay: f64,
-    /// Use `γ_k = c̄` for all k (Table 3 row b).
-    pub uniform_gamma: bool,
-    /// Set `s̄ = 0` in `ℓ_s̄` (Table 3 row d).
-    pub s_bar_zero: bool,
-    /// Exponent scaling of `ℓ_s̄`.
-    pub rep_scaling: RepScaling,
-}
-
-impl Default for LossConfig {
-    fn default() -> Self {
-        Self {
-            kind: LossKind::Mr2,
-            c_bar: 2.0,
-            lambda: 0.5,
-            p: 2.0,
-            decay: 0.9,
-            uniform_gamma: false,
-            s_bar_zero: false,
-            rep_scaling: RepScaling::Paper,
-        }
-    }
-}
-
-impl LossConfig {
-    /// Validate every hyper-parameter, naming the bad one.
-    ///
-    /// # Errors
-    /// `c̄ ≤ 0`, `λ < 0`, `p < 1`, `decay ∉ [0, 1)`, or a non-finite value.
-    pub fn validate(&self) -> Result<()> {
-        gamma::check_c_bar(self.c_bar)?;
-        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
-            return Err(invalid("lambda", self.lambda, "λ must be finite and >= 0"));
-        }
-        crate::theory::check_p(self.p)?;
-        if !(0.0..1.0).contains(&self.decay) {
-            return Err(invalid(
-                "decay",
-                self.decay,
-                "the EMA decay must lie in [0, 1)",
-            ));
-        }
-        Ok(())
-    }
-    fn uses_gamma(&self) -> bool {
-        matches!(self.kind, LossKind::GammaCe | LossKind::Mr2)
-    }
-    fn uses_rep(&self) -> bool {
-        matches!(self.kind, LossKind::Rep | LossKind::Mr2)
-    }
-}
-
-/// Per-class EMA statistics kept across epochs (never fed evaluation data): `α_k` (for γ:
-/// `‖μ̂_k‖² + ‖ŝ_k‖²`, or `r²_{k,p}` for `p ≠ 2`) and `‖ŝ_k‖²` (for s̄).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MarginState {
-    /// EMA of α_k.
-    pub alpha: moments::Ema,
-    /// EMA of ‖ŝ_k‖².
-    pub msd: moments::Ema,
-}
-
-impl MarginState {
-    /// Fresh state for `k` classes.
-    pub fn new(k: usize, decay: f64) -> Result<Self> {
-        Ok(Self {
-            alpha: moments::Ema::new(k, decay)?,
-            msd: moments::Ema::new(k, decay)?,
-        })
-    }
-
-    /// Fold in one batch's detached features (`n × d`, row-major) and labels. Classes absent
-    /// from the batch keep their values; a class with a single sample contributes ‖ŝ_k‖² = 0.
-    pub fn update(&mut self, features: &[f32], d: usize, labels: &[usize], p: f64) -> Result<()> {
-        let f: Vec<f64> = features.iter().map(|v| f64::from(*v)).collect();
-        let view =
-            ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| crate::Error::Shape {
-                what: "features (rows × d)",
-                expected: labels.len() * d,
-                got: f.len(),
-            })?;
-        let stats = moments::class_moments(view, labels, self.alpha.values.len(), p)?;
-        for (k, s) in stats.iter().enumerate() {
-            if let Some(s) = s {
-                // Eq. 1 for p = 2; Eq. 17 (r²_{k,p}) otherwise. Both equal α_k at p = 2.
-                let a = if (p - 2.0).abs() < f64::EPSILON {
-                    s.alpha()
-                } else {
-                    s.r2_p
-                };
-                self.alpha.update(k, a);
-                self.msd.update(k, s.msd);
-            }
-        }
-        Ok(())
-    }
-
-    /// γ (Eq. 1 / 17) from the EMA. Until every class has been seen — or when a class's α is
-    /// 0 (all-zero features) — the margins are uniform `c̄` (documented behaviour).
-    pub fn gamma(&self, cfg: &LossConfig) -> Vec<f64> {
-        let k = self.alpha.values.len();
-        if cfg.uniform_gamma {
-            return vec![cfg.c_bar; k];
-        }
-        let a: Option<Vec<f64>> = self.alpha.values.iter().copied().collect();
-        a.and_then(|a| gamma::optimal_gamma(&a, cfg.c_bar).ok())
-            .unwrap_or_else(|| vec![cfg.c_bar; k])
-    }
-
-    /// `s̄ = (1/K) Σ_k ‖ŝ_k‖²` over the classes seen so far (0 before any).
-    pub fn s_bar(&self) -> f64 {
-        let seen: Vec<f64> = self.msd.values.iter().flatten().copied().collect();
-        if seen.is_empty() {
-            0.0
-        } else {
-            seen.iter().sum::<f64>() / seen.len() as f64
-        }
-    }
-}
-
-/// `mean_i −ln softmax(z_i / γ_{y_i})_{y_i}` (Eq. 1); `gamma_per_sample` holds `γ_{y_i}`.
-pub fn gamma_ce(
-    logits: Tensor<2>,
-    labels: Tensor<1, Int>,
-    gamma_per_sample: Tensor<1>,
-) -> Tensor<1> {
-    let [b, _] = logits.dims();
-    let scaled = logits / gamma_per_sample.reshape([b, 1]);
-    let lsm = log_softmax(scaled, 1);
-    lsm.gather(1, labels.reshape([b, 1])).mean().neg()
-}
-
-/// Per-sample `ℓ_s̄` (Eq. 2) as a LogSumExp with a 0 entry over the same-class others in the
-/// batch, `[B]`. With [`RepScaling::Reference`] the exponent is divided by `10·d` and the loss
-/// multiplied by `d/(10K)`.
-pub fn rep_margin_per_sample(
-    features: Tensor<2>,
-    labels: &[usize],
-    s_bar: f64,
-    scaling: RepScaling,
-    classes: usize,
-) -> Tensor<1> {
-    let [b, d] = features.dims();
-    let dev = features.device();
-    let sq = (features.clone() * features.clone()).sum_dim(1); // [B, 1]
-    let gram = features.clone().matmul(features.transpose());
-    let dist = (sq.clone() + sq.transpose() - gram * 2.0).clamp_min(0.0);
-    let mut z = dist - 2.0 * s_bar;
-    if scaling == RepScaling::Reference {
-        z = z / (10.0 * d as f64);
-    }
-    let other: Vec<bool> = (0..b * b)
-        .map(|ij| !(ij / b != ij % b && labels[ij / b] == labels[ij % b]))
-        .collect();
-    let mask = Tensor::<2, Bool>::from_data(TensorData::new(other, [b, b]), &dev);
-    let z = z.mask_fill(mask, -1e30);
-    let z = Tensor::cat(vec![Tensor::<2>::zeros([b, 1], &dev), z], 1);
-    let m = z.clone().max_dim(1).detach();
-    let lse = (z - m.clone()).exp().sum_dim(1).log() + m;
-    let out = lse.reshape([b]);
-    match scaling {
-        RepScaling::Paper => out,
-        RepScaling::Reference => out * (d as f64 / (10.0 * classes as f64)),
-    }
-}
-
-/// The batch objective and its parts.
-pub struct BatchLoss {
-    /// Total loss (scalar tensor) to backpropagate.
+/// The value of an objective on a batch: the differentiable total and its named terms (for
+/// logs and tests).
+pub struct Terms {
+    /// Scalar (one-element) tensor to backpropagate.
     pub total: Tensor<1>,
-    /// γ used for this batch.
-    pub gamma: Vec<f64>,
-    /// s̄ used for this batch.
-    pub s_bar: f64,
+    /// Named parts, e.g. `("ce", …)`, `("rep", …)`.
+    pub parts: Vec<(&'static str, f64)>,
 }
 
-/// Compute the configured objective for a batch. `state` is updated with the batch's detached
-/// features first (so the first batch already has statistics), then γ and s̄ are read from it.
-pub fn batch_loss(
-    cfg: &LossConfig,
-    state: &mut MarginState,
-    logits: Tensor<2>,
-    features: Tensor<2>,
-    labels: &[usize],
-    device: &Device,
-) -> Result<BatchLoss> {
-    let [b, d] = features.dims();
-    let k = state.alpha.values.len();
-    if cfg.uses_gamma() || cfg.uses_rep() {
-        let f: Vec<f32> = features
-            .clone()
-            .detach()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        state.update(&f, d, labels, cfg.p)?;
+impl Terms {
+    /// Only a total, no separate parts.
+    pub fn total(total: Tensor<1>) -> Self {
+        Self {
+            total,
+            parts: vec![],
+        }
     }
-    let g = if cfg.uses_gamma() {
-        state.gamma(cfg)
+}
+
+/// One training batch as an objective sees it.
+pub struct Batch<'a> {
+    /// Logits `[B, K]` of the main net (cosines for a cosine head).
+    pub logits: Tensor<2>,
+    /// Penultimate features `[B, d]`.
+    pub features: Tensor<2>,
+    /// Labels.
+    pub labels: &'a [usize],
+    /// Index of each sample in the training set (LfF's per-sample tables).
+    pub indices: &'a [usize],
+    /// The model (head weights, DRL radii).
+    pub model: &'a Model,
+    /// Logits of LfF's biased net, when the model has one.
+    pub biased_logits: Option<Tensor<2>>,
+}
+
+/// What an objective knows of the training set it is built for.
+#[derive(Debug, Clone)]
+pub struct TrainingSet {
+    /// Samples per class.
+    pub counts: Vec<usize>,
+    /// Label of every training sample (per-sample methods).
+    pub labels: Vec<usize>,
+    /// Seed of the run (stochastic objectives).
+    pub seed: u64,
+}
+
+impl TrainingSet {
+    /// Classes `K`.
+    pub fn classes(&self) -> usize {
+        self.counts.len()
+    }
+}
+
+/// The trainer's view at the start of an epoch.
+pub struct EpochStart<'a> {
+    /// Epoch about to run (0-based).
+    pub epoch: usize,
+    /// Epochs of the run.
+    pub epochs: usize,
+    /// Predictions of the current model on the training set (evaluation mode), computed on
+    /// first use.
+    pub train_predictions: &'a mut dyn FnMut() -> Result<Predictions>,
+}
+
+/// What an objective asks of the trainer for the coming epoch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpochPlan {
+    /// Re-initialise the model and the optimiser before this epoch (JTT's second stage).
+    pub reset_model: bool,
+    /// How many times each training sample appears in the epoch (JTT's up-sampling); `None`
+    /// means once each.
+    pub repeats: Option<Vec<usize>>,
+}
+
+/// `ln π_k` from class counts (`π_k = n_k / N`).
+pub fn log_prior(counts: &[usize]) -> Vec<f64> {
+    let n: usize = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| (c as f64 / n.max(1) as f64).ln())
+        .collect()
+}
+
+/// Check `v` is finite and `>= 0`.
+pub(crate) fn check_finite_nonneg(name: &'static str, v: f64, reason: &'static str) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
     } else {
-        vec![1.0; k]
-    };
-    let s_bar = if cfg.s_bar_zero { 0.0 } else { state.s_bar() };
-    let y = Tensor::<1, Int>::from_data(
-        TensorData::new(labels.iter().map(|&v| v as i64).collect::<Vec<_>>(), [b]),
-        device,
-    );
-    let gs = Tensor::<1>::from_data(
-        TensorData::new(labels.iter().map(|&v| g[v] as f32).collect::<Vec<_>>(), [b]),
-        device,
-    );
-    let mut total = gamma_ce(logits, y, gs);
-    if cfg.uses_rep() && cfg.lambda > 0.0 {
-        total = total
-            + rep_margin_per_sample(features, labels, s_bar, cfg.rep_scaling, k).mean()
-                * cfg.lambda;
+        Err(invalid(name, v, reason))
     }
-    Ok(BatchLoss {
-        total,
-        gamma: g,
-        s_bar,
-    })
+}
+
+/// Check `v` is finite and `> 0`.
+pub(crate) fn check_positive(name: &'static str, v: f64, reason: &'static str) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(name, v, reason))
+    }
+}
+
+/// Check `v ∈ [0, 1)`.
+pub(crate) fn check_unit(name: &'static str, v: f64, reason: &'static str) -> Result<()> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(invalid(name, v, reason))
+    }
 }

@@ -1,15 +1,19 @@
-//! Models (burn, CPU Flex device; CUDA with the `cuda` feature). Every model returns the logits
-//! and the penultimate features φ(x) (the classification head's input).
+//! Models (burn, CPU Flex device; CUDA with the `cuda` feature). A [`Net`] is a feature
+//! extractor φ (an [`Arch`]) followed by a classification head over the penultimate features;
+//! every net returns the logits and φ(x). A [`Model`] is what a training run optimises: the net,
+//! plus the second (biased) net of LfF or the learnable per-class radii of DRL when the
+//! objective needs them.
 
-use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
+mod arch;
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
+use crate::loss::tensor::to_vec;
+pub use arch::{BasicBlock, Mlp, PreActBlock, PreActResNet, ResNet, SmallCnn};
 
 /// Which architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -35,6 +39,7 @@ pub enum Arch {
 
 /// Architecture hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// Architecture.
     pub arch: Arch,
@@ -54,11 +59,27 @@ impl Default for ModelConfig {
     }
 }
 
-/// A network: logits and penultimate features.
+/// How the head turns features into logits. The objective decides it (see
+/// [`crate::loss::Method::head`]): the paper's linear head `z_k = w_kᵀφ + b_k`; the cosine head
+/// of LDAM, MM and LM-softmax `z_k = ⟨φ/‖φ‖, w_k/‖w_k‖⟩` (no bias; the loss applies its scale
+/// `s`); the Gaussian-mixture head of L-GM `z_k = −½‖φ − μ_k‖²` with the means `μ_k` stored as
+/// the head's weight columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadKind {
+    /// `z_k = w_kᵀφ + b_k`.
+    #[default]
+    Linear,
+    /// `z_k = cos∠(φ, w_k)`.
+    Cosine,
+    /// `z_k = −½‖φ − μ_k‖²`.
+    Gaussian,
+}
+
+/// The feature extractor of an architecture (a linear classifier has none: its features are
+/// the flattened input).
 #[derive(Module, Debug)]
-pub enum Net {
-    /// Linear.
-    Linear(LinearNet),
+pub enum Backbone {
     /// MLP.
     Mlp(Mlp),
     /// Small CNN.
@@ -69,15 +90,51 @@ pub enum Net {
     PreAct(PreActResNet),
 }
 
+/// A network: feature extractor and head; returns logits and penultimate features.
+#[derive(Module, Debug)]
+pub struct Net {
+    backbone: Option<Backbone>,
+    fc: Linear,
+    #[module(skip)]
+    head_kind: HeadKind,
+}
+
+/// A linear scoring rule `f(x, y) = w_yᵀφ̃(x) + b_y` that ranks the classes exactly as a
+/// net's head does, on the features `φ̃` it names — the input the paper's bounds take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearHead {
+    /// Rows `w_k` (`K × d`).
+    pub weights: Vec<Vec<f64>>,
+    /// Biases `b_k` (zeros when the head has none).
+    pub bias: Vec<f64>,
+    /// Whether the features must be L2-normalised first (cosine head).
+    pub normalize_features: bool,
+}
+
 impl Net {
-    /// Build for inputs of shape `[c, h, w]` and `classes` outputs.
+    /// Build for inputs of shape `[c, h, w]` and `classes` outputs with a linear head.
     ///
     /// # Errors
-    /// Image architectures on flat inputs, zero widths, WRN depth not `6n + 4`.
+    /// Image architectures on flat inputs, zero widths, WRN depth not `6n + 4`, fewer than two
+    /// classes.
     pub fn new(
         cfg: &ModelConfig,
         shape: [usize; 3],
         classes: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        Self::with_head(cfg, shape, classes, HeadKind::Linear, device)
+    }
+
+    /// Build with the given head.
+    ///
+    /// # Errors
+    /// As [`Net::new`].
+    pub fn with_head(
+        cfg: &ModelConfig,
+        shape: [usize; 3],
+        classes: usize,
+        head_kind: HeadKind,
         device: &Device,
     ) -> Result<Self> {
         let [c, h, w] = shape;
@@ -95,20 +152,32 @@ impl Net {
         if cfg.width == 0 {
             return Err(invalid("width", 0, "width must be >= 1"));
         }
-        Ok(match cfg.arch {
-            Arch::Linear => Net::Linear(LinearNet {
-                fc: LinearConfig::new(c * h * w, classes).init(device),
-            }),
-            Arch::Mlp => Net::Mlp(Mlp {
-                l1: LinearConfig::new(c * h * w, cfg.width).init(device),
-                l2: LinearConfig::new(cfg.width, cfg.width).init(device),
-                fc: LinearConfig::new(cfg.width, classes).init(device),
-            }),
-            Arch::Cnn => Net::Cnn(SmallCnn::new(c, h, w, classes, device)),
-            Arch::Resnet20 => Net::ResNet(ResNet::new(c, 3, classes, device)),
-            Arch::Resnet32 => Net::ResNet(ResNet::new(c, 5, classes, device)),
-            Arch::PreactResnet20 => Net::PreAct(PreActResNet::new(c, 3, 1, classes, device)),
-            Arch::PreactResnet32 => Net::PreAct(PreActResNet::new(c, 5, 1, classes, device)),
+        let (backbone, features) = match cfg.arch {
+            Arch::Linear => (None, c * h * w),
+            Arch::Mlp => (
+                Some(Backbone::Mlp(Mlp::new(c * h * w, cfg.width, device))),
+                cfg.width,
+            ),
+            Arch::Cnn => (
+                Some(Backbone::Cnn(SmallCnn::new(c, h, w, device))),
+                arch::SMALL_CNN_FEATURES,
+            ),
+            Arch::Resnet20 => (
+                Some(Backbone::ResNet(ResNet::new(c, 3, device))),
+                arch::RESNET_FEATURES,
+            ),
+            Arch::Resnet32 => (
+                Some(Backbone::ResNet(ResNet::new(c, 5, device))),
+                arch::RESNET_FEATURES,
+            ),
+            Arch::PreactResnet20 => (
+                Some(Backbone::PreAct(PreActResNet::new(c, 3, 1, device))),
+                PreActResNet::features(1),
+            ),
+            Arch::PreactResnet32 => (
+                Some(Backbone::PreAct(PreActResNet::new(c, 5, 1, device))),
+                PreActResNet::features(1),
+            ),
             Arch::Wrn => {
                 if cfg.depth < 10 || !(cfg.depth - 4).is_multiple_of(6) {
                     return Err(invalid(
@@ -117,14 +186,23 @@ impl Net {
                         "WRN depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, …)",
                     ));
                 }
-                Net::PreAct(PreActResNet::new(
-                    c,
-                    (cfg.depth - 4) / 6,
-                    cfg.width,
-                    classes,
-                    device,
-                ))
+                (
+                    Some(Backbone::PreAct(PreActResNet::new(
+                        c,
+                        (cfg.depth - 4) / 6,
+                        cfg.width,
+                        device,
+                    ))),
+                    PreActResNet::features(cfg.width),
+                )
             }
+        };
+        Ok(Self {
+            backbone,
+            fc: LinearConfig::new(features, classes)
+                .with_bias(head_kind == HeadKind::Linear)
+                .init(device),
+            head_kind,
         })
     }
 
@@ -138,297 +216,186 @@ impl Net {
         cfg: &ModelConfig,
         shape: [usize; 3],
         classes: usize,
+        head_kind: HeadKind,
         device: &Device,
         seed: u64,
     ) -> Result<Self> {
         static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
         device.seed(seed);
-        let net = Self::new(cfg, shape, classes, device)?;
+        let net = Self::with_head(cfg, shape, classes, head_kind, device)?;
         // burn initialises parameters lazily (on first use). Collecting the record reads every
         // parameter — clones share the lazy state — so all draws happen here, under the lock.
         let _ = net.clone().into_record();
         Ok(net)
     }
 
+    /// The head kind.
+    pub fn head_kind(&self) -> HeadKind {
+        self.head_kind
+    }
+
+    /// Penultimate features `[B, d]` of a batch `[B, c, h, w]`.
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        match &self.backbone {
+            None => x.flatten(1, 3),
+            Some(Backbone::Mlp(m)) => m.forward(x),
+            Some(Backbone::Cnn(m)) => m.forward(x),
+            Some(Backbone::ResNet(m)) => m.forward(x),
+            Some(Backbone::PreAct(m)) => m.forward(x),
+        }
+    }
+
+    /// Logits `[B, K]` of features `[B, d]` under the head.
+    pub fn logits(&self, f: Tensor<2>) -> Tensor<2> {
+        match self.head_kind {
+            HeadKind::Linear => self.fc.forward(f),
+            HeadKind::Cosine => {
+                let w = self.fc.weight.val(); // [d, K]
+                let wn = w.clone() / w.square().sum_dim(0).sqrt().clamp_min(NORM_EPS);
+                let fnorm = f.clone() / f.square().sum_dim(1).sqrt().clamp_min(NORM_EPS);
+                fnorm.matmul(wn)
+            }
+            HeadKind::Gaussian => {
+                let mu = self.fc.weight.val(); // [d, K], columns μ_k
+                let cross = f.clone().matmul(mu.clone());
+                let fsq = f.powi_scalar(2).sum_dim(1); // [B, 1]
+                let musq = mu.powi_scalar(2).sum_dim(0); // [1, K]
+                (cross * 2.0 - fsq - musq) * 0.5
+            }
+        }
+    }
+
     /// `(logits [B, K], features [B, d])` for a batch `[B, c, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        match self {
-            Net::Linear(m) => {
-                let f = x.flatten(1, 3);
-                (m.fc.forward(f.clone()), f)
-            }
-            Net::Mlp(m) => {
-                let f = relu(m.l2.forward(relu(m.l1.forward(x.flatten(1, 3)))));
-                (m.fc.forward(f.clone()), f)
-            }
-            Net::Cnn(m) => m.forward(x),
-            Net::ResNet(m) => m.forward(x),
-            Net::PreAct(m) => m.forward(x),
-        }
+        let f = self.features(x);
+        (self.logits(f.clone()), f)
+    }
+
+    /// The head's weight matrix as a tensor `[d, K]` (columns `w_k`; L-GM: the means `μ_k`).
+    pub fn head_weight_tensor(&self) -> Tensor<2> {
+        self.fc.weight.val()
+    }
+
+    /// The head's weight rows `w_k` as `[K][d]`, for margins and bounds.
+    ///
+    /// # Errors
+    /// The backend cannot return the weights.
+    pub fn head_weights(&self) -> Result<Vec<Vec<f32>>> {
+        let w = self.fc.weight.val();
+        let [din, dout] = w.dims();
+        let v = to_vec(w, "head weights")?;
+        Ok((0..dout)
+            .map(|k| (0..din).map(|j| v[j * dout + k]).collect())
+            .collect())
     }
 
     /// The head's bias `b_k` (zeros if the head has none).
-    pub fn head_bias(&self) -> Vec<f32> {
-        let fc = self.head();
-        match &fc.bias {
-            Some(b) => b
-                .val()
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap_or_default(),
-            None => vec![0.0; fc.weight.val().dims()[1]],
+    ///
+    /// # Errors
+    /// The backend cannot return the bias.
+    pub fn head_bias(&self) -> Result<Vec<f32>> {
+        match &self.fc.bias {
+            Some(b) => to_vec(b.val(), "head bias"),
+            None => Ok(vec![0.0; self.fc.weight.val().dims()[1]]),
         }
     }
 
-    fn head(&self) -> &Linear {
-        match self {
-            Net::Linear(m) => &m.fc,
-            Net::Mlp(m) => &m.fc,
-            Net::Cnn(m) => &m.fc2,
-            Net::ResNet(m) => &m.fc,
-            Net::PreAct(m) => &m.fc,
-        }
-    }
-
-    /// The head's weight matrix `W` as `[K][d]` (rows `w_k`), for margins and bounds.
-    pub fn head_weights(&self) -> Vec<Vec<f32>> {
-        let fc = self.head();
-        // burn stores Linear weights as [d_in, d_out].
-        let w = fc.weight.val();
-        let [din, dout] = w.dims();
-        let v: Vec<f32> = w
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        (0..dout)
-            .map(|k| (0..din).map(|j| v[j * dout + k]).collect())
-            .collect()
+    /// The head as a linear scoring rule on (possibly normalised) features, ranking the classes
+    /// and giving the same pairwise logit differences as the head itself: the linear head as
+    /// is; the cosine head as unit rows on unit features; the Gaussian head as `w_k = μ_k`,
+    /// `b_k = −½‖μ_k‖²` (the dropped `−½‖φ‖²` is the same for every class).
+    ///
+    /// # Errors
+    /// The backend cannot return the head.
+    pub fn linear_head(&self) -> Result<LinearHead> {
+        let w: Vec<Vec<f64>> = self
+            .head_weights()?
+            .into_iter()
+            .map(|r| r.into_iter().map(f64::from).collect())
+            .collect();
+        let norm = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>().sqrt();
+        Ok(match self.head_kind {
+            HeadKind::Linear => LinearHead {
+                bias: self.head_bias()?.into_iter().map(f64::from).collect(),
+                weights: w,
+                normalize_features: false,
+            },
+            HeadKind::Cosine => LinearHead {
+                bias: vec![0.0; w.len()],
+                weights: w
+                    .iter()
+                    .map(|r| {
+                        let n = norm(r).max(f64::from(NORM_EPS));
+                        r.iter().map(|v| v / n).collect()
+                    })
+                    .collect(),
+                normalize_features: true,
+            },
+            HeadKind::Gaussian => LinearHead {
+                bias: w.iter().map(|r| -0.5 * norm(r).powi(2)).collect(),
+                weights: w,
+                normalize_features: false,
+            },
+        })
     }
 }
 
-/// Linear classifier.
+/// Norms are clamped below at this value before dividing (cosine head, normalised features), as
+/// PyTorch's `F.normalize` does.
+pub const NORM_EPS: f32 = 1e-12;
+
+/// What a training run optimises: the net, and the extra trainable parts some objectives need.
 #[derive(Module, Debug)]
-pub struct LinearNet {
-    fc: Linear,
+pub struct Model {
+    /// The classifier that is evaluated and reported.
+    pub net: Net,
+    /// LfF's intentionally biased second net (trained with the generalised CE), if any.
+    pub biased: Option<Net>,
+    /// DRL's learnable per-class radii ε_k (initialised to 1), if any.
+    pub radii: Option<Param<Tensor<1>>>,
 }
 
-/// MLP with two hidden layers.
-#[derive(Module, Debug)]
-pub struct Mlp {
-    l1: Linear,
-    l2: Linear,
-    fc: Linear,
+/// Which extra parts a [`Model`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// A second, biased net (LfF).
+    pub biased_net: bool,
+    /// Learnable per-class radii (DRL).
+    pub radii: bool,
 }
 
-/// Two conv + pool stages (16, 32 channels), a 128-unit hidden layer (the features), the head.
-#[derive(Module, Debug)]
-pub struct SmallCnn {
-    c1: Conv2d,
-    c2: Conv2d,
-    pool: MaxPool2d,
-    fc1: Linear,
-    fc2: Linear,
-}
-
-fn conv3(cin: usize, cout: usize, stride: usize, d: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [3, 3])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .with_bias(false)
-        .init(d)
-}
-
-impl SmallCnn {
-    fn new(c: usize, h: usize, w: usize, classes: usize, d: &Device) -> Self {
-        let pad = PaddingConfig2d::Explicit(1, 1, 1, 1);
-        Self {
-            c1: Conv2dConfig::new([c, 16], [3, 3])
-                .with_padding(pad.clone())
-                .init(d),
-            c2: Conv2dConfig::new([16, 32], [3, 3])
-                .with_padding(pad)
-                .init(d),
-            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-            fc1: LinearConfig::new(32 * (h / 4) * (w / 4), 128).init(d),
-            fc2: LinearConfig::new(128, classes).init(d),
-        }
-    }
-    fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let x = self.pool.forward(relu(self.c1.forward(x)));
-        let x = self.pool.forward(relu(self.c2.forward(x)));
-        let f = relu(self.fc1.forward(x.flatten(1, 3)));
-        (self.fc2.forward(f.clone()), f)
-    }
-}
-
-/// Post-activation basic block with an option-A (parameter-free) shortcut.
-#[derive(Module, Debug)]
-pub struct BasicBlock {
-    conv1: Conv2d,
-    bn1: BatchNorm,
-    conv2: Conv2d,
-    bn2: BatchNorm,
-    stride: usize,
-    pad_channels: usize,
-}
-
-/// Option-A shortcut: subsample by 2 and zero-pad channels on both sides.
-fn shortcut_a(x: Tensor<4>, stride: usize, pad: usize) -> Tensor<4> {
-    if stride == 1 && pad == 0 {
-        return x;
-    }
-    let [b, c, h, w] = x.dims();
-    let x: Tensor<6> = x.reshape([b, c, h / 2, 2, w / 2, 2]);
-    let x: Tensor<4> = x
-        .narrow(3, 0, 1)
-        .narrow(5, 0, 1)
-        .reshape([b, c, h / 2, w / 2]);
-    let dev = x.device();
-    let z = Tensor::<4>::zeros([b, pad, h / 2, w / 2], &dev);
-    Tensor::cat(vec![z.clone(), x, z], 1)
-}
-
-impl BasicBlock {
-    fn new(cin: usize, cout: usize, stride: usize, d: &Device) -> Self {
-        Self {
-            conv1: conv3(cin, cout, stride, d),
-            bn1: BatchNormConfig::new(cout).init(d),
-            conv2: conv3(cout, cout, 1, d),
-            bn2: BatchNormConfig::new(cout).init(d),
-            stride,
-            pad_channels: (cout - cin) / 2,
-        }
-    }
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = relu(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
-        relu(out + shortcut_a(x, self.stride, self.pad_channels))
-    }
-}
-
-/// CIFAR ResNet-(6n+2) with option-A shortcuts.
-#[derive(Module, Debug)]
-pub struct ResNet {
-    conv1: Conv2d,
-    bn1: BatchNorm,
-    blocks: Vec<BasicBlock>,
-    pool: AdaptiveAvgPool2d,
-    fc: Linear,
-}
-
-impl ResNet {
-    fn new(c: usize, n: usize, classes: usize, d: &Device) -> Self {
-        let mut blocks = Vec::new();
-        let mut cin = 16;
-        for (cout, stride) in [(16, 1), (32, 2), (64, 2)] {
-            for i in 0..n {
-                blocks.push(BasicBlock::new(
-                    cin,
-                    cout,
-                    if i == 0 { stride } else { 1 },
-                    d,
-                ));
-                cin = cout;
-            }
-        }
-        Self {
-            conv1: conv3(c, 16, 1, d),
-            bn1: BatchNormConfig::new(16).init(d),
-            blocks,
-            pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(64, classes).init(d),
-        }
-    }
-    fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(x)));
-        for b in &self.blocks {
-            x = b.forward(x);
-        }
-        let f = self.pool.forward(x).flatten(1, 3);
-        (self.fc.forward(f.clone()), f)
-    }
-}
-
-/// Pre-activation block with a 1×1 projection when the shape changes.
-#[derive(Module, Debug)]
-pub struct PreActBlock {
-    bn1: BatchNorm,
-    conv1: Conv2d,
-    bn2: BatchNorm,
-    conv2: Conv2d,
-    proj: Option<Conv2d>,
-}
-
-impl PreActBlock {
-    fn new(cin: usize, cout: usize, stride: usize, d: &Device) -> Self {
-        let proj = (stride != 1 || cin != cout).then(|| {
-            Conv2dConfig::new([cin, cout], [1, 1])
-                .with_stride([stride, stride])
-                .with_bias(false)
-                .init(d)
-        });
-        Self {
-            bn1: BatchNormConfig::new(cin).init(d),
-            conv1: conv3(cin, cout, stride, d),
-            bn2: BatchNormConfig::new(cout).init(d),
-            conv2: conv3(cout, cout, 1, d),
-            proj,
-        }
-    }
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let a = relu(self.bn1.forward(x.clone()));
-        let sc = match &self.proj {
-            Some(p) => p.forward(a.clone()),
-            None => x,
+impl Model {
+    /// Build the net (and the extras) with a seeded initialisation; the biased net draws after
+    /// the main one, so the main net's initialisation does not depend on the objective.
+    ///
+    /// # Errors
+    /// As [`Net::new`].
+    pub fn new_seeded(
+        cfg: &ModelConfig,
+        shape: [usize; 3],
+        classes: usize,
+        head_kind: HeadKind,
+        extras: Extras,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self> {
+        let net = Net::new_seeded(cfg, shape, classes, head_kind, device, seed)?;
+        let biased = if extras.biased_net {
+            Some(Net::new_seeded(
+                cfg,
+                shape,
+                classes,
+                head_kind,
+                device,
+                seed.wrapping_add(0x5eed_b1a5),
+            )?)
+        } else {
+            None
         };
-        let out = self.conv1.forward(a);
-        let out = self.conv2.forward(relu(self.bn2.forward(out)));
-        out + sc
-    }
-}
-
-/// Pre-activation ResNet / Wide ResNet: 3 stages of `n` blocks, widths 16k/32k/64k.
-#[derive(Module, Debug)]
-pub struct PreActResNet {
-    conv1: Conv2d,
-    blocks: Vec<PreActBlock>,
-    bn: BatchNorm,
-    pool: AdaptiveAvgPool2d,
-    fc: Linear,
-}
-
-impl PreActResNet {
-    fn new(c: usize, n: usize, k: usize, classes: usize, d: &Device) -> Self {
-        let mut blocks = Vec::new();
-        let mut cin = 16;
-        for (cout, stride) in [(16 * k, 1), (32 * k, 2), (64 * k, 2)] {
-            for i in 0..n {
-                blocks.push(PreActBlock::new(
-                    cin,
-                    cout,
-                    if i == 0 { stride } else { 1 },
-                    d,
-                ));
-                cin = cout;
-            }
-        }
-        Self {
-            conv1: conv3(c, 16, 1, d),
-            blocks,
-            bn: BatchNormConfig::new(cin).init(d),
-            pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(cin, classes).init(d),
-        }
-    }
-    fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let mut x = self.conv1.forward(x);
-        for b in &self.blocks {
-            x = b.forward(x);
-        }
-        let f = self.pool.forward(relu(self.bn.forward(x))).flatten(1, 3);
-        (self.fc.forward(f.clone()), f)
+        let radii = extras
+            .radii
+            .then(|| Param::from_tensor(Tensor::<1>::ones([classes], device)));
+        Ok(Self { net, biased, radii })
     }
 }

@@ -22,7 +22,10 @@ pub fn init_fonts() {
 }
 
 fn perr<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> Error + '_ {
-    move |e| Error::Training(format!("plotting {}: {e:?}", path.display()))
+    move |e| Error::Plot {
+        path: path.display().to_string(),
+        reason: format!("{e:?}"),
+    }
 }
 
 /// Draw the same body into `<stem>.png` and `<stem>.svg` (the body is expanded once per

@@ -11,18 +11,10 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use mr2_core::catalogue::{claims_json, claims_markdown, ClaimRecord};
 use mr2_core::claims::{registry, Claim, Evidence};
 use mr2_core::search::Budget;
-
-#[derive(Copy, Clone, Debug, ValueEnum)]
-enum BudgetArg {
-    /// Under a minute on 2 cores: 6 Nelder–Mead starts × 400 iterations, 4 000 Monte Carlo draws.
-    Quick,
-    /// Minutes: 40 starts × 3 000 iterations, 100 000 Monte Carlo draws.
-    Full,
-}
 
 /// Check every printed claim of the MR² paper's theory (§3–§4, Appendix B) and print the
 /// catalogue: id, paper reference, verdict, observed vs theoretical, and a note.
@@ -31,7 +23,7 @@ enum BudgetArg {
 struct Args {
     /// Search depth and Monte Carlo size.
     #[arg(long, value_enum, default_value = "quick")]
-    budget: BudgetArg,
+    budget: Budget,
     /// Write the catalogue as JSON: {"claims":[{id, paper_ref, statement, kind, verdict, observed,
     /// theoretical, worst_input, corrected, note, ...}]}.
     #[arg(long, value_name = "PATH")]
@@ -56,10 +48,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
-    let budget = match args.budget {
-        BudgetArg::Quick => Budget::Quick,
-        BudgetArg::Full => Budget::Full,
-    };
+    let budget = args.budget;
     let claims: Vec<Claim> = registry()
         .into_iter()
         .filter(|c| args.only.is_empty() || args.only.iter().any(|o| c.id.contains(o.as_str())))

@@ -10,9 +10,10 @@ use super::{
     assess, frequency_verdict, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict,
 };
 use crate::search::Budget;
-use crate::theory::bounds::{confidence_term, Lemma1Constant};
+use crate::theory::bounds::{confidence_term, lemma1_terms, prop1_terms, Lemma1Constant};
 use crate::theory::contraction;
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, margin, ramp, zero_one};
+use crate::theory::rademacher::lemma2_corrected;
 use crate::theory::rademacher::{gamma_margin_complexity, Method};
 use crate::theory::{gamma, lp_norm};
 
@@ -506,7 +507,7 @@ pub(super) struct McRun {
 }
 
 pub(super) const DELTA: f64 = 0.05;
-pub(super) const LAMBDA: f64 = 1.0;
+pub(super) const WEIGHT_NORM: f64 = 1.0;
 pub(super) const N_TRAIN: usize = 18;
 
 /// Run the Lemma 1 (`prop1 = false`) or Prop. 1 (`prop1 = true`) Monte Carlo.
@@ -518,7 +519,6 @@ pub(super) fn run_mc(b: Budget, prop1: bool, seed: u64) -> McRun {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let gam = gamma::optimal_gamma(&MIX.alpha(), 1.0).expect("valid population moments");
     let (xt, yt) = MIX.draw(ntest, false, &mut rng);
-    let conf = confidence_term(N_TRAIN, DELTA).expect("valid δ");
     let mut run = McRun {
         trials,
         violations: 0,
@@ -529,7 +529,7 @@ pub(super) fn run_mc(b: Budget, prop1: bool, seed: u64) -> McRun {
     };
     for _ in 0..trials {
         let (x, y) = MIX.draw(N_TRAIN, prop1, &mut rng);
-        let cplx = gamma_margin_complexity(x.view(), &y, &gam, LAMBDA, 2.0, Method::Exact)
+        let cplx = gamma_margin_complexity(x.view(), &y, &gam, WEIGHT_NORM, 2.0, Method::Exact)
             .expect("N = 18 enumerates")
             .mean;
         let alpha: Vec<f64> = crate::theory::moments::require_all(
@@ -540,40 +540,36 @@ pub(super) fn run_mc(b: Budget, prop1: bool, seed: u64) -> McRun {
         .unwrap_or_else(|_| vec![f64::NAN; K]);
         let mut worst_trial = false;
         let mut worst_tight = false;
-        for w in heads(&x, &y, LAMBDA, nheads, &mut rng) {
+        for w in heads(&x, &y, WEIGHT_NORM, nheads, &mut rng) {
             let s = scores(&x, &w);
             let risk = mean_loss(&scores(&xt, &w), &yt, zero_one);
             // The test-set estimate of R(f) has standard error ≤ √(1/(4·ntest)); a violation
             // must exceed the bound by MC_Z of them.
             let slack_mc = crate::tolerance::MC_Z * (0.25 / ntest as f64).sqrt();
-            let (emp, cterm_printed, cterm_tight) = if prop1 {
-                let ce = mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy]));
-                let shape =
-                    crate::theory::rademacher::lemma2_corrected(&alpha, &gam, N_TRAIN, LAMBDA);
-                (
-                    ce / std::f64::consts::LN_2,
-                    Lemma1Constant::Printed.value(K) * shape,
-                    Lemma1Constant::Tight.value(K) * shape,
-                )
-            } else {
-                let emp = mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy]));
-                (
-                    emp,
-                    Lemma1Constant::Printed.value(K) * cplx,
-                    Lemma1Constant::Tight.value(K) * cplx,
-                )
+            // The bound's terms come from the theory functions `bounds` reports with.
+            let terms = |c: Lemma1Constant| {
+                if prop1 {
+                    let ce = mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy]));
+                    let shape = lemma2_corrected(&alpha, &gam, N_TRAIN, WEIGHT_NORM);
+                    prop1_terms(ce, shape, K, N_TRAIN, DELTA, c)
+                } else {
+                    let emp = mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy]));
+                    lemma1_terms(emp, cplx, K, N_TRAIN, DELTA, c)
+                }
+                .expect("valid δ and N")
             };
+            let (printed, tight) = (terms(Lemma1Constant::Printed), terms(Lemma1Constant::Tight));
             run.pairs += 1;
-            if risk > emp + slack_mc {
+            if risk > printed.empirical + slack_mc {
                 run.bare_violations += 1;
             }
-            if risk > emp + cterm_printed + conf + slack_mc {
+            if risk > printed.total() + slack_mc {
                 worst_trial = true;
             }
-            if risk > emp + cterm_tight + conf + slack_mc {
+            if risk > tight.total() + slack_mc {
                 worst_tight = true;
             }
-            let r = (risk - emp) / (cterm_printed + conf);
+            let r = (risk - printed.empirical) / (printed.complexity + printed.confidence);
             run.max_ratio = run.max_ratio.max(r);
         }
         run.violations += usize::from(worst_trial);
@@ -596,7 +592,7 @@ pub(super) fn mc_evidence(run: McRun, emp: &str, cterm: &str, tighter: &str) -> 
         observed: freq,
         theoretical: DELTA,
         worst_input: format!(
-            "{} training sets of N = {N_TRAIN} from the 3-class heteroscedastic Gaussian mixture (σ = 0.5/0.8/1.2), {} candidate heads each (‖w_y‖₂ ≤ Λ = {LAMBDA}), γ from Cor. 1 on the population moments (c̄ = 1), δ = {DELTA}",
+            "{} training sets of N = {N_TRAIN} from the 3-class heteroscedastic Gaussian mixture (σ = 0.5/0.8/1.2), {} candidate heads each (‖w_y‖₂ ≤ Λ = {WEIGHT_NORM}), γ from Cor. 1 on the population moments (c̄ = 1), δ = {DELTA}",
             run.trials,
             run.pairs / run.trials
         ),

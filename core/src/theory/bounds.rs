@@ -1,5 +1,7 @@
 //! The generalisation bounds assembled from measured quantities: Lemma 1 (Eq. 11/25), Prop. 1
-//! (Eq. 13) and the per-class bound of Eq. 15 / Eq. 87, each as printed and as corrected.
+//! (Eq. 13) and the per-class bound of Eq. 15 / Eq. 87, each as printed and as corrected. Every
+//! bound is returned by its terms ([`BoundTerms`]: empirical, complexity, confidence) so that
+//! reports show them without recovering one by subtraction.
 
 use crate::error::{invalid, Result};
 
@@ -8,6 +10,14 @@ use crate::error::{invalid, Result};
 /// # Errors
 /// `δ ∉ (0, 1)` (the paper writes "δ > 0"; for δ ≥ 2 the term is undefined or zero and the
 /// statement vacuous), or `N = 0`.
+///
+/// # Examples
+/// ```
+/// use mr2_core::theory::bounds::confidence_term;
+/// // δ = 2/e² makes ln(2/δ) = 2: 3·√(2/(2·100)) = 0.3.
+/// let c = confidence_term(100, 2.0 / std::f64::consts::E.powi(2)).unwrap();
+/// assert!((c - 0.3).abs() < 1e-12);
+/// ```
 pub fn confidence_term(n: usize, delta: f64) -> Result<f64> {
     if !(delta > 0.0 && delta < 1.0) {
         return Err(invalid(
@@ -20,6 +30,24 @@ pub fn confidence_term(n: usize, delta: f64) -> Result<f64> {
         return Err(invalid("N", n, "need at least one sample"));
     }
     Ok(3.0 * ((2.0 / delta).ln() / (2.0 * n as f64)).sqrt())
+}
+
+/// A bound as the sum of its three terms.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BoundTerms {
+    /// The empirical term (ramp risk, or the CE surrogate divided by ln 2).
+    pub empirical: f64,
+    /// The complexity term (its constant included).
+    pub complexity: f64,
+    /// The confidence term `3√(ln(2/δ)/(2N))`.
+    pub confidence: f64,
+}
+
+impl BoundTerms {
+    /// The bound: the sum of the terms.
+    pub fn total(&self) -> f64 {
+        self.empirical + self.complexity + self.confidence
+    }
 }
 
 /// Which constant multiplies the γ-margin complexity in Lemma 1.
@@ -42,7 +70,29 @@ impl Lemma1Constant {
     }
 }
 
-/// Lemma 1: `R̂^γ + c·R̂^γ_D(F) + 3√(ln(2/δ)/2N)`.
+/// Lemma 1 (Eq. 11) by terms: `R̂^γ + c·R̂^γ_D(F) + 3√(ln(2/δ)/2N)`.
+///
+/// # Errors
+/// As [`confidence_term`].
+pub fn lemma1_terms(
+    emp_margin_risk: f64,
+    complexity: f64,
+    k: usize,
+    n: usize,
+    delta: f64,
+    c: Lemma1Constant,
+) -> Result<BoundTerms> {
+    Ok(BoundTerms {
+        empirical: emp_margin_risk,
+        complexity: c.value(k) * complexity,
+        confidence: confidence_term(n, delta)?,
+    })
+}
+
+/// Lemma 1 (Eq. 11): the total of [`lemma1_terms`].
+///
+/// # Errors
+/// As [`confidence_term`].
 pub fn lemma1_bound(
     emp_margin_risk: f64,
     complexity: f64,
@@ -51,24 +101,48 @@ pub fn lemma1_bound(
     delta: f64,
     c: Lemma1Constant,
 ) -> Result<f64> {
-    Ok(emp_margin_risk + c.value(k) * complexity + confidence_term(n, delta)?)
+    Ok(lemma1_terms(emp_margin_risk, complexity, k, n, delta, c)?.total())
 }
 
-/// Prop. 1 (Eq. 13) with the `O(1/√N)` term made explicit as Lemma 1's confidence term:
+/// Prop. 1 (Eq. 13) by terms, with the `O(1/√N)` term made explicit as Lemma 1's confidence
+/// term and the γ-margin complexity given: `R̂^{γ,ce}/ln 2 + c·R̂^γ_D(F) + 3√(ln(2/δ)/2N)`. Pass
+/// Lemma 2's bound ([`crate::theory::rademacher::lemma2_corrected`]) for the printed Prop. 1, or
+/// a measured complexity for the measured-complexity variant.
+///
+/// # Errors
+/// As [`confidence_term`].
+pub fn prop1_terms(
+    emp_ce_risk: f64,
+    complexity: f64,
+    k: usize,
+    n: usize,
+    delta: f64,
+    c: Lemma1Constant,
+) -> Result<BoundTerms> {
+    Ok(BoundTerms {
+        empirical: emp_ce_risk / std::f64::consts::LN_2,
+        complexity: c.value(k) * complexity,
+        confidence: confidence_term(n, delta)?,
+    })
+}
+
+/// Prop. 1 (Eq. 13) with Lemma 2's (corrected) complexity bound:
 /// `R̂^{γ,ce}/ln 2 + c·Λ√(K/N)·√(Σ α_k/γ_k²) + 3√(ln(2/δ)/2N)`; with `c = 4√(2K)` this is the
 /// printed `4√2 Λ K/√N · √(Σ α_k/γ_k²)`.
+///
+/// # Errors
+/// As [`confidence_term`].
 pub fn prop1_bound(
     emp_ce_risk: f64,
     alpha: &[f64],
     gamma: &[f64],
     n: usize,
-    lambda: f64,
+    weight_norm: f64,
     delta: f64,
     c: Lemma1Constant,
 ) -> Result<f64> {
-    let k = alpha.len();
-    let cplx = super::rademacher::lemma2_corrected(alpha, gamma, n, lambda);
-    Ok(emp_ce_risk / std::f64::consts::LN_2 + c.value(k) * cplx + confidence_term(n, delta)?)
+    let cplx = super::rademacher::lemma2_corrected(alpha, gamma, n, weight_norm);
+    Ok(prop1_terms(emp_ce_risk, cplx, alpha.len(), n, delta, c)?.total())
 }
 
 /// The complexity coefficient in front of `R̂_k(F)` in the per-class bound (Eq. 15 / 87).
@@ -94,7 +168,30 @@ impl PerClassConstant {
     }
 }
 
-/// Per-class bound (Eq. 15): `R̂^{γ,ce}_{D_k}/ln 2 + coeff·R̂_k(F) + 3√(ln(2/δ)/(2N_k))`.
+/// Per-class bound (Eq. 15) by terms: `R̂^{γ,ce}_{D_k}/ln 2 + coeff·R̂_k(F) + 3√(ln(2/δ)/(2N_k))`.
+///
+/// # Errors
+/// As [`confidence_term`] (with `N_k`).
+pub fn per_class_terms(
+    emp_ce_risk_k: f64,
+    class_complexity: f64,
+    gamma_k: f64,
+    k: usize,
+    n_k: usize,
+    delta: f64,
+    c: PerClassConstant,
+) -> Result<BoundTerms> {
+    Ok(BoundTerms {
+        empirical: emp_ce_risk_k / std::f64::consts::LN_2,
+        complexity: c.value(gamma_k, k) * class_complexity,
+        confidence: confidence_term(n_k, delta)?,
+    })
+}
+
+/// Per-class bound (Eq. 15): the total of [`per_class_terms`].
+///
+/// # Errors
+/// As [`confidence_term`].
 pub fn per_class_bound(
     emp_ce_risk_k: f64,
     class_complexity: f64,
@@ -104,7 +201,5 @@ pub fn per_class_bound(
     delta: f64,
     c: PerClassConstant,
 ) -> Result<f64> {
-    Ok(emp_ce_risk_k / std::f64::consts::LN_2
-        + c.value(gamma_k, k) * class_complexity
-        + confidence_term(n_k, delta)?)
+    Ok(per_class_terms(emp_ce_risk_k, class_complexity, gamma_k, k, n_k, delta, c)?.total())
 }

@@ -10,6 +10,7 @@ pub mod khintchine;
 pub mod lse;
 pub mod margin;
 pub mod moments;
+pub mod objective;
 pub mod rademacher;
 
 /// An estimate with its Monte Carlo standard error (0 for exact values).

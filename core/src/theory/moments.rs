@@ -25,6 +25,29 @@ impl ClassStat {
     pub fn alpha(&self) -> f64 {
         self.mean_sq_norm + self.msd
     }
+
+    /// The class energy that sets γ at exponent `p` (the stats must have been computed with the
+    /// same `p`): `α_k = ‖μ̂_k‖² + ‖ŝ_k‖²` for `p = 2` (Eq. 1), `r²_{k,p}` otherwise (Eq. 17).
+    /// The two agree at `p = 2` up to rounding (Eq. 52–55); Eq. 1's form is used there.
+    // p = 2 exactly is Eq. 1; any other p is Eq. 17.
+    #[allow(clippy::float_cmp)]
+    pub fn margin_energy(&self, p: f64) -> f64 {
+        if p == 2.0 {
+            self.alpha()
+        } else {
+            self.r2_p
+        }
+    }
+}
+
+/// `s̄ = (1/K) Σ_k ‖ŝ_k‖²` (Eq. 2) over the classes that have a value; 0 when none has one.
+pub fn s_bar(msd: &[Option<f64>]) -> f64 {
+    let seen: Vec<f64> = msd.iter().flatten().copied().collect();
+    if seen.is_empty() {
+        0.0
+    } else {
+        seen.iter().sum::<f64>() / seen.len() as f64
+    }
 }
 
 /// Per-class statistics of `features` (`N × d`) with `labels` in `0..k`; `None` for a class
@@ -90,7 +113,12 @@ pub fn require_all(stats: Vec<Option<ClassStat>>, context: &'static str) -> Resu
     stats
         .into_iter()
         .enumerate()
-        .map(|(class, s)| s.ok_or(Error::EmptyClass { class, context }))
+        .map(|(class, s)| {
+            s.ok_or(Error::EmptyClass {
+                class: Some(class),
+                context,
+            })
+        })
         .collect()
 }
 
@@ -122,6 +150,34 @@ impl Ema {
             decay,
             values: vec![None; k],
         })
+    }
+
+    /// Check a state read back from disk: a decay in `[0, 1)` and every value finite and `>= 0`
+    /// (the EMA only averages squared norms).
+    ///
+    /// # Errors
+    /// The first offending field, named.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..1.0).contains(&self.decay) {
+            return Err(invalid(
+                "decay",
+                self.decay,
+                "the EMA decay must lie in [0, 1)",
+            ));
+        }
+        if let Some(v) = self
+            .values
+            .iter()
+            .flatten()
+            .find(|v| !(v.is_finite() && **v >= 0.0))
+        {
+            return Err(invalid(
+                "EMA value",
+                v,
+                "EMA values average squared norms: finite and >= 0",
+            ));
+        }
+        Ok(())
     }
 
     /// Fold in one observation for class `c`.

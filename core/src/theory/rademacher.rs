@@ -166,18 +166,18 @@ pub fn gamma_margin_complexity(
     features: ArrayView2<f64>,
     labels: &[usize],
     gamma: &[f64],
-    lambda: f64,
+    weight_norm: f64,
     p: f64,
     method: Method,
 ) -> Result<Estimate> {
-    check_lambda(lambda)?;
+    check_weight_norm(weight_norm)?;
     let n = features.nrows();
     if n == 0 {
         return Err(invalid("N", 0, "need at least one sample"));
     }
     let v = scaled_rows(features, labels, gamma)?;
     let e = expected_norm(v.view(), p, method)?;
-    let c = gamma.len() as f64 * lambda / n as f64;
+    let c = gamma.len() as f64 * weight_norm / n as f64;
     Ok(Estimate {
         mean: c * e.mean,
         se: c * e.se,
@@ -191,7 +191,7 @@ pub fn gamma_margin_complexity_bruteforce(
     features: ArrayView2<f64>,
     labels: &[usize],
     gamma: &[f64],
-    lambda: f64,
+    weight_norm: f64,
     p: f64,
 ) -> Result<f64> {
     let n = features.nrows();
@@ -220,7 +220,7 @@ pub fn gamma_margin_complexity_bruteforce(
                     *uj += e * v[[i, j]];
                 }
             }
-            sup += lambda * lp_norm(&u, p);
+            sup += weight_norm * lp_norm(&u, p);
         }
         acc += sup;
     }
@@ -234,19 +234,19 @@ fn s_term(alpha: &[f64], gamma: &[f64]) -> f64 {
 
 /// Lemma 2 as printed (Eq. 12 / 41 / 51): `Λ √( (K/N) · √(Σ_k α_k/γ_k²) )` — the square root
 /// nests around the sum.
-pub fn lemma2_printed(alpha: &[f64], gamma: &[f64], n: usize, lambda: f64) -> f64 {
+pub fn lemma2_printed(alpha: &[f64], gamma: &[f64], n: usize, weight_norm: f64) -> f64 {
     let k = alpha.len() as f64;
-    lambda * ((k / n as f64) * s_term(alpha, gamma).sqrt()).sqrt()
+    weight_norm * ((k / n as f64) * s_term(alpha, gamma).sqrt()).sqrt()
 }
 
-/// Lemma 2 as its derivation (Eq. 50) gives: `Λ √(K/N) √(Σ_k α_k/γ_k²)` (balanced classes).
-pub fn lemma2_corrected(alpha: &[f64], gamma: &[f64], n: usize, lambda: f64) -> f64 {
-    let k = alpha.len() as f64;
-    lambda * (k / n as f64).sqrt() * s_term(alpha, gamma).sqrt()
+/// Lemma 2 as its derivation (Eq. 50) gives: `Λ √(K/N) √(Σ_k α_k/γ_k²)` (balanced classes) —
+/// Prop. 2's bound at `p = 2`, whose constant is 1 ([`prop2_shape`] with `r²_{k,2} = α_k`).
+pub fn lemma2_corrected(alpha: &[f64], gamma: &[f64], n: usize, weight_norm: f64) -> f64 {
+    prop2_shape(alpha, gamma, n, weight_norm)
 }
 
 /// Eq. 50 without the balance hypothesis: `(KΛ/N) √(Σ_k N_k α_k/γ_k²)`.
-pub fn lemma2_general(counts: &[usize], alpha: &[f64], gamma: &[f64], lambda: f64) -> f64 {
+pub fn lemma2_general(counts: &[usize], alpha: &[f64], gamma: &[f64], weight_norm: f64) -> f64 {
     let n: usize = counts.iter().sum();
     let k = alpha.len() as f64;
     let s: f64 = counts
@@ -255,7 +255,7 @@ pub fn lemma2_general(counts: &[usize], alpha: &[f64], gamma: &[f64], lambda: f6
         .zip(gamma)
         .map(|((c, a), g)| *c as f64 * a / (g * g))
         .sum();
-    k * lambda / n as f64 * s.sqrt()
+    k * weight_norm / n as f64 * s.sqrt()
 }
 
 /// The constant of Prop. 2 as printed (Eq. 73): `√(2 log d)` for `p = ∞`, `C(p)` of Eq. 86
@@ -284,29 +284,29 @@ pub fn prop2_constant_corrected(p: f64, d: usize) -> f64 {
 }
 
 /// `Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²)` — Prop. 2's bound without its constant.
-pub fn prop2_shape(r2p: &[f64], gamma: &[f64], n: usize, lambda: f64) -> f64 {
+pub fn prop2_shape(r2p: &[f64], gamma: &[f64], n: usize, weight_norm: f64) -> f64 {
     let k = r2p.len() as f64;
-    lambda * (k / n as f64).sqrt() * s_term(r2p, gamma).sqrt()
+    weight_norm * (k / n as f64).sqrt() * s_term(r2p, gamma).sqrt()
 }
 
 /// Per-class complexity of B.8 (Eq. 88–90): `(Λ/N_k) E_ε ‖Σ_{i∈I_k} ε_i φ(x_i)‖_p` for the
 /// rows of one class.
 pub fn class_complexity(
     points: ArrayView2<f64>,
-    lambda: f64,
+    weight_norm: f64,
     p: f64,
     method: Method,
 ) -> Result<Estimate> {
-    check_lambda(lambda)?;
+    check_weight_norm(weight_norm)?;
     let n = points.nrows();
     if n == 0 {
         return Err(Error::EmptyClass {
-            class: usize::MAX,
+            class: None,
             context: "the per-class complexity needs the class's samples",
         });
     }
     let e = expected_norm(points, p, method)?;
-    let c = lambda / n as f64;
+    let c = weight_norm / n as f64;
     Ok(Estimate {
         mean: c * e.mean,
         se: c * e.se,
@@ -314,21 +314,21 @@ pub fn class_complexity(
 }
 
 /// B.8's final line as printed: `R̂_k ≤ Λ √(‖μ̂_k‖² + ‖ŝ_k‖²)`.
-pub fn b8_printed(alpha_k: f64, lambda: f64) -> f64 {
-    lambda * alpha_k.sqrt()
+pub fn b8_printed(alpha_k: f64, weight_norm: f64) -> f64 {
+    weight_norm * alpha_k.sqrt()
 }
 
 /// What Eq. 95 gives: `R̂_k ≤ Λ √((‖μ̂_k‖² + ‖ŝ_k‖²)/N_k)`.
-pub fn b8_corrected(alpha_k: f64, n_k: usize, lambda: f64) -> f64 {
-    lambda * (alpha_k / n_k as f64).sqrt()
+pub fn b8_corrected(alpha_k: f64, n_k: usize, weight_norm: f64) -> f64 {
+    weight_norm * (alpha_k / n_k as f64).sqrt()
 }
 
 /// Validate `Λ ≥ 0`.
-pub fn check_lambda(lambda: f64) -> Result<()> {
-    if !(lambda.is_finite() && lambda >= 0.0) {
+pub fn check_weight_norm(weight_norm: f64) -> Result<()> {
+    if !(weight_norm.is_finite() && weight_norm >= 0.0) {
         return Err(invalid(
-            "Lambda",
-            lambda,
+            "Lambda (weight_norm)",
+            weight_norm,
             "the weight-norm bound Λ must be finite and >= 0",
         ));
     }

@@ -1,0 +1,266 @@
+//! Every bound of §4 for one model, each computed by the theory function its claim checks, kept
+//! by its terms.
+
+use serde::Serialize;
+
+use super::inputs::{scores, BoundInputs};
+use super::rank::{kendall, spearman};
+use crate::error::Result;
+use crate::theory::bounds::{
+    confidence_term, per_class_terms, prop1_terms, BoundTerms, Lemma1Constant, PerClassConstant,
+};
+use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
+use crate::theory::rademacher::{self, Method};
+use crate::theory::{check_p, conjugate, gamma, lp_norm, moments, Estimate};
+
+/// How to compute: confidence, the Prop. 2 exponent, Monte Carlo draws, seed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BoundSettings {
+    /// Confidence δ ∈ (0, 1).
+    pub delta: f64,
+    /// Norm exponent p ≥ 1 for Prop. 2 (reported next to p = 2).
+    pub p: f64,
+    /// Monte Carlo draws for the Rademacher complexities.
+    pub mc_samples: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for BoundSettings {
+    fn default() -> Self {
+        Self {
+            delta: 0.05,
+            p: 3.0,
+            mc_samples: 1000,
+            seed: 0,
+        }
+    }
+}
+
+impl BoundSettings {
+    /// # Errors
+    /// `δ ∉ (0, 1)`, `p < 1`, zero draws.
+    pub fn validate(&self) -> Result<()> {
+        confidence_term(1, self.delta)?;
+        check_p(self.p)?;
+        if self.mc_samples == 0 {
+            return Err(crate::error::invalid(
+                "mc_samples",
+                0,
+                "need at least one Monte Carlo draw",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One class's bound terms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassBound {
+    /// Class id.
+    pub class: usize,
+    /// Class name.
+    pub name: String,
+    /// Training samples `N_k`.
+    pub n: usize,
+    /// γ_k used in training.
+    pub gamma: f64,
+    /// Cor. 1's γ_k for the same mean.
+    pub gamma_opt: f64,
+    /// ‖μ̂_k‖.
+    pub mean_norm: f64,
+    /// ‖ŝ_k‖.
+    pub spread: f64,
+    /// Empirical ramp risk R̂^γ on class k (Eq. 9).
+    pub ramp_risk: f64,
+    /// CE surrogate R̂^{γ,ce} on class k.
+    pub ce_risk: f64,
+    /// Per-class complexity R̂_k(F) (Eq. 88, Monte Carlo).
+    pub complexity: Estimate,
+    /// Eq. 15 as printed: coefficient `4/γ_k`.
+    pub printed: BoundTerms,
+    /// Eq. 15 as derived (`eq15-per-class-term`, typo): coefficient `4√(2K)K/γ_k`.
+    pub derived: BoundTerms,
+    /// The same with the exact Lipschitz constant (`psi-lipschitz-constant`): `4K/γ_k`.
+    pub tight: BoundTerms,
+    /// Observed test error of class k.
+    pub test_error: f64,
+}
+
+/// The whole report for one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundReport {
+    /// Model label.
+    pub name: String,
+    /// Samples N.
+    pub n: usize,
+    /// Classes K.
+    pub k: usize,
+    /// Feature dimension (bias coordinate included when folded).
+    pub d: usize,
+    /// Λ = max_y ‖w_y‖₂.
+    pub lambda_2: f64,
+    /// Λ_q = max_y ‖w_y‖_q for the chosen p.
+    pub lambda_q: f64,
+    /// Settings.
+    pub settings: BoundSettings,
+    /// Empirical ramp risk R̂^γ (Eq. 9).
+    pub ramp_risk: f64,
+    /// CE surrogate R̂^{γ,ce}.
+    pub ce_risk: f64,
+    /// Training 0-1 error.
+    pub train_error: f64,
+    /// Measured γ-margin Rademacher complexity (Def. 2), p = 2, Monte Carlo.
+    pub complexity_2: Estimate,
+    /// Lemma 2 as printed (`lemma2`, typo).
+    pub lemma2_printed: f64,
+    /// Lemma 2 corrected (balanced form) — Prop. 2 at p = 2.
+    pub lemma2_corrected: f64,
+    /// Eq. 50 with the actual class sizes (valid without balance).
+    pub lemma2_general: f64,
+    /// Measured complexity for the chosen p.
+    pub complexity_p: Estimate,
+    /// Prop. 2 as printed for p.
+    pub prop2_printed: f64,
+    /// Prop. 2 with the corrected constant for p.
+    pub prop2_corrected: f64,
+    /// Prop. 1 as printed: constant 4√(2K), Lemma 2's corrected bound, explicit confidence term.
+    pub prop1_printed: BoundTerms,
+    /// Prop. 1 with constant 4 and the measured complexity (`psi-lipschitz-constant`).
+    pub prop1_corrected: BoundTerms,
+    /// The same at Cor. 1's γ* (same mean as the γ used): surrogate and complexity at γ*.
+    pub prop1_corrected_gamma_opt: BoundTerms,
+    /// Observed test error.
+    pub test_error: f64,
+    /// Per class.
+    pub classes: Vec<ClassBound>,
+    /// Spearman ρ of the per-class bound (tight constant) with the per-class test error.
+    pub spearman: f64,
+    /// Kendall τ-b of the same.
+    pub kendall: f64,
+}
+
+/// Compute every bound term.
+///
+/// # Errors
+/// Invalid settings or margins; an empty class.
+pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
+    s.validate()?;
+    let f = &inp.features;
+    let (n, d) = f.dim();
+    let k = inp.classes();
+    let q = conjugate(s.p);
+    let lambda_2 = inp.head.iter().map(|w| lp_norm(w, 2.0)).fold(0.0, f64::max);
+    let lambda_q = inp.head.iter().map(|w| lp_norm(w, q)).fold(0.0, f64::max);
+    let stats2 = moments::require_all(
+        moments::class_moments(f.view(), &inp.labels, k, 2.0)?,
+        "the bounds need every class",
+    )?;
+    let statsp = moments::require_all(
+        moments::class_moments(f.view(), &inp.labels, k, s.p)?,
+        "the bounds need every class",
+    )?;
+    let alpha: Vec<f64> = stats2.iter().map(|c| c.alpha()).collect();
+    let counts: Vec<usize> = stats2.iter().map(|c| c.n).collect();
+    let c_bar = inp.gamma.iter().sum::<f64>() / k as f64;
+    let gamma_opt = gamma::optimal_gamma(&alpha, c_bar)?;
+    let (mut ramp, mut ce) = (vec![0.0; k], vec![0.0; k]);
+    let (mut ce_opt, mut err) = (0.0, 0.0);
+    for i in 0..n {
+        let z = scores(f, &inp.head, i);
+        let y = inp.labels[i];
+        ramp[y] += gamma_margin_loss(&z, y, inp.gamma[y]);
+        ce[y] += gamma_ce_pairwise(&z, y, inp.gamma[y]);
+        ce_opt += gamma_ce_pairwise(&z, y, gamma_opt[y]);
+        err += zero_one(&z, y);
+    }
+    let method = Method::MonteCarlo {
+        samples: s.mc_samples,
+        seed: s.seed,
+    };
+    let complexity = |g: &[f64], lambda: f64, p: f64| {
+        rademacher::gamma_margin_complexity(f.view(), &inp.labels, g, lambda, p, method)
+    };
+    let complexity_2 = complexity(&inp.gamma, lambda_2, 2.0)?;
+    let complexity_p = complexity(&inp.gamma, lambda_q, s.p)?;
+    let complexity_opt = complexity(&gamma_opt, lambda_2, 2.0)?;
+    let r2p: Vec<f64> = statsp.iter().map(|c| c.r2_p).collect();
+    let shape_p = rademacher::prop2_shape(&r2p, &inp.gamma, n, lambda_q);
+    let mut classes = Vec::with_capacity(k);
+    for c in 0..k {
+        let rows: Vec<usize> = (0..n).filter(|&i| inp.labels[i] == c).collect();
+        let pts = f.select(ndarray::Axis(0), &rows);
+        let cx = rademacher::class_complexity(
+            pts.view(),
+            lambda_2,
+            2.0,
+            Method::MonteCarlo {
+                samples: s.mc_samples,
+                seed: s.seed + 1 + c as u64,
+            },
+        )?;
+        let nk = rows.len();
+        let ce_k = ce[c] / nk as f64;
+        let terms = |pc| per_class_terms(ce_k, cx.mean, inp.gamma[c], k, nk, s.delta, pc);
+        classes.push(ClassBound {
+            class: c,
+            name: inp.class_names[c].clone(),
+            n: nk,
+            gamma: inp.gamma[c],
+            gamma_opt: gamma_opt[c],
+            mean_norm: stats2[c].mean_sq_norm.sqrt(),
+            spread: stats2[c].msd.sqrt(),
+            ramp_risk: ramp[c] / nk as f64,
+            ce_risk: ce_k,
+            complexity: cx,
+            printed: terms(PerClassConstant::Printed)?,
+            derived: terms(PerClassConstant::Derived)?,
+            tight: terms(PerClassConstant::DerivedTight)?,
+            test_error: inp.test_error_per_class[c],
+        });
+    }
+    let ce_risk = ce.iter().sum::<f64>() / n as f64;
+    let lemma2_c = rademacher::lemma2_corrected(&alpha, &inp.gamma, n, lambda_2);
+    let b: Vec<f64> = classes.iter().map(|c| c.tight.total()).collect();
+    let e: Vec<f64> = classes.iter().map(|c| c.test_error).collect();
+    Ok(BoundReport {
+        name: inp.name.clone(),
+        n,
+        k,
+        d,
+        lambda_2,
+        lambda_q,
+        settings: *s,
+        ramp_risk: ramp.iter().sum::<f64>() / n as f64,
+        ce_risk,
+        train_error: err / n as f64,
+        complexity_2,
+        lemma2_printed: rademacher::lemma2_printed(&alpha, &inp.gamma, n, lambda_2),
+        lemma2_corrected: lemma2_c,
+        lemma2_general: rademacher::lemma2_general(&counts, &alpha, &inp.gamma, lambda_2),
+        complexity_p,
+        prop2_printed: rademacher::prop2_constant_printed(s.p, d) * shape_p,
+        prop2_corrected: rademacher::prop2_constant_corrected(s.p, d) * shape_p,
+        prop1_printed: prop1_terms(ce_risk, lemma2_c, k, n, s.delta, Lemma1Constant::Printed)?,
+        prop1_corrected: prop1_terms(
+            ce_risk,
+            complexity_2.mean,
+            k,
+            n,
+            s.delta,
+            Lemma1Constant::Tight,
+        )?,
+        prop1_corrected_gamma_opt: prop1_terms(
+            ce_opt / n as f64,
+            complexity_opt.mean,
+            k,
+            n,
+            s.delta,
+            Lemma1Constant::Tight,
+        )?,
+        test_error: inp.test_error,
+        spearman: spearman(&b, &e),
+        kendall: kendall(&b, &e),
+        classes,
+    })
+}

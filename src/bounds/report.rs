@@ -1,0 +1,281 @@
+//! The bounds report: a text table, `bounds.json`, `bounds.csv` (via `csv`) and the plots.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::compute::BoundReport;
+use crate::error::{io_err, Result};
+use crate::report::plot;
+
+/// Whether the bounds are diagnostics (features learned on the same data) or certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Features learned on the data the bound is computed on.
+    Diagnostic,
+    /// Head and bound on data the features never saw.
+    Certificate,
+}
+
+impl Mode {
+    /// One-line description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Diagnostic => "diagnostic (features learned on the same data)",
+            Self::Certificate => "certificate (head and bound on the held-out half)",
+        }
+    }
+}
+
+/// The text table of one report.
+pub fn text(r: &BoundReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n== {}: N = {}, K = {}, d = {}, Λ = {:.3}, δ = {}",
+        r.name, r.n, r.k, r.d, r.lambda_2, r.settings.delta
+    );
+    let _ = writeln!(
+        s,
+        "train error {:.4}  ramp risk R̂^γ {:.4}  CE surrogate R̂^γ,ce {:.4}  test error {:.4}",
+        r.train_error, r.ramp_risk, r.ce_risk, r.test_error
+    );
+    let _ = writeln!(
+        s,
+        "γ-margin complexity (p=2): measured {:.4} ± {:.4}; Lemma 2 printed {:.4} (typo), corrected {:.4}, with class sizes {:.4}",
+        r.complexity_2.mean, r.complexity_2.se, r.lemma2_printed, r.lemma2_corrected, r.lemma2_general
+    );
+    let _ = writeln!(
+        s,
+        "γ-margin complexity (p={}): measured {:.4} ± {:.4}; Prop. 2 printed {:.4}, corrected {:.4}",
+        r.settings.p, r.complexity_p.mean, r.complexity_p.se, r.prop2_printed, r.prop2_corrected
+    );
+    let _ = writeln!(
+        s,
+        "Prop. 1 total bound: printed {:.3}, corrected (constant 4, measured complexity) {:.3}, corrected with Cor. 1's γ* {:.3}; observed test error {:.4}",
+        r.prop1_printed.total(),
+        r.prop1_corrected.total(),
+        r.prop1_corrected_gamma_opt.total(),
+        r.test_error
+    );
+    let _ = writeln!(
+        s,
+        "{:<22} {:>5} {:>6} {:>6} {:>7} {:>7} {:>8} {:>9} {:>9} {:>10} {:>8}",
+        "class",
+        "N_k",
+        "γ_k",
+        "γ*_k",
+        "‖ŝ_k‖",
+        "ramp",
+        "R̂_k",
+        "Eq15 pr.",
+        "Eq15 der",
+        "Eq15 tight",
+        "test err"
+    );
+    for c in &r.classes {
+        let _ = writeln!(
+            s,
+            "{:<22} {:>5} {:>6.3} {:>6.3} {:>7.3} {:>7.4} {:>8.4} {:>9.3} {:>9.2} {:>10.3} {:>8.4}",
+            c.name,
+            c.n,
+            c.gamma,
+            c.gamma_opt,
+            c.spread,
+            c.ramp_risk,
+            c.complexity.mean,
+            c.printed.total(),
+            c.derived.total(),
+            c.tight.total(),
+            c.test_error
+        );
+    }
+    let _ = writeln!(
+        s,
+        "rank correlation of the per-class bound (tight) with the per-class test error: Spearman {:.3}, Kendall {:.3}",
+        r.spearman, r.kendall
+    );
+    s
+}
+
+/// One row of `bounds.csv`.
+#[derive(Debug, Serialize)]
+struct CsvRow<'a> {
+    model: &'a str,
+    class: usize,
+    name: &'a str,
+    n: usize,
+    gamma: f64,
+    gamma_opt: f64,
+    mean_norm: f64,
+    spread: f64,
+    ramp_risk: f64,
+    ce_risk: f64,
+    complexity: f64,
+    complexity_se: f64,
+    empirical_term: f64,
+    complexity_term_printed: f64,
+    complexity_term_derived: f64,
+    complexity_term_tight: f64,
+    confidence_term: f64,
+    bound_printed: f64,
+    bound_derived: f64,
+    bound_tight: f64,
+    test_error: f64,
+}
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Write `report.txt`, `bounds.json`, `bounds.csv` and the plots (`bound_vs_error`,
+/// `bound_terms_<model>`, `gamma_vs_spread`, `gamma_vs_mean`, PNG + SVG) into `out`; returns
+/// the text.
+///
+/// # Errors
+/// I/O and plotting failures.
+pub fn write(out: &Path, reports: &[BoundReport], mode: Mode) -> Result<String> {
+    std::fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
+    let mut txt: String = reports.iter().map(text).collect();
+    let _ = writeln!(
+        txt,
+        "\nMode: {}. The bounds are as printed in the paper and as corrected by `cargo run --bin verify` (Lemma 2 typo, Prop. 1 constant 4 instead of 4√(2K), Eq. 15 coefficient K√(2K) larger than printed).",
+        mode.describe()
+    );
+    let p = out.join("report.txt");
+    std::fs::write(&p, &txt).map_err(|e| io_err(&p, e))?;
+    let js = serde_json::json!({ "mode": mode, "reports": reports });
+    let p = out.join("bounds.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&js).unwrap_or_default())
+        .map_err(|e| io_err(&p, e))?;
+    let p = out.join("bounds.csv");
+    let mut w =
+        csv::Writer::from_path(&p).map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
+    for r in reports {
+        for c in &r.classes {
+            w.serialize(CsvRow {
+                model: &r.name,
+                class: c.class,
+                name: &c.name,
+                n: c.n,
+                gamma: c.gamma,
+                gamma_opt: c.gamma_opt,
+                mean_norm: c.mean_norm,
+                spread: c.spread,
+                ramp_risk: c.ramp_risk,
+                ce_risk: c.ce_risk,
+                complexity: c.complexity.mean,
+                complexity_se: c.complexity.se,
+                empirical_term: c.tight.empirical,
+                complexity_term_printed: c.printed.complexity,
+                complexity_term_derived: c.derived.complexity,
+                complexity_term_tight: c.tight.complexity,
+                confidence_term: c.tight.confidence,
+                bound_printed: c.printed.total(),
+                bound_derived: c.derived.total(),
+                bound_tight: c.tight.total(),
+                test_error: c.test_error,
+            })
+            .map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
+        }
+    }
+    w.flush().map_err(|e| io_err(&p, e))?;
+    plots(out, reports)?;
+    Ok(txt)
+}
+
+fn plots(out: &Path, reports: &[BoundReport]) -> Result<()> {
+    let series: Vec<(String, Vec<plot::LabeledPoint>)> = reports
+        .iter()
+        .map(|r| {
+            (
+                format!("{} (ρ_S = {:.2}, τ = {:.2})", r.name, r.spearman, r.kendall),
+                r.classes
+                    .iter()
+                    .map(|c| (c.test_error, c.tight.total(), c.name.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    plot::scatter_labeled(
+        &out.join("bound_vs_error"),
+        "Per-class bound (Eq. 15, corrected, tight constant) vs observed test error",
+        "observed per-class test error",
+        "per-class bound (log scale)",
+        &series,
+        true,
+        true,
+    )?;
+    for r in reports {
+        let mut order: Vec<usize> = (0..r.k).collect();
+        order.sort_by(|&x, &y| r.classes[x].test_error.total_cmp(&r.classes[y].test_error));
+        let stacks: Vec<Vec<f64>> = order
+            .iter()
+            .map(|&c| {
+                let t = &r.classes[c].tight;
+                vec![t.empirical, t.complexity, t.confidence]
+            })
+            .collect();
+        let obs: Vec<f64> = order.iter().map(|&c| r.classes[c].test_error).collect();
+        let nm: Vec<String> = order.iter().map(|&c| r.classes[c].name.clone()).collect();
+        plot::stacked_terms(
+            &out.join(format!("bound_terms_{}", slug(&r.name))),
+            &format!(
+                "{}: per-class bound terms (Eq. 15, tight constant), classes by observed error",
+                r.name
+            ),
+            &nm,
+            &[
+                "empirical R̂^γ,ce/ln2",
+                "complexity 4K/γ_k·R̂_k",
+                "confidence",
+            ],
+            &stacks,
+            &obs,
+        )?;
+    }
+    let pick = |f: fn(&super::compute::ClassBound) -> (f64, f64),
+                label: &str|
+     -> Vec<(String, Vec<plot::LabeledPoint>)> {
+        reports
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}: {label}", r.name),
+                    r.classes
+                        .iter()
+                        .map(|c| {
+                            let (x, y) = f(c);
+                            (x, y, c.name.clone())
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let mut gs = pick(|c| (c.spread, c.gamma), "γ_k used");
+    gs.extend(pick(|c| (c.spread, c.gamma_opt), "Cor. 1 γ*_k"));
+    plot::scatter_labeled(
+        &out.join("gamma_vs_spread"),
+        "γ_k against the per-class spread ‖ŝ_k‖",
+        "‖ŝ_k‖ (training features)",
+        "γ_k",
+        &gs,
+        false,
+        false,
+    )?;
+    plot::scatter_labeled(
+        &out.join("gamma_vs_mean"),
+        "Cor. 1's γ_k against the per-class mean norm ‖μ̂_k‖",
+        "‖μ̂_k‖ (training features)",
+        "γ*_k",
+        &pick(|c| (c.mean_norm, c.gamma_opt), "Cor. 1 γ*_k"),
+        false,
+        false,
+    )
+}

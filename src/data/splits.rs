@@ -1,0 +1,182 @@
+//! The data part of a run's configuration and the training / validation / test sets it produces.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{cifar, idx, synthetic, transform, Dataset, SyntheticConfig};
+use crate::error::{data_err, Error, Result};
+
+/// Which dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    /// The embedded synthetic heteroscedastic mixture (no files).
+    Synthetic,
+    /// MNIST (IDX files under `dir`, default `data/mnist`).
+    Mnist,
+    /// Fashion-MNIST (IDX files under `dir`, default `data/fashion-mnist`).
+    FashionMnist,
+    /// CIFAR-10 binary files under `dir` (default `data/cifar-10-batches-bin`).
+    Cifar10,
+    /// CIFAR-100 binary files under `dir` (default `data/cifar-100-binary`).
+    Cifar100,
+}
+
+impl DatasetName {
+    /// Directory used when `dir` is not given.
+    pub fn default_dir(self) -> PathBuf {
+        PathBuf::from("data").join(match self {
+            Self::Synthetic => "",
+            Self::Mnist => "mnist",
+            Self::FashionMnist => "fashion-mnist",
+            Self::Cifar10 => "cifar-10-batches-bin",
+            Self::Cifar100 => "cifar-100-binary",
+        })
+    }
+
+    /// Whether the samples are images (convolutional models apply).
+    pub fn is_image(self) -> bool {
+        self != Self::Synthetic
+    }
+}
+
+/// Imbalance applied to the training set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
+pub enum Imbalance {
+    /// LDAM long tail `n_i = n_max ρ^{−i/(K−1)}`.
+    LongTail {
+        /// ρ ≥ 1.
+        ratio: f64,
+    },
+    /// Half the classes reduced by ρ.
+    Step {
+        /// ρ ≥ 1.
+        ratio: f64,
+    },
+}
+
+/// Data settings of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// Dataset.
+    pub name: DatasetName,
+    /// Directory of the files (real datasets; default [`DatasetName::default_dir`]).
+    pub dir: Option<PathBuf>,
+    /// Synthetic mixture settings.
+    pub synthetic: SyntheticConfig,
+    /// Keep this stratified fraction of the training set (e.g. 0.1).
+    pub subset: Option<f64>,
+    /// Hold out this stratified fraction of the training set for validation.
+    pub val_fraction: Option<f64>,
+    /// Training-set imbalance.
+    pub imbalance: Option<Imbalance>,
+    /// Per-channel standardisation fitted on the training set.
+    pub standardize: bool,
+    /// Random crop (pad 4) + horizontal flip for image datasets.
+    pub augment: bool,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            name: DatasetName::Synthetic,
+            dir: None,
+            synthetic: SyntheticConfig::default(),
+            subset: None,
+            val_fraction: None,
+            imbalance: None,
+            standardize: true,
+            augment: false,
+        }
+    }
+}
+
+/// Training, validation and test sets after every transform.
+pub struct Splits {
+    /// Training set.
+    pub train: Dataset,
+    /// Validation set (if `val_fraction`).
+    pub val: Option<Dataset>,
+    /// Test set.
+    pub test: Dataset,
+}
+
+impl DataConfig {
+    /// The directory the dataset's files are read from.
+    pub fn resolved_dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| self.name.default_dir())
+    }
+
+    /// Load and transform: subset, imbalance, validation split, standardisation (fitted on the
+    /// training part). `seed` drives the synthetic draw and every random selection.
+    ///
+    /// # Errors
+    /// Missing or malformed files (named), training and test sets that disagree in sample shape
+    /// or classes, invalid fractions or ratios, and a class left empty by the transforms.
+    pub fn load(&self, seed: u64) -> Result<Splits> {
+        let dir = self.resolved_dir();
+        let (mut train, mut test) = match self.name {
+            DatasetName::Synthetic => synthetic(&SyntheticConfig {
+                seed,
+                ..self.synthetic
+            })?,
+            DatasetName::Mnist => idx::load(&dir, None)?,
+            DatasetName::FashionMnist => idx::load(
+                &dir,
+                Some(
+                    idx::FASHION_MNIST_CLASSES
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                ),
+            )?,
+            DatasetName::Cifar10 => cifar::load_dir(&dir, cifar::Variant::Cifar10)?,
+            DatasetName::Cifar100 => cifar::load_dir(&dir, cifar::Variant::Cifar100)?,
+        };
+        if train.shape != test.shape || train.classes != test.classes {
+            return Err(data_err(
+                &dir,
+                format!(
+                    "the training set has samples of shape {:?} and {} classes, the test set {:?} and {}",
+                    train.shape, train.classes, test.shape, test.classes
+                ),
+            ));
+        }
+        if let Some(f) = self.subset {
+            train = transform::subset(&train, f, seed)?;
+        }
+        match self.imbalance {
+            Some(Imbalance::LongTail { ratio }) => {
+                train = transform::long_tail(&train, ratio, seed)?
+            }
+            Some(Imbalance::Step { ratio }) => {
+                train = transform::step_imbalance(&train, ratio, seed)?
+            }
+            None => {}
+        }
+        let mut val = None;
+        if let Some(f) = self.val_fraction {
+            let (t, v) = transform::split(&train, f, seed)?;
+            train = t;
+            val = Some(v);
+        }
+        if self.standardize {
+            let s = transform::Standardizer::fit(&train);
+            s.apply(&mut train);
+            s.apply(&mut test);
+            if let Some(v) = val.as_mut() {
+                s.apply(v);
+            }
+        }
+        if let Some(k) = train.class_counts().iter().position(|&c| c == 0) {
+            return Err(Error::EmptyClass {
+                class: Some(k),
+                context: "the training set after subset/imbalance/split",
+            });
+        }
+        Ok(Splits { train, val, test })
+    }
+}

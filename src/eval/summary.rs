@@ -1,0 +1,183 @@
+//! The summary of a trained model (`summary.json`): per-class accuracy with names, the
+//! easy/medium/hard thirds, the margins of Table 4, per-class feature statistics, and the γ and
+//! s̄ the objective used.
+
+use serde::{Deserialize, Serialize};
+
+use super::{classifier_margin_degrees, predict, Groups, Predictions};
+use crate::error::{invalid, Result};
+use crate::train::metrics::nan_as_null;
+use crate::train::Trained;
+
+/// Per-class results of a model on a dataset, as written to `summary.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// The objective's name (`ce`, `mr2`, `ldam`, …).
+    pub method: String,
+    /// Overall test accuracy.
+    #[serde(with = "nan_as_null")]
+    pub overall: f64,
+    /// Per-class test accuracy, by class id.
+    pub per_class: Vec<ClassResult>,
+    /// Easy / medium / hard groups and their accuracies.
+    pub groups: GroupSummary,
+    /// Output-level margin (Table 4): average and per group.
+    pub output_margin: GroupValues,
+    /// Classifier-level margin: min pairwise angle of the head rows, degrees.
+    pub classifier_margin_deg: f64,
+    /// γ_k the logits were divided by in training ([`crate::loss::Objective::gamma_used`]: 1 for
+    /// objectives without margins).
+    pub gamma: Vec<f64>,
+    /// s̄ at the end of training (MR² family only).
+    pub s_bar: Option<f64>,
+}
+
+/// One class's row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassResult {
+    /// Class id.
+    pub id: usize,
+    /// Name (id when the dataset has none).
+    pub name: String,
+    /// Test accuracy.
+    #[serde(with = "nan_as_null")]
+    pub accuracy: f64,
+    /// ‖μ̂_k‖ of the training features.
+    #[serde(with = "nan_as_null")]
+    pub mean_norm: f64,
+    /// ‖ŝ_k‖ of the training features.
+    #[serde(with = "nan_as_null")]
+    pub spread: f64,
+}
+
+/// Groups and their mean accuracy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSummary {
+    /// Mean accuracy of the easy third.
+    #[serde(with = "nan_as_null")]
+    pub easy: f64,
+    /// Medium third.
+    #[serde(with = "nan_as_null")]
+    pub medium: f64,
+    /// Hard third.
+    #[serde(with = "nan_as_null")]
+    pub hard: f64,
+    /// Class ids in each third.
+    pub members: Groups,
+}
+
+/// A value averaged overall and per group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupValues {
+    /// All samples.
+    #[serde(with = "nan_as_null")]
+    pub avg: f64,
+    /// Easy classes.
+    #[serde(with = "nan_as_null")]
+    pub easy: f64,
+    /// Medium classes.
+    #[serde(with = "nan_as_null")]
+    pub medium: f64,
+    /// Hard classes.
+    #[serde(with = "nan_as_null")]
+    pub hard: f64,
+}
+
+impl Summary {
+    /// Class names in id order.
+    pub fn class_names(&self) -> Vec<String> {
+        self.per_class.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// Read a `summary.json`.
+    ///
+    /// # Errors
+    /// Unreadable or malformed file (named).
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let s = std::fs::read_to_string(path).map_err(|e| crate::error::io_err(path, e))?;
+        serde_json::from_str(&s).map_err(|e| crate::error::data_err(path, e.to_string()))
+    }
+}
+
+/// Summarise a trained model: test predictions, and training features for the per-class
+/// statistics. `ranking` groups the classes by another model's thirds (e.g. the baseline's).
+///
+/// # Errors
+/// Backend failures; a ranking for another number of classes.
+pub fn summarize(
+    t: &Trained,
+    ranking: Option<&Groups>,
+) -> Result<(Summary, Predictions, Predictions)> {
+    let test = predict(&t.model, &t.splits.test, 256, &t.device)?;
+    let trainp = predict(&t.model, &t.splits.train, 256, &t.device)?;
+    let pc = test.per_class_accuracy();
+    if let Some(g) = ranking {
+        let n = g.easy.len() + g.medium.len() + g.hard.len();
+        if n != test.k
+            || [&g.easy, &g.medium, &g.hard]
+                .iter()
+                .any(|v| v.iter().any(|&c| c >= test.k))
+        {
+            return Err(invalid(
+                "ranking",
+                n,
+                "the ranking's classes do not match this model's",
+            ));
+        }
+    }
+    let groups = ranking
+        .cloned()
+        .unwrap_or_else(|| Groups::from_accuracy(&pc));
+    let (e, m, h) = groups.means(&pc);
+    let om = test.output_margins(t.objective.logit_scale());
+    let mut per_class_margin = vec![Vec::new(); test.k];
+    for (i, &y) in test.labels.iter().enumerate() {
+        per_class_margin[y].push(om[i]);
+    }
+    let class_mean: Vec<f64> = per_class_margin
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        })
+        .collect();
+    let (me, mm, mh) = groups.means(&class_mean);
+    let stats = trainp.class_feature_stats();
+    let per_class = (0..test.k)
+        .map(|k| ClassResult {
+            id: k,
+            name: t.splits.test.class_name(k),
+            accuracy: pc[k],
+            mean_norm: stats[k].map_or(f64::NAN, |s| s.0),
+            spread: stats[k].map_or(f64::NAN, |s| s.1),
+        })
+        .collect();
+    let s = Summary {
+        method: t.method.clone(),
+        overall: test.accuracy(),
+        per_class,
+        groups: GroupSummary {
+            easy: e,
+            medium: m,
+            hard: h,
+            members: groups,
+        },
+        output_margin: GroupValues {
+            avg: om.iter().sum::<f64>() / om.len().max(1) as f64,
+            easy: me,
+            medium: mm,
+            hard: mh,
+        },
+        classifier_margin_deg: classifier_margin_degrees(&t.model.head_weights()?),
+        gamma: t.objective.gamma_used(test.k),
+        s_bar: t.objective.s_bar(),
+    };
+    Ok((s, test, trainp))
+}

@@ -1,0 +1,564 @@
+//! MR² on tensors: the γ-margin cross-entropy `ℓ_γ,ce` (Eq. 1), the representation-margin loss
+//! `ℓ_s̄` (Eq. 2), their sum (Eq. 4), the per-class EMA statistics that set γ and s̄, and the
+//! ablations of Table 3 (`gamma-ce`, `rep`) and the composition with logit adjustment of Table 7
+//! (`la-mr2`).
+//!
+//! One definition of each formula: γ comes from [`crate::theory::gamma::optimal_gamma`], the
+//! statistics from [`crate::theory::moments`]; the tensor losses are tested against
+//! [`crate::theory::objective::mr2_batch`] (`tests/losses.rs`).
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Bool, Tensor, TensorData};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
+use super::{check_finite_nonneg, Terms};
+use crate::error::{invalid, Error, Result};
+use crate::theory::{gamma, moments};
+
+/// How the exponent of `ℓ_s̄` is scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RepScaling {
+    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`.
+    #[default]
+    Paper,
+    /// As in the authors' released code: the exponent divided by `10·d` and the loss multiplied
+    /// by `d/(10K)`.
+    Reference,
+}
+
+/// The two numbers a [`RepScaling`] resolves to for feature dimension `d` and `K` classes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RepScale {
+    /// The exponent `‖φ_i − φ_j‖² − 2s̄` is divided by this.
+    pub exponent_divisor: f64,
+    /// The per-sample loss is multiplied by this.
+    pub output_factor: f64,
+}
+
+impl RepScale {
+    /// Eq. 2 as printed (divisor and factor 1).
+    pub const PAPER: Self = Self {
+        exponent_divisor: 1.0,
+        output_factor: 1.0,
+    };
+}
+
+impl RepScaling {
+    /// The divisor and factor for feature dimension `d` and `k` classes.
+    pub fn resolve(self, d: usize, k: usize) -> RepScale {
+        match self {
+            Self::Paper => RepScale::PAPER,
+            Self::Reference => RepScale {
+                exponent_divisor: 10.0 * d as f64,
+                output_factor: d as f64 / (10.0 * k as f64),
+            },
+        }
+    }
+}
+
+/// Per-sample `ℓ_γ,ce(z_i, y_i) = −ln softmax(z_i/γ_{y_i})_{y_i}` (Eq. 1), `[B]`; `gamma` holds
+/// one margin per class.
+///
+/// # Examples
+/// ```
+/// use mr2::burn::tensor::Device;
+/// use mr2::loss::mr2::gamma_ce_per_sample;
+/// use mr2::loss::tensor::{tensor2, to_vec64, On};
+///
+/// let dev = Device::flex();
+/// let z = tensor2(&[2.0, 0.0, 0.0, 2.0], [2, 2], &On::f32(&dev));
+/// // Sample 0 (class 0, γ = 2): −ln softmax((1, 0))₀ = ln(1 + e⁻¹).
+/// let l = to_vec64(gamma_ce_per_sample(z, &[0, 1], &[2.0, 1.0]), "loss").unwrap();
+/// assert!((l[0] - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-6);
+/// ```
+pub fn gamma_ce_per_sample(logits: Tensor<2>, labels: &[usize], gamma: &[f64]) -> Tensor<1> {
+    let [b, _] = logits.dims();
+    let on = On::of(&logits);
+    let g = per_sample(gamma, labels, &on).reshape([b, 1]);
+    let lsm = log_softmax(logits / g, 1);
+    lsm.gather(1, labels_tensor(labels, &on).reshape([b, 1]))
+        .reshape([b])
+        .neg()
+}
+
+/// Batch mean of [`gamma_ce_per_sample`] (a one-element tensor).
+pub fn gamma_ce(logits: Tensor<2>, labels: &[usize], gamma: &[f64]) -> Tensor<1> {
+    gamma_ce_per_sample(logits, labels, gamma).mean()
+}
+
+/// Per-sample `ℓ_s̄` (Eq. 2) over the same-class others in the batch, `[B]`:
+/// `ln(1 + Σ_{j≠i, y_j = y_i} exp(z_ij))`, `z_ij = (‖φ_i − φ_j‖² − 2s̄)/divisor`, times the
+/// output factor of `scale`.
+///
+/// Computed as `m + log1p(e^{−m} − 1 + Σ_j e^{z_ij − m})` with `m = max(0, max_j z_ij)`: for
+/// small losses (`m = 0`) this is `log1p(Σ_j e^{z_ij})`, exact to f32 precision where the
+/// textbook `ln Σ exp` over the entries `{0, z_ij}` loses the small sum against the 1.
+pub fn rep_margin_per_sample(
+    features: Tensor<2>,
+    labels: &[usize],
+    s_bar: f64,
+    scale: RepScale,
+) -> Tensor<1> {
+    let [b, _] = features.dims();
+    let on = On::of(&features);
+    let sq = features.clone().square().sum_dim(1); // [B, 1]
+    let gram = features.clone().matmul(features.transpose());
+    let dist = (sq.clone() + sq.transpose() - gram * 2.0).clamp_min(0.0);
+    let z = (dist - 2.0 * s_bar) / scale.exponent_divisor;
+    let not_positive: Vec<bool> = (0..b * b)
+        .map(|ij| !(ij / b != ij % b && labels[ij / b] == labels[ij % b]))
+        .collect();
+    let mask = Tensor::<2, Bool>::from_data(TensorData::new(not_positive, [b, b]), &on.device);
+    let z = z.mask_fill(mask, -1e30);
+    let m = z.clone().max_dim(1).clamp_min(0.0).detach(); // [B, 1]
+    let s = (z - m.clone()).exp().sum_dim(1);
+    let out = m.clone() + (m.neg().exp() - 1.0 + s).log1p();
+    out.reshape([b]) * scale.output_factor
+}
+
+/// The margins γ and s̄ of Eq. 1–2, kept as per-class EMAs of training-batch statistics
+/// (never fed evaluation data). It holds its own decay, exponent p and c̄: one source for each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarginState {
+    /// EMA of `α_k` (`‖μ̂_k‖² + ‖ŝ_k‖²`, or `r²_{k,p}` for `p ≠ 2`).
+    pub alpha: moments::Ema,
+    /// EMA of `‖ŝ_k‖²`.
+    pub msd: moments::Ema,
+    /// Norm exponent for α (Eq. 17; 2 is Eq. 1).
+    pub p: f64,
+    /// Mean margin c̄.
+    pub c_bar: f64,
+    /// γ_k = c̄ for every class (Table 3 row b).
+    pub uniform: bool,
+}
+
+impl MarginState {
+    /// Fresh state for `k` classes.
+    ///
+    /// # Errors
+    /// `decay ∉ [0, 1)`, `p < 1`, `c̄ ≤ 0`, `k = 0`.
+    pub fn new(k: usize, decay: f64, p: f64, c_bar: f64, uniform: bool) -> Result<Self> {
+        crate::theory::check_p(p)?;
+        gamma::check_c_bar(c_bar)?;
+        Ok(Self {
+            alpha: moments::Ema::new(k, decay)?,
+            msd: moments::Ema::new(k, decay)?,
+            p,
+            c_bar,
+            uniform,
+        })
+    }
+
+    /// Classes `K`.
+    pub fn classes(&self) -> usize {
+        self.alpha.values.len()
+    }
+
+    /// Fold in one batch's detached features (`n × d`, row-major, f32 or f64) and labels.
+    /// Classes absent from the batch keep their values; a class with a single sample
+    /// contributes `‖ŝ_k‖² = 0`.
+    ///
+    /// # Errors
+    /// Features not `labels.len() × d`, a label outside `0..K`.
+    pub fn update<T: Copy + Into<f64>>(
+        &mut self,
+        features: &[T],
+        d: usize,
+        labels: &[usize],
+    ) -> Result<()> {
+        let f: Vec<f64> = features.iter().map(|v| (*v).into()).collect();
+        let view = ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| Error::Shape {
+            what: "features (rows × d)",
+            expected: labels.len() * d,
+            got: f.len(),
+        })?;
+        let stats = moments::class_moments(view, labels, self.classes(), self.p)?;
+        for (k, s) in stats.iter().enumerate() {
+            if let Some(s) = s {
+                self.alpha.update(k, s.margin_energy(self.p));
+                self.msd.update(k, s.msd);
+            }
+        }
+        Ok(())
+    }
+
+    /// γ (Eq. 1 / 17) from the EMA. Until every class has been seen — or when a class's α is
+    /// 0 (all-zero features) — the margins are uniform `c̄` (documented behaviour).
+    pub fn gamma(&self) -> Vec<f64> {
+        let k = self.classes();
+        if self.uniform {
+            return vec![self.c_bar; k];
+        }
+        let a: Option<Vec<f64>> = self.alpha.values.iter().copied().collect();
+        a.and_then(|a| gamma::optimal_gamma(&a, self.c_bar).ok())
+            .unwrap_or_else(|| vec![self.c_bar; k])
+    }
+
+    /// `s̄ = (1/K) Σ_k ‖ŝ_k‖²` over the classes seen so far (0 before any).
+    pub fn s_bar(&self) -> f64 {
+        moments::s_bar(&self.msd.values)
+    }
+
+    /// Check a state read back from a checkpoint: `k` classes, valid decay, p and c̄, finite
+    /// non-negative EMA values.
+    ///
+    /// # Errors
+    /// The first offending field, named.
+    pub fn validate(&self, k: usize) -> Result<()> {
+        if self.classes() != k || self.msd.values.len() != k {
+            return Err(Error::Shape {
+                what: "EMA classes in the checkpoint",
+                expected: k,
+                got: self.classes(),
+            });
+        }
+        crate::theory::check_p(self.p)?;
+        gamma::check_c_bar(self.c_bar)?;
+        self.alpha.validate()?;
+        self.msd.validate()
+    }
+}
+
+/// `ℓ_γ,ce` alone (Table 3 rows b, c): c̄, p, decay, uniform γ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GammaCeParams {
+    /// Mean margin `c̄ > 0` (Eq. 1; paper ≈ 2).
+    pub c_bar: f64,
+    /// Norm exponent `p ≥ 1` (Eq. 17; 2 is Eq. 1).
+    pub p: f64,
+    /// EMA decay in `[0, 1)` (paper 0.9).
+    pub decay: f64,
+    /// `γ_k = c̄` for every class (Table 3 row b).
+    pub uniform_gamma: bool,
+}
+
+impl Default for GammaCeParams {
+    fn default() -> Self {
+        Self {
+            c_bar: 2.0,
+            p: 2.0,
+            decay: 0.9,
+            uniform_gamma: false,
+        }
+    }
+}
+
+/// `ℓ_ce + λ ℓ_s̄` (Table 3 rows d, e): λ, decay, s̄ = 0, exponent scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepParams {
+    /// Weight `λ ≥ 0` of `ℓ_s̄` (Eq. 4; paper 0.5).
+    pub lambda: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `s̄ = 0` (Table 3 row d).
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+}
+
+impl Default for RepParams {
+    fn default() -> Self {
+        Self {
+            lambda: 0.5,
+            decay: 0.9,
+            s_bar_zero: false,
+            rep_scaling: RepScaling::Paper,
+        }
+    }
+}
+
+/// MR² (Eq. 4) and, with `tau`, its composition with logit adjustment (Table 7).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mr2Params {
+    /// Mean margin `c̄ > 0`.
+    pub c_bar: f64,
+    /// Weight `λ ≥ 0` of `ℓ_s̄`.
+    pub lambda: f64,
+    /// Norm exponent `p ≥ 1`.
+    pub p: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `γ_k = c̄` for every class.
+    pub uniform_gamma: bool,
+    /// `s̄ = 0`.
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+}
+
+impl Default for Mr2Params {
+    fn default() -> Self {
+        Self {
+            c_bar: 2.0,
+            lambda: 0.5,
+            p: 2.0,
+            decay: 0.9,
+            uniform_gamma: false,
+            s_bar_zero: false,
+            rep_scaling: RepScaling::Paper,
+        }
+    }
+}
+
+/// LA + MR² (Table 7): MR² with the logits adjusted by `τ ln π_y` before the division by γ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LaMr2Params {
+    /// Logit-adjustment strength τ ≥ 0 (Menon et al.: 1).
+    pub tau: f64,
+    /// Mean margin `c̄ > 0`.
+    pub c_bar: f64,
+    /// Weight `λ ≥ 0` of `ℓ_s̄`.
+    pub lambda: f64,
+    /// Norm exponent `p ≥ 1`.
+    pub p: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `γ_k = c̄` for every class.
+    pub uniform_gamma: bool,
+    /// `s̄ = 0`.
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+}
+
+impl Default for LaMr2Params {
+    fn default() -> Self {
+        let m = Mr2Params::default();
+        Self {
+            tau: 1.0,
+            c_bar: m.c_bar,
+            lambda: m.lambda,
+            p: m.p,
+            decay: m.decay,
+            uniform_gamma: m.uniform_gamma,
+            s_bar_zero: m.s_bar_zero,
+            rep_scaling: m.rep_scaling,
+        }
+    }
+}
+
+/// What one of the MR²-family objectives uses, resolved from its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Mr2Spec {
+    /// γ-scaled logits (c̄, uniform) — `None`: γ = 1 (cross-entropy).
+    pub gamma: Option<(f64, bool)>,
+    /// `λ ℓ_s̄` (λ, s̄ = 0, scaling) — `None`: no representation term.
+    pub rep: Option<(f64, bool, RepScaling)>,
+    /// Logit adjustment τ (LA + MR²).
+    pub la_tau: Option<f64>,
+    /// EMA decay.
+    pub decay: f64,
+    /// Norm exponent for α.
+    pub p: f64,
+}
+
+impl From<GammaCeParams> for Mr2Spec {
+    fn from(v: GammaCeParams) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: None,
+            la_tau: None,
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl From<RepParams> for Mr2Spec {
+    fn from(v: RepParams) -> Self {
+        Self {
+            gamma: None,
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: None,
+            decay: v.decay,
+            p: 2.0,
+        }
+    }
+}
+
+impl From<Mr2Params> for Mr2Spec {
+    fn from(v: Mr2Params) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: None,
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl From<LaMr2Params> for Mr2Spec {
+    fn from(v: LaMr2Params) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: Some(v.tau),
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl Mr2Spec {
+    /// Validate, naming the bad parameter: `c̄ ≤ 0`, `λ < 0`, `p < 1`, `decay ∉ [0, 1)`, `τ < 0`.
+    ///
+    /// # Errors
+    /// The first invalid parameter.
+    pub fn validate(&self) -> Result<()> {
+        if let Some((c_bar, _)) = self.gamma {
+            gamma::check_c_bar(c_bar)?;
+        }
+        if let Some((lambda, _, _)) = self.rep {
+            check_finite_nonneg("lambda", lambda, "λ must be finite and >= 0")?;
+        }
+        if let Some(tau) = self.la_tau {
+            check_finite_nonneg("tau", tau, "the logit-adjustment τ must be finite and >= 0")?;
+        }
+        crate::theory::check_p(self.p)?;
+        if !(0.0..1.0).contains(&self.decay) {
+            return Err(invalid(
+                "decay",
+                self.decay,
+                "the EMA decay must lie in [0, 1)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The value of the MR² objective on a batch, by term.
+pub struct Mr2Value {
+    /// `ℓ_γ,ce` batch mean (tensor, differentiable).
+    pub gamma_ce: Tensor<1>,
+    /// `ℓ_s̄` batch mean (tensor), when the objective has it.
+    pub rep: Option<Tensor<1>>,
+    /// `gamma_ce + λ·rep` (Eq. 4).
+    pub total: Tensor<1>,
+    /// γ used.
+    pub gamma: Vec<f64>,
+    /// s̄ used.
+    pub s_bar: f64,
+}
+
+/// The MR²-family objective with its state: `gamma-ce`, `rep`, `mr2`, `la-mr2`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mr2 {
+    /// What it uses.
+    pub spec: Mr2Spec,
+    /// EMA statistics.
+    pub state: MarginState,
+    /// `ln π_k` of the training set (LA + MR² only).
+    pub log_prior: Option<Vec<f64>>,
+}
+
+impl Mr2 {
+    /// New objective for `k` classes with training-class counts `counts` (used by LA + MR²).
+    ///
+    /// # Errors
+    /// Invalid parameters (see [`Mr2Spec::validate`]).
+    pub fn new(spec: Mr2Spec, counts: &[usize]) -> Result<Self> {
+        spec.validate()?;
+        let (c_bar, uniform) = spec.gamma.unwrap_or((1.0, true));
+        let log_prior = spec.la_tau.map(|_| super::log_prior(counts));
+        Ok(Self {
+            state: MarginState::new(counts.len(), spec.decay, spec.p, c_bar, uniform)?,
+            spec,
+            log_prior,
+        })
+    }
+
+    /// The margins the logits are divided by: γ from the state, or 1 for every class when the
+    /// objective has no γ (cross-entropy, `rep`).
+    pub fn gamma_used(&self) -> Vec<f64> {
+        match self.spec.gamma {
+            Some(_) => self.state.gamma(),
+            None => vec![1.0; self.state.classes()],
+        }
+    }
+
+    /// s̄ the objective uses (0 with `s_bar_zero` or without a representation term).
+    pub fn s_bar_used(&self) -> f64 {
+        match self.spec.rep {
+            Some((_, false, _)) => self.state.s_bar(),
+            _ => 0.0,
+        }
+    }
+
+    /// Evaluate on a batch without touching the state (read-only).
+    pub fn evaluate(&self, logits: Tensor<2>, features: Tensor<2>, labels: &[usize]) -> Mr2Value {
+        let g = self.gamma_used();
+        let s_bar = self.s_bar_used();
+        let k = self.state.classes();
+        let logits = match (&self.log_prior, self.spec.la_tau) {
+            (Some(lp), Some(tau)) => {
+                let on = On::of(&logits);
+                let adj: Vec<f64> = lp.iter().map(|v| tau * v).collect();
+                logits + super::tensor::tensor1(&adj, &on).reshape([1, k])
+            }
+            _ => logits,
+        };
+        let gamma_ce = gamma_ce(logits, labels, &g);
+        let (rep, total) = match self.spec.rep {
+            Some((lambda, _, scaling)) if lambda > 0.0 => {
+                let d = features.dims()[1];
+                let r =
+                    rep_margin_per_sample(features, labels, s_bar, scaling.resolve(d, k)).mean();
+                (Some(r.clone()), gamma_ce.clone() + r * lambda)
+            }
+            _ => (None, gamma_ce.clone()),
+        };
+        Mr2Value {
+            gamma_ce,
+            rep,
+            total,
+            gamma: g,
+            s_bar,
+        }
+    }
+
+    /// Fold the batch's detached features into the EMA, then evaluate (so the first batch
+    /// already has statistics).
+    ///
+    /// # Errors
+    /// The backend cannot return the features; a label outside `0..K`.
+    pub fn loss(
+        &mut self,
+        logits: Tensor<2>,
+        features: Tensor<2>,
+        labels: &[usize],
+    ) -> Result<Mr2Value> {
+        let d = features.dims()[1];
+        let f = to_vec64(features.clone().detach(), "features")?;
+        self.state.update(&f, d, labels)?;
+        Ok(self.evaluate(logits, features, labels))
+    }
+
+    /// [`Mr2::loss`] as the generic per-term record.
+    ///
+    /// # Errors
+    /// As [`Mr2::loss`].
+    pub fn terms(
+        &mut self,
+        logits: Tensor<2>,
+        features: Tensor<2>,
+        labels: &[usize],
+    ) -> Result<Terms> {
+        let v = self.loss(logits, features, labels)?;
+        let mut parts = vec![("gamma_ce", scalar(v.gamma_ce, "ℓ_γ,ce")?)];
+        if let Some(r) = v.rep {
+            parts.push(("rep", scalar(r, "ℓ_s̄")?));
+        }
+        Ok(Terms {
+            total: v.total,
+            parts,
+        })
+    }
+}

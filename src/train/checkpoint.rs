@@ -1,0 +1,378 @@
+//! Run directories and checkpoints.
+//!
+//! Layout of `OUT/`: `config.json` (written before training), `metrics.csv`, `.lock`, and
+//! `checkpoints/epoch-NNNN/{model.bpk, optim.bpk, state.json}`. Guarantees:
+//!
+//! - **Atomic checkpoints.** A checkpoint is written to `epoch-NNNN.tmp/`, every file synced,
+//!   then renamed to `epoch-NNNN/` in one step; the previous checkpoint is deleted only after
+//!   that. A crash at any point leaves the last complete checkpoint intact; `*.tmp` directories
+//!   are incomplete and ignored.
+//! - **Verified checkpoints.** `state.json` records the SHA-256 of `model.bpk` and `optim.bpk`
+//!   and the configuration; resuming recomputes them and refuses a mismatch, naming the file
+//!   (a flipped byte or an optimiser file from another run is an error, never a silent change).
+//! - **Validated state.** The epoch must match the history and the run's length, the
+//!   configuration must equal the run's, and the objective's stored state (EMA statistics,
+//!   DRO weights, …) must be finite and of the right size.
+//! - **One writer.** A run holds `OUT/.lock` (an OS file lock, released when the process ends,
+//!   also by a crash); a second `train` on the same directory is refused.
+//! - **Exact floats.** JSON is written with shortest round-trip formatting and read with
+//!   serde_json's exact parser (`float_roundtrip`), so every f64 reads back bit-identical.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::config::TrainConfig;
+use super::metrics::EpochMetrics;
+use crate::error::{checkpoint_err, io_err, Error, Result};
+use crate::loss::Objective;
+use crate::model::Model;
+
+/// Subdirectory holding the checkpoints.
+pub const CHECKPOINTS: &str = "checkpoints";
+
+/// The files a checkpoint holds besides `state.json`.
+pub const FILES: [&str; 2] = ["model.bpk", "optim.bpk"];
+
+/// What `state.json` stores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointState {
+    /// Completed epochs.
+    pub epoch: usize,
+    /// The objective and its state.
+    pub objective: Objective,
+    /// Metrics so far (one row per completed epoch).
+    pub history: Vec<EpochMetrics>,
+    /// The run's configuration.
+    pub config: TrainConfig,
+    /// SHA-256 (hex) of each file of the checkpoint.
+    pub files: BTreeMap<String, String>,
+}
+
+/// SHA-256 of a file, hex.
+///
+/// # Errors
+/// The file cannot be read.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| io_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Write `bytes` to `path` atomically (temporary file, sync, rename).
+///
+/// # Errors
+/// I/O.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
+        f.sync_all().map_err(|e| io_err(&tmp, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+}
+
+fn sync(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_err(path, e))
+}
+
+/// Whether `root` holds a run (a configuration or checkpoints).
+pub fn holds_run(root: &Path) -> bool {
+    root.join("config.json").exists() || root.join(CHECKPOINTS).exists()
+}
+
+/// Complete checkpoints under `root/checkpoints`, oldest first, as `(epoch, dir)`.
+///
+/// # Errors
+/// The directory cannot be listed.
+pub fn complete_checkpoints(root: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    let dir = root.join(CHECKPOINTS);
+    if !dir.exists() {
+        return Ok(vec![]);
+    }
+    let mut out = vec![];
+    for e in std::fs::read_dir(&dir).map_err(|e| io_err(&dir, e))? {
+        let e = e.map_err(|e| io_err(&dir, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(n) = name
+            .strip_prefix("epoch-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            out.push((n, e.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Read the run's `config.json`.
+///
+/// # Errors
+/// Missing or malformed file (named).
+pub fn read_config(root: &Path) -> Result<TrainConfig> {
+    let p = root.join("config.json");
+    let s = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
+    serde_json::from_str(&s).map_err(|e| checkpoint_err(&p, e.to_string()))
+}
+
+/// The latest complete checkpoint of `root`, verified: its `state.json` parses, the checksums
+/// of its files match, its epoch matches its directory name and its history, and its
+/// configuration equals `config.json`. `Ok(None)` when the run has no checkpoint yet.
+///
+/// # Errors
+/// Any check failing, naming the file; a run of an older mr2 layout.
+pub fn latest_verified(root: &Path) -> Result<Option<(PathBuf, CheckpointState)>> {
+    if root.join("checkpoint").exists() {
+        return Err(checkpoint_err(
+            root.join("checkpoint"),
+            "a checkpoint in the layout of an older mr2 (checkpoint/); start a new --out",
+        ));
+    }
+    let Some((n, dir)) = complete_checkpoints(root)?.pop() else {
+        return Ok(None);
+    };
+    let sp = dir.join("state.json");
+    let bytes = std::fs::read(&sp)
+        .map_err(|e| checkpoint_err(&sp, format!("cannot read the checkpoint's state: {e}")))?;
+    let state: CheckpointState = serde_json::from_slice(&bytes)
+        .map_err(|e| checkpoint_err(&sp, format!("malformed checkpoint state: {e}")))?;
+    for f in FILES {
+        let p = dir.join(f);
+        let want = state
+            .files
+            .get(f)
+            .ok_or_else(|| checkpoint_err(&sp, format!("no checksum recorded for {f}")))?;
+        if !p.exists() {
+            return Err(checkpoint_err(&p, "missing from the checkpoint"));
+        }
+        if sha256_file(&p)? != *want {
+            return Err(checkpoint_err(
+                &p,
+                "checksum mismatch: the file was changed or replaced after the checkpoint was written",
+            ));
+        }
+    }
+    if state.epoch != n || state.history.len() != n || n == 0 {
+        return Err(checkpoint_err(
+            &sp,
+            format!(
+                "epoch {} with {} history rows in directory epoch-{n:04}",
+                state.epoch,
+                state.history.len()
+            ),
+        ));
+    }
+    if state
+        .history
+        .iter()
+        .enumerate()
+        .any(|(i, m)| m.epoch != i + 1)
+    {
+        return Err(checkpoint_err(&sp, "the history's epochs are not 1, 2, …"));
+    }
+    if n > state.config.total_epochs() {
+        return Err(checkpoint_err(
+            &sp,
+            format!(
+                "epoch {n} is beyond the run's {} epochs",
+                state.config.total_epochs()
+            ),
+        ));
+    }
+    let on_disk = read_config(root)?;
+    if on_disk != state.config {
+        return Err(checkpoint_err(
+            root.join("config.json"),
+            format!("differs from the configuration stored in {}", sp.display()),
+        ));
+    }
+    Ok(Some((dir, state)))
+}
+
+/// A run directory held by this process.
+pub struct RunDir {
+    root: PathBuf,
+    _lock: File,
+}
+
+impl RunDir {
+    /// Take `root` for a run: create it, take its lock, and — unless `resume` — refuse a
+    /// directory that already holds a run.
+    ///
+    /// # Errors
+    /// [`Error::Locked`] when another process holds it; an existing run without `resume`; I/O.
+    pub fn open(root: &Path, resume: bool) -> Result<Self> {
+        std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
+        let lp = root.join(".lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lp)
+            .map_err(|e| io_err(&lp, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Locked {
+                    path: root.display().to_string(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lp, e)),
+        }
+        if !resume && holds_run(root) {
+            return Err(checkpoint_err(
+                root,
+                "already holds a run (config.json or checkpoints/); pass --resume to continue it or choose another --out",
+            ));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Write `config.json`.
+    ///
+    /// # Errors
+    /// I/O.
+    pub fn write_config(&self, cfg: &TrainConfig) -> Result<()> {
+        let js = serde_json::to_vec_pretty(cfg)
+            .map_err(|e| checkpoint_err(&self.root, e.to_string()))?;
+        write_atomic(&self.root.join("config.json"), &js)
+    }
+
+    /// Load the latest verified checkpoint into `model` and `opt` for a run of `cfg` with `k`
+    /// classes; `Ok(None)` when none exists yet.
+    ///
+    /// # Errors
+    /// As [`latest_verified`], a configuration that differs from `cfg`, an invalid objective
+    /// state, files burn cannot load.
+    pub fn resume(
+        &self,
+        cfg: &TrainConfig,
+        k: usize,
+        model: Model,
+        opt: ModuleOptimizer,
+    ) -> Result<Option<(Model, ModuleOptimizer, CheckpointState)>> {
+        let Some((dir, state)) = latest_verified(&self.root)? else {
+            return Ok(None);
+        };
+        if state.config != *cfg {
+            return Err(checkpoint_err(
+                dir.join("state.json"),
+                "the checkpoint was written with a different configuration; resume with the run's config.json (train --config OUT/config.json --resume) or choose a new --out",
+            ));
+        }
+        state
+            .objective
+            .validate_state(k)
+            .map_err(|e| checkpoint_err(dir.join("state.json"), e.to_string()))?;
+        let model = model
+            .try_load_file(dir.join("model.bpk"))
+            .map_err(|e| checkpoint_err(dir.join("model.bpk"), format!("{e:?}")))?;
+        let opt = opt
+            .load(dir.join("optim.bpk"))
+            .map_err(|e| checkpoint_err(dir.join("optim.bpk"), format!("{e:?}")))?;
+        Ok(Some((model, opt, state)))
+    }
+
+    /// Write a checkpoint for `state.epoch` (see the module documentation for the protocol) and
+    /// keep only it and the one before.
+    ///
+    /// # Errors
+    /// I/O, or burn failing to save.
+    pub fn save(
+        &self,
+        model: &Model,
+        opt: &ModuleOptimizer,
+        state: &mut CheckpointState,
+    ) -> Result<()> {
+        let base = self.root.join(CHECKPOINTS);
+        std::fs::create_dir_all(&base).map_err(|e| io_err(&base, e))?;
+        let name = format!("epoch-{:04}", state.epoch);
+        let tmp = base.join(format!("{name}.tmp"));
+        let fin = base.join(&name);
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
+        model
+            .clone()
+            .save_file(tmp.join("model.bpk"))
+            .map_err(|e| {
+                checkpoint_err(tmp.join("model.bpk"), format!("saving the model: {e:?}"))
+            })?;
+        opt.save(tmp.join("optim.bpk")).map_err(|e| {
+            checkpoint_err(
+                tmp.join("optim.bpk"),
+                format!("saving the optimiser: {e:?}"),
+            )
+        })?;
+        state.files.clear();
+        for f in FILES {
+            sync(&tmp.join(f))?;
+            state
+                .files
+                .insert(f.to_string(), sha256_file(&tmp.join(f))?);
+        }
+        let js =
+            serde_json::to_vec_pretty(state).map_err(|e| checkpoint_err(&tmp, e.to_string()))?;
+        write_atomic(&tmp.join("state.json"), &js)?;
+        sync(&tmp)?;
+        if fin.exists() {
+            std::fs::remove_dir_all(&fin).map_err(|e| io_err(&fin, e))?;
+        }
+        std::fs::rename(&tmp, &fin).map_err(|e| io_err(&fin, e))?;
+        sync(&base)?;
+        // Keep this checkpoint and the previous one; drop older ones and stale temporaries.
+        let done = complete_checkpoints(&self.root)?;
+        for (n, d) in &done {
+            if *n + 1 < state.epoch {
+                std::fs::remove_dir_all(d).map_err(|e| io_err(d, e))?;
+            }
+        }
+        for e in std::fs::read_dir(&base)
+            .map_err(|e| io_err(&base, e))?
+            .flatten()
+        {
+            if e.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// What exists on disk, for messages: the latest complete checkpoint or "no checkpoint".
+    pub fn describe_saved(&self) -> String {
+        match complete_checkpoints(&self.root)
+            .ok()
+            .and_then(|mut v| v.pop())
+        {
+            Some((n, d)) => format!("the last checkpoint on disk is epoch {n} ({})", d.display()),
+            None => format!("no checkpoint was written to {}", self.root.display()),
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! A run's configuration: one set of defaults per dataset whatever the entry point (flags,
+//! `--config FILE`, the library), files read with unknown keys refused (closest valid name
+//! suggested), and validation that names the bad setting.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::optim::OptimConfig;
+use crate::data::{DataConfig, DatasetName};
+use crate::error::{invalid, Error, Result};
+use crate::loss::mr2::{LaMr2Params, Mr2Params, RepParams};
+use crate::loss::Method;
+use crate::model::{Arch, ModelConfig};
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Data.
+    pub data: DataConfig,
+    /// Model.
+    pub model: ModelConfig,
+    /// Objective (`method = "NAME"` and its parameters).
+    pub loss: Method,
+    /// Optimiser and schedule.
+    pub optim: OptimConfig,
+    /// Epochs (JTT adds its identification epochs before these).
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Seed for initialisation, shuffling, augmentation and the synthetic data.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self::defaults_for(DatasetName::Synthetic)
+    }
+}
+
+impl TrainConfig {
+    /// The defaults for a dataset — the same whether a run starts from flags, from a
+    /// configuration file or from the library:
+    ///
+    /// | setting | synthetic | image datasets |
+    /// |---|---|---|
+    /// | model | MLP (width 128) | small CNN |
+    /// | epochs | 15 | 10 |
+    /// | loss | MR², c̄ = 2, **λ = 0.1**, p = 2, decay 0.9 | MR², c̄ = 2, λ = 0.5, p = 2, decay 0.9 |
+    ///
+    /// On the synthetic mixture the MLP's features are large (‖μ̂‖ ≈ 6) and `ℓ_s̄` as printed
+    /// (Eq. 2) collapses them at λ = 0.5, so its default is the low end of the paper's range.
+    /// Everything else: batch 128, SGD lr 0.05 momentum 0.9 weight decay 5e-4, cosine
+    /// schedule, seed 0, standardised inputs, no augmentation.
+    pub fn defaults_for(name: DatasetName) -> Self {
+        let image = name.is_image();
+        Self {
+            data: DataConfig {
+                name,
+                ..DataConfig::default()
+            },
+            model: ModelConfig {
+                arch: if image { Arch::Cnn } else { Arch::Mlp },
+                ..ModelConfig::default()
+            },
+            loss: Self::default_method(Method::default(), name),
+            optim: OptimConfig::default(),
+            epochs: if image { 10 } else { 15 },
+            batch_size: 128,
+            seed: 0,
+        }
+    }
+
+    /// A method with the dataset's defaults: on the synthetic mixture the λ of `ℓ_s̄` defaults
+    /// to 0.1 for every method that has one (`rep`, `mr2`, `la-mr2`); otherwise the method's
+    /// own defaults.
+    pub fn default_method(method: Method, name: DatasetName) -> Method {
+        if name.is_image() {
+            return method;
+        }
+        match method {
+            Method::Rep(p) => Method::Rep(RepParams { lambda: 0.1, ..p }),
+            Method::Mr2(p) => Method::Mr2(Mr2Params { lambda: 0.1, ..p }),
+            Method::LaMr2(p) => Method::LaMr2(LaMr2Params { lambda: 0.1, ..p }),
+            m => m,
+        }
+    }
+
+    /// Read a configuration file (TOML, or JSON by extension) over the defaults of its dataset
+    /// (`dataset` overrides the file's `data.name`): keys the file omits keep their defaults;
+    /// a `[loss]` table naming another method starts from that method's defaults.
+    ///
+    /// # Errors
+    /// Unreadable file, syntax errors, unknown keys (with the closest valid name), values of
+    /// the wrong type — each naming the file.
+    pub fn from_file(path: &Path, dataset: Option<DatasetName>) -> Result<Self> {
+        let src = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| crate::error::io_err(path, e))?;
+        let file: toml::Value = if path.extension().is_some_and(|e| e == "json") {
+            let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
+                path: src.clone(),
+                reason: e.to_string(),
+            })?;
+            toml::Value::try_from(j).map_err(|e| Error::Config {
+                path: src.clone(),
+                reason: e.to_string(),
+            })?
+        } else {
+            text.parse::<toml::Table>()
+                .map(toml::Value::Table)
+                .map_err(|e| Error::Config {
+                    path: src.clone(),
+                    reason: e.to_string(),
+                })?
+        };
+        Self::over_defaults(file, dataset, &src)
+    }
+
+    /// [`TrainConfig::from_file`] on an already parsed value.
+    ///
+    /// # Errors
+    /// As [`TrainConfig::from_file`].
+    pub fn over_defaults(
+        file: toml::Value,
+        dataset: Option<DatasetName>,
+        source: &str,
+    ) -> Result<Self> {
+        let named = file
+            .get("data")
+            .and_then(|d| d.get("name"))
+            .map(|n| from_toml_value::<DatasetName>(n.clone(), source))
+            .transpose()?;
+        let name = dataset.or(named).unwrap_or(DatasetName::Synthetic);
+        let defaults = Self::defaults_for(name);
+        let to_value = |v: &dyn erased::Ser| {
+            v.value().map_err(|e| Error::Config {
+                path: source.into(),
+                reason: e,
+            })
+        };
+        let mut base = to_value(&defaults)?;
+        let mut file = file;
+        // The loss table: the named method's defaults (for this dataset), then the file's keys.
+        if let Some(loss) = file.as_table_mut().and_then(|t| t.remove("loss")) {
+            let method = match loss.get("method").and_then(|m| m.as_str()) {
+                Some(m) => Self::default_method(
+                    Method::from_name(m).map_err(|e| Error::Config {
+                        path: source.into(),
+                        reason: e.to_string(),
+                    })?,
+                    name,
+                ),
+                None => defaults.loss.clone(),
+            };
+            let mut l = to_value(&method)?;
+            merge(&mut l, loss);
+            if let Some(t) = base.as_table_mut() {
+                t.insert("loss".into(), l);
+            }
+        }
+        merge(&mut base, file);
+        if let Some(d) = dataset {
+            if let Some(t) = base.get_mut("data").and_then(|v| v.as_table_mut()) {
+                t.insert(
+                    "name".into(),
+                    toml::Value::try_from(d).unwrap_or(toml::Value::String(String::new())),
+                );
+            }
+        }
+        from_toml_value(base, source)
+    }
+
+    /// Validate every setting, naming the bad one.
+    ///
+    /// # Errors
+    /// See each check.
+    pub fn validate(&self) -> Result<()> {
+        self.loss.validate()?;
+        if self.epochs == 0 {
+            return Err(invalid("epochs", 0, "train for at least one epoch"));
+        }
+        if self.batch_size < 2 {
+            return Err(invalid(
+                "batch_size",
+                self.batch_size,
+                "batches need at least 2 samples (ℓ_s̄ compares pairs)",
+            ));
+        }
+        self.optim.validate(self.epochs)
+    }
+
+    /// Epochs the run trains in all (the configured ones plus JTT's identification stage).
+    pub fn total_epochs(&self) -> usize {
+        self.epochs + self.loss.extra_epochs()
+    }
+}
+
+/// Deep-merge `over` into `base`: tables merge key by key, other values are replaced.
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Serialising either a configuration or a method to a TOML value.
+mod erased {
+    /// Something serialisable to a TOML value.
+    pub trait Ser {
+        /// The value, or the serialiser's message.
+        fn value(&self) -> Result<toml::Value, String>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn value(&self) -> Result<toml::Value, String> {
+            toml::Value::try_from(self).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Deserialise a TOML value, turning serde's "unknown field" into a message that names the key,
+/// the source and the closest valid key.
+///
+/// # Errors
+/// [`Error::Config`] naming `source`.
+pub fn from_toml_value<T: serde::de::DeserializeOwned>(v: toml::Value, source: &str) -> Result<T> {
+    T::deserialize(v).map_err(|e| {
+        let msg = e.to_string();
+        Error::Config {
+            path: source.into(),
+            reason: format!("{}{}", msg.trim_end(), unknown_key_hint(&msg)),
+        }
+    })
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
+/// closest expected name as "; did you mean `a`?"; empty otherwise.
+fn unknown_key_hint(msg: &str) -> String {
+    let Some(rest) = msg
+        .split_once("unknown field `")
+        .or_else(|| msg.split_once("unknown variant `"))
+        .map(|(_, r)| r)
+    else {
+        return String::new();
+    };
+    let Some((bad, expected)) = rest.split_once('`') else {
+        return String::new();
+    };
+    let names: Vec<&str> = expected
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s)
+        .collect();
+    suggestion(bad, &names)
+}
+
+/// "; did you mean `name`?" for the candidate closest to `bad` (edit distance ≤ max(2, len/3)),
+/// or an empty string.
+pub fn suggestion(bad: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(bad, c), *c))
+        .filter(|(d, _)| *d <= (bad.chars().count() / 3).max(2))
+        .min()
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+/// Edit distance with adjacent transpositions (optimal string alignment): insertions,
+/// deletions, substitutions and swaps of neighbours each cost 1 (`ldma` → `ldam` is 1).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, v) in d[0].iter_mut().enumerate() {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Settings given on the command line, applied over the defaults or a configuration file.
+/// Every `None` / `false` leaves the setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Dataset.
+    pub dataset: Option<DatasetName>,
+    /// Directory of the dataset's files.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Architecture.
+    pub model: Option<Arch>,
+    /// MLP width / WRN widen factor.
+    pub width: Option<usize>,
+    /// WRN depth.
+    pub depth: Option<usize>,
+    /// Objective by name (its parameters reset to the method's defaults when it changes).
+    pub loss: Option<String>,
+    /// Objective parameters `key = value` (TOML values).
+    pub params: Vec<(String, String)>,
+    /// Epochs.
+    pub epochs: Option<usize>,
+    /// Batch size.
+    pub batch_size: Option<usize>,
+    /// Optimiser.
+    pub optimizer: Option<super::optim::OptimKind>,
+    /// Learning rate.
+    pub lr: Option<f64>,
+    /// Weight decay.
+    pub weight_decay: Option<f64>,
+    /// Schedule.
+    pub schedule: Option<super::optim::ScheduleKind>,
+    /// Warm-up epochs.
+    pub warmup_epochs: Option<usize>,
+    /// SAM radius.
+    pub sam_rho: Option<f64>,
+    /// Training-set subset fraction.
+    pub subset: Option<f64>,
+    /// Validation fraction.
+    pub val_fraction: Option<f64>,
+    /// Long-tailed imbalance ratio.
+    pub long_tail: Option<f64>,
+    /// Step imbalance ratio.
+    pub step_imbalance: Option<f64>,
+    /// Crop + flip augmentation.
+    pub augment: bool,
+    /// No standardisation.
+    pub no_standardize: bool,
+    /// Seed.
+    pub seed: Option<u64>,
+}
+
+impl TrainConfig {
+    /// The configuration of a run: the defaults of the dataset (or `file` over them), then the
+    /// command-line `o`, validated.
+    ///
+    /// # Errors
+    /// Configuration-file errors, an unknown method or parameter, invalid values.
+    pub fn resolve(file: Option<&Path>, o: &Overrides) -> Result<Self> {
+        let mut c = match file {
+            Some(p) => Self::from_file(p, o.dataset)?,
+            None => Self::defaults_for(o.dataset.unwrap_or(DatasetName::Synthetic)),
+        };
+        if let Some(v) = &o.data_dir {
+            c.data.dir = Some(v.clone());
+        }
+        macro_rules! set {
+            ($($field:expr => $arg:expr),* $(,)?) => { $( if let Some(v) = $arg { $field = v; } )* };
+        }
+        set!(c.model.arch => o.model, c.model.width => o.width, c.model.depth => o.depth,
+             c.epochs => o.epochs, c.batch_size => o.batch_size, c.optim.kind => o.optimizer,
+             c.optim.lr => o.lr, c.optim.weight_decay => o.weight_decay,
+             c.optim.schedule => o.schedule, c.optim.warmup_epochs => o.warmup_epochs,
+             c.optim.sam_rho => o.sam_rho, c.seed => o.seed);
+        if let Some(name) = &o.loss {
+            let m = Method::from_name(name)?;
+            if m.name() != c.loss.name() {
+                c.loss = Self::default_method(m, c.data.name);
+            }
+        }
+        if !o.params.is_empty() {
+            c.loss = c
+                .loss
+                .with_params(&o.params, &format!("--param (method `{}`)", c.loss.name()))?;
+        }
+        if o.augment {
+            c.data.augment = true;
+        }
+        if o.no_standardize {
+            c.data.standardize = false;
+        }
+        if o.subset.is_some() {
+            c.data.subset = o.subset;
+        }
+        if o.val_fraction.is_some() {
+            c.data.val_fraction = o.val_fraction;
+        }
+        if let Some(r) = o.long_tail {
+            c.data.imbalance = Some(crate::data::Imbalance::LongTail { ratio: r });
+        }
+        if let Some(r) = o.step_imbalance {
+            c.data.imbalance = Some(crate::data::Imbalance::Step { ratio: r });
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// `results/DATASET-MODEL-METHOD-sSEED`.
+    pub fn default_out(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from("results").join(
+            format!(
+                "{:?}-{:?}-{}-s{}",
+                self.data.name,
+                self.model.arch,
+                self.loss.name(),
+                self.seed
+            )
+            .to_lowercase(),
+        )
+    }
+}

@@ -1,0 +1,119 @@
+//! Per-epoch metrics: a row of `metrics.csv` (written with the `csv` crate) and the log line.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io_err, Result};
+
+/// Serialise non-finite floats as `null` (JSON) / an empty field (CSV), and read them back as
+/// NaN (JSON has no NaN).
+pub mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialise.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Deserialise.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// One epoch's metrics (a row of `metrics.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochMetrics {
+    /// Epoch (1-based, counting JTT's identification epochs).
+    pub epoch: usize,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+    /// Mean training objective.
+    #[serde(with = "nan_as_null")]
+    pub train_loss: f64,
+    /// Training accuracy (on the fly, augmented inputs).
+    pub train_acc: f64,
+    /// Validation accuracy (NaN without a validation set).
+    #[serde(with = "nan_as_null")]
+    pub val_acc: f64,
+    /// Test accuracy.
+    #[serde(with = "nan_as_null")]
+    pub test_acc: f64,
+    /// Mean test accuracy of the easy third (this epoch's ranking).
+    #[serde(with = "nan_as_null")]
+    pub easy: f64,
+    /// Medium third.
+    #[serde(with = "nan_as_null")]
+    pub medium: f64,
+    /// Hard third.
+    #[serde(with = "nan_as_null")]
+    pub hard: f64,
+    /// Mean γ_k the logits were divided by at the end of the epoch.
+    pub gamma_mean: f64,
+    /// max γ − min γ.
+    pub gamma_range: f64,
+    /// s̄ used at the end of the epoch (NaN for objectives without one).
+    #[serde(with = "nan_as_null")]
+    pub s_bar: f64,
+    /// Mean ‖ŝ_k‖ of the test features over the easy / medium / hard thirds (Fig. 7).
+    #[serde(with = "nan_as_null")]
+    pub spread_easy: f64,
+    /// Medium third.
+    #[serde(with = "nan_as_null")]
+    pub spread_medium: f64,
+    /// Hard third.
+    #[serde(with = "nan_as_null")]
+    pub spread_hard: f64,
+    /// Seconds for the epoch.
+    pub seconds: f64,
+}
+
+impl EpochMetrics {
+    /// Fixed-width log line.
+    pub fn log_line(&self, epochs: usize) -> String {
+        format!(
+            "epoch {:>3}/{epochs} lr {:.4} loss {:>8.4} train {:>6.2}% test {:>6.2}% easy {:>6.2}% med {:>6.2}% hard {:>6.2}% γ̄ {:.3} s̄ {:>8.4} ({:.1} s)",
+            self.epoch,
+            self.lr,
+            self.train_loss,
+            100.0 * self.train_acc,
+            100.0 * self.test_acc,
+            100.0 * self.easy,
+            100.0 * self.medium,
+            100.0 * self.hard,
+            self.gamma_mean,
+            self.s_bar,
+            self.seconds
+        )
+    }
+}
+
+/// `metrics.csv` for a history (header and one row per epoch).
+///
+/// # Errors
+/// Serialisation failure (not expected for these types).
+pub fn csv_bytes(history: &[EpochMetrics]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for m in history {
+        w.serialize(m)
+            .map_err(|e| io_err("metrics.csv", std::io::Error::other(e.to_string())))?;
+    }
+    w.into_inner()
+        .map_err(|e| io_err("metrics.csv", std::io::Error::other(e.to_string())))
+}
+
+/// Read a `metrics.csv`.
+///
+/// # Errors
+/// Unreadable or malformed file (named).
+pub fn read_csv(path: &std::path::Path) -> Result<Vec<EpochMetrics>> {
+    let mut r =
+        csv::Reader::from_path(path).map_err(|e| crate::error::data_err(path, e.to_string()))?;
+    r.deserialize()
+        .collect::<std::result::Result<Vec<EpochMetrics>, _>>()
+        .map_err(|e| crate::error::data_err(path, e.to_string()))
+}

@@ -1,0 +1,131 @@
+//! What a finished run writes next to its checkpoints: `summary.json`, the per-class and
+//! training-curve plots, and optionally the penultimate features.
+
+use std::path::Path;
+
+use super::run::Trained;
+use crate::error::{io_err, Result};
+use crate::eval::{summarize, write_npy, Groups, Summary};
+use crate::report::plot;
+
+/// Summarise `trained`, write `summary.json` and the plots into `out` (and the features as
+/// `.npy` with `export_features`); `baseline` adds its per-class accuracy to the bar plot and,
+/// with `rank_by_baseline`, its easy/medium/hard thirds group this run's classes.
+///
+/// # Errors
+/// I/O, plotting and backend failures.
+pub fn write_outputs(
+    trained: &Trained,
+    out: &Path,
+    baseline: Option<&Summary>,
+    export_features: bool,
+) -> Result<Summary> {
+    let ranking: Option<&Groups> = baseline.map(|b| &b.groups.members);
+    if let Some(b) = baseline {
+        let names = b.class_names();
+        let ours: Vec<String> = (0..trained.splits.test.classes)
+            .map(|k| trained.splits.test.class_name(k))
+            .collect();
+        if names != ours {
+            return Err(crate::error::invalid(
+                "ranking_from",
+                format!("{names:?}"),
+                "the baseline summary's classes differ from this run's",
+            ));
+        }
+    }
+    let (summary, test, trainp) = summarize(trained, ranking)?;
+    let p = out.join("summary.json");
+    std::fs::write(
+        &p,
+        serde_json::to_string_pretty(&summary).unwrap_or_default(),
+    )
+    .map_err(|e| io_err(&p, e))?;
+    if export_features {
+        write_npy(
+            &out.join("features_train.npy"),
+            &trainp.features,
+            &[trainp.labels.len(), trainp.d],
+        )?;
+        let ytr: Vec<f32> = trainp.labels.iter().map(|v| *v as f32).collect();
+        write_npy(&out.join("labels_train.npy"), &ytr, &[ytr.len()])?;
+        write_npy(
+            &out.join("features_test.npy"),
+            &test.features,
+            &[test.labels.len(), test.d],
+        )?;
+        let yte: Vec<f32> = test.labels.iter().map(|v| *v as f32).collect();
+        write_npy(&out.join("labels_test.npy"), &yte, &[yte.len()])?;
+    }
+    let names = summary.class_names();
+    let mut series = vec![(
+        format!("{} ({:.1}%)", summary.method, 100.0 * summary.overall),
+        summary
+            .per_class
+            .iter()
+            .map(|c| c.accuracy)
+            .collect::<Vec<_>>(),
+    )];
+    if let Some(b) = baseline {
+        series.push((
+            format!("baseline {} ({:.1}%)", b.method, 100.0 * b.overall),
+            b.per_class.iter().map(|c| c.accuracy).collect(),
+        ));
+    }
+    plot::per_class_bars(
+        &out.join("per_class_accuracy"),
+        &format!("Per-class test accuracy — {}", out.display()),
+        &names,
+        &series,
+    )?;
+    let h = &trained.history;
+    let curve = |f: fn(&super::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
+        h.iter().map(|m| (m.epoch as f64, f(m))).collect()
+    };
+    plot::lines(
+        &out.join("curves_accuracy"),
+        "Accuracy per epoch",
+        "epoch",
+        "accuracy (%)",
+        &[
+            ("train".into(), curve(|m| 100.0 * m.train_acc)),
+            ("test".into(), curve(|m| 100.0 * m.test_acc)),
+            ("test, hard third".into(), curve(|m| 100.0 * m.hard)),
+        ],
+    )?;
+    plot::lines(
+        &out.join("curves_loss"),
+        "Training objective per epoch",
+        "epoch",
+        "loss",
+        &[("train loss".into(), curve(|m| m.train_loss))],
+    )?;
+    Ok(summary)
+}
+
+/// The per-class table and the closing line `train` prints.
+pub fn summary_table(s: &Summary) -> String {
+    let mut t = format!(
+        "\n{:<24} {:>8} {:>8} {:>8}\n",
+        "class", "acc %", "‖μ̂‖", "‖ŝ‖"
+    );
+    for c in &s.per_class {
+        t += &format!(
+            "{:<24} {:>8.2} {:>8.3} {:>8.3}\n",
+            c.name,
+            100.0 * c.accuracy,
+            c.mean_norm,
+            c.spread
+        );
+    }
+    t += &format!(
+        "\noverall {:.2}%  easy {:.2}%  medium {:.2}%  hard {:.2}%  output margin {:.3}  classifier margin {:.1}°",
+        100.0 * s.overall,
+        100.0 * s.groups.easy,
+        100.0 * s.groups.medium,
+        100.0 * s.groups.hard,
+        s.output_margin.avg,
+        s.classifier_margin_deg
+    );
+    t
+}

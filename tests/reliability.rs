@@ -1,0 +1,460 @@
+//! Reliability: exact float round trips, verified and crash-safe checkpoints, the run lock,
+//! validation of what a checkpoint holds, configuration files with unknown keys, one set of
+//! defaults, data files that disagree or hide extra data, and `compare` on mismatched classes.
+//! Each test here failed before the fix it guards.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mr2::data::{cifar, idx, DatasetName};
+use mr2::eval::compare::compare;
+use mr2::eval::Summary;
+use mr2::loss::MarginState;
+use mr2::train::checkpoint::{complete_checkpoints, RunDir};
+use mr2::train::{train, Overrides, RunOptions, TrainConfig};
+use rand::{Rng, SeedableRng};
+
+fn small() -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.data.synthetic.train_per_class = 60;
+    c.data.synthetic.test_per_class = 20;
+    c.epochs = 3;
+    c.batch_size = 32;
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mr2-rel-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn run(
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    stop: Option<usize>,
+) -> mr2::Result<mr2::train::Trained> {
+    train(
+        cfg,
+        RunOptions {
+            out: Some(out.to_path_buf()),
+            resume,
+            stop_after: stop,
+            ..Default::default()
+        },
+    )
+}
+
+fn err(r: mr2::Result<mr2::train::Trained>) -> String {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn latest(out: &Path) -> PathBuf {
+    complete_checkpoints(out).unwrap().pop().unwrap().1
+}
+
+#[test]
+fn every_f64_survives_a_json_round_trip_bit_for_bit() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut values: Vec<f64> = (0..200_000)
+        .map(|_| f64::from_bits(rng.random::<u64>()))
+        .filter(|v| v.is_finite())
+        .collect();
+    values.extend([
+        f64::MIN_POSITIVE,
+        f64::MIN_POSITIVE / 3.0, // subnormal
+        5e-324,                  // smallest subnormal
+        f64::MAX,
+        f64::MIN,
+        -0.0,
+        0.1,
+        1.0 / 3.0,
+        0.388_f64.next_up(),
+    ]);
+    let js = serde_json::to_string(&values).unwrap();
+    let back: Vec<f64> = serde_json::from_str(&js).unwrap();
+    let bad = values
+        .iter()
+        .zip(&back)
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(
+        bad,
+        0,
+        "{bad} of {} values changed on a JSON round trip",
+        values.len()
+    );
+    // The EMA state itself (as a checkpoint stores it).
+    let mut st = MarginState::new(5, 0.9, 2.0, 2.0, false).unwrap();
+    let feats: Vec<f64> = (0..40).map(|_| rng.random_range(-3.0..3.0)).collect();
+    let labels: Vec<usize> = (0..10).map(|i| i % 5).collect();
+    for _ in 0..7 {
+        st.update(&feats, 4, &labels).unwrap();
+    }
+    let back: MarginState =
+        serde_json::from_str(&serde_json::to_string_pretty(&st).unwrap()).unwrap();
+    assert_eq!(back, st);
+    for (a, b) in st.alpha.values.iter().zip(&back.alpha.values) {
+        assert_eq!(a.unwrap().to_bits(), b.unwrap().to_bits());
+    }
+}
+
+#[test]
+fn corrupted_or_foreign_checkpoint_files_are_refused() {
+    let cfg = small();
+    for file in ["model.bpk", "optim.bpk"] {
+        let out = tmp(&format!("flip-{file}"));
+        run(&cfg, &out, false, Some(2)).unwrap();
+        let p = latest(&out).join(file);
+        let mut b = std::fs::read(&p).unwrap();
+        let at = b.len() / 2;
+        b[at] ^= 0x10;
+        std::fs::write(&p, b).unwrap();
+        let e = err(run(&cfg, &out, true, None));
+        assert!(e.contains(file) && e.contains("checksum"), "{e}");
+    }
+    // An optimiser file from another run (another width).
+    let a = tmp("foreign-a");
+    let b = tmp("foreign-b");
+    run(&cfg, &a, false, Some(1)).unwrap();
+    let mut wide = cfg.clone();
+    wide.model.width = 64;
+    run(&wide, &b, false, Some(1)).unwrap();
+    std::fs::copy(latest(&b).join("optim.bpk"), latest(&a).join("optim.bpk")).unwrap();
+    let e = err(run(&cfg, &a, true, None));
+    assert!(e.contains("optim.bpk"), "{e}");
+}
+
+#[test]
+fn a_crash_during_the_checkpoint_write_resumes_from_the_last_complete_one() {
+    let cfg = small();
+    let full = tmp("crash-full");
+    let reference = run(&cfg, &full, false, None).unwrap();
+    // Crash while writing epoch 3: a partial temporary directory next to epoch 2.
+    let out = tmp("crash");
+    run(&cfg, &out, false, Some(2)).unwrap();
+    let partial = out.join("checkpoints/epoch-0003.tmp");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("model.bpk"), b"half a file").unwrap();
+    // Without --resume the directory is recognised as holding a run.
+    let e = err(run(&cfg, &out, false, None));
+    assert!(e.contains("already holds a run"), "{e}");
+    let resumed = run(&cfg, &out, true, None).unwrap();
+    assert_eq!(
+        reference
+            .history
+            .iter()
+            .map(|m| m.train_loss.to_bits())
+            .collect::<Vec<_>>(),
+        resumed
+            .history
+            .iter()
+            .map(|m| m.train_loss.to_bits())
+            .collect::<Vec<_>>()
+    );
+    assert!(!partial.exists(), "the incomplete checkpoint is cleaned up");
+    // Crash after the new checkpoint was renamed into place but before the old one was
+    // removed: both are complete; the newer one is used.
+    let out = tmp("crash-two");
+    run(&cfg, &out, false, Some(2)).unwrap();
+    assert_eq!(complete_checkpoints(&out).unwrap().len(), 2);
+    run(&cfg, &out, true, None).unwrap();
+    assert_eq!(complete_checkpoints(&out).unwrap().last().unwrap().0, 3);
+}
+
+#[test]
+fn invalid_checkpoint_contents_are_refused() {
+    let cfg = small();
+    let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| -> String {
+        let out = tmp(name);
+        run(&cfg, &out, false, Some(2)).unwrap();
+        let p = latest(&out).join("state.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+        err(run(&cfg, &out, true, None))
+    };
+    let e = edit("epoch", &|v| v["epoch"] = 99.into());
+    assert!(e.contains("epoch 99"), "{e}");
+    let e = edit("ema", &|v| {
+        v["objective"]["state"]["alpha"]["values"][0] = (-1e308).into()
+    });
+    assert!(e.contains("EMA value") && e.contains("state.json"), "{e}");
+    let e = edit("checksum", &|v| v["files"]["model.bpk"] = "00".into());
+    assert!(e.contains("model.bpk") && e.contains("checksum"), "{e}");
+    // state.json deleted: an error naming it, not a silent restart.
+    let out = tmp("nostate");
+    run(&cfg, &out, false, Some(2)).unwrap();
+    std::fs::remove_file(latest(&out).join("state.json")).unwrap();
+    let e = err(run(&cfg, &out, true, None));
+    assert!(e.contains("state.json"), "{e}");
+    // config.json changed behind the run's back.
+    let out = tmp("cfgchanged");
+    run(&cfg, &out, false, Some(1)).unwrap();
+    let mut other = cfg.clone();
+    other.seed = 5;
+    std::fs::write(
+        out.join("config.json"),
+        serde_json::to_string(&other).unwrap(),
+    )
+    .unwrap();
+    let e = err(run(&cfg, &out, true, None));
+    assert!(e.contains("config.json"), "{e}");
+}
+
+#[test]
+fn a_run_directory_has_one_writer() {
+    let out = tmp("lock");
+    let held = RunDir::open(&out, false).unwrap();
+    let e = err(run(&small(), &out, false, None));
+    assert!(
+        e.contains("in use by another") && e.contains(".lock"),
+        "{e}"
+    );
+    assert!(matches!(
+        RunDir::open(&out, true),
+        Err(mr2::Error::Locked { .. })
+    ));
+    drop(held);
+    assert!(
+        RunDir::open(&out, false).is_ok(),
+        "the lock is released with its holder"
+    );
+}
+
+#[test]
+fn a_non_finite_model_is_detected() {
+    use burn::optim::GradientsParams;
+    use mr2::model::{Arch, Extras, HeadKind, Model, ModelConfig};
+    use mr2::train::optim::{all_finite, sam_perturbed};
+    let dev = burn::tensor::Device::flex().autodiff();
+    let cfg = ModelConfig {
+        arch: Arch::Mlp,
+        width: 4,
+        depth: 16,
+    };
+    let m = Model::new_seeded(
+        &cfg,
+        [3, 1, 1],
+        2,
+        HeadKind::Linear,
+        Extras::default(),
+        &dev,
+        1,
+    )
+    .unwrap();
+    assert!(all_finite(&m).unwrap());
+    let x = burn::tensor::Tensor::<4>::random(
+        [4, 3, 1, 1],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &dev,
+    );
+    let g = GradientsParams::from_grads(m.net.forward(x).0.sum().backward(), &m);
+    let broken = sam_perturbed(&m, &g, f64::INFINITY).unwrap();
+    assert!(!all_finite(&broken).unwrap());
+}
+
+#[test]
+fn configuration_files_refuse_unknown_keys_and_share_the_defaults() {
+    let dir = tmp("cfgfiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let e = TrainConfig::from_file(&write("a.toml", "epoch = 3\n"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a.toml") && e.contains("epoch") && e.contains("did you mean `epochs`"),
+        "{e}"
+    );
+    let e = TrainConfig::from_file(&write("b.toml", "[loss]\nlamda = 5.0\n"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("b.toml") && e.contains("did you mean `lambda`"),
+        "{e}"
+    );
+    let e = TrainConfig::from_file(&write("c.toml", "[optim]\nlearning_rate = 0.1\n"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("learning_rate"), "{e}");
+    let e = TrainConfig::from_file(&write("d.json", "{\"data\": {\"nme\": \"mnist\"}}"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("d.json") && e.contains("did you mean `name`"),
+        "{e}"
+    );
+    // One set of defaults: an empty file gives what no file gives, for every dataset.
+    let empty = write("empty.toml", "");
+    for ds in [
+        DatasetName::Synthetic,
+        DatasetName::FashionMnist,
+        DatasetName::Cifar10,
+    ] {
+        let o = Overrides {
+            dataset: Some(ds),
+            ..Default::default()
+        };
+        assert_eq!(
+            TrainConfig::resolve(Some(&empty), &o).unwrap(),
+            TrainConfig::resolve(None, &o).unwrap(),
+            "{ds:?}"
+        );
+    }
+    // A file naming only its dataset gets that dataset's defaults.
+    let f = write("fm.toml", "[data]\nname = \"fashion-mnist\"\n");
+    assert_eq!(
+        TrainConfig::from_file(&f, None).unwrap(),
+        TrainConfig::defaults_for(DatasetName::FashionMnist)
+    );
+    // Switching the method in a file starts from that method's defaults for the dataset.
+    let f = write("rep.toml", "[loss]\nmethod = \"rep\"\n");
+    let c = TrainConfig::from_file(&f, None).unwrap();
+    assert_eq!(
+        c.loss
+            .params()
+            .iter()
+            .find(|(k, _)| k == "lambda")
+            .unwrap()
+            .1,
+        "0.1"
+    );
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn idx_images(n: u32, r: u32, c: u32, px: &[u8]) -> Vec<u8> {
+    let mut b = vec![0, 0, 8, 3];
+    for v in [n, r, c] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b.extend_from_slice(px);
+    b
+}
+
+fn idx_labels(l: &[u8]) -> Vec<u8> {
+    let mut b = vec![0, 0, 8, 1];
+    b.extend_from_slice(&(l.len() as u32).to_be_bytes());
+    b.extend_from_slice(l);
+    b
+}
+
+#[test]
+fn train_and_test_files_must_agree() {
+    let d = tmp("shapes");
+    std::fs::create_dir_all(&d).unwrap();
+    // 14×56 training images, 28×28 test images (the same 784 pixels).
+    std::fs::write(
+        d.join("train-images-idx3-ubyte"),
+        idx_images(2, 14, 56, &[0; 2 * 784]),
+    )
+    .unwrap();
+    std::fs::write(d.join("train-labels-idx1-ubyte"), idx_labels(&[0, 1])).unwrap();
+    std::fs::write(
+        d.join("t10k-images-idx3-ubyte"),
+        idx_images(1, 28, 28, &[0; 784]),
+    )
+    .unwrap();
+    std::fs::write(d.join("t10k-labels-idx1-ubyte"), idx_labels(&[1])).unwrap();
+    let e = idx::load(&d, None).unwrap_err().to_string();
+    assert!(
+        e.contains("t10k-images") && e.contains("train-images") && e.contains("14×56"),
+        "{e}"
+    );
+}
+
+#[test]
+fn gzip_files_with_more_than_the_header_declares_are_refused() {
+    let d = tmp("gz");
+    std::fs::create_dir_all(&d).unwrap();
+    // A bomb: the header declares 1 image of 28×28, the stream inflates to 64 MiB.
+    let mut bomb = idx_images(1, 28, 28, &[]);
+    bomb.resize(16 + (64 << 20), 0);
+    let p = d.join("bomb.gz");
+    std::fs::write(&p, gz(&bomb)).unwrap();
+    let t = std::time::Instant::now();
+    let e = idx::read_images(&p).unwrap_err().to_string();
+    assert!(e.contains("longer than"), "{e}");
+    assert!(
+        t.elapsed().as_secs_f64() < 1.0,
+        "the reader stops at the declared size"
+    );
+    // A second gzip member, and trailing bytes after the stream.
+    let good = idx_labels(&[1, 2, 3]);
+    let mut two = gz(&good);
+    two.extend(gz(&[9, 9]));
+    let p2 = d.join("two.gz");
+    std::fs::write(&p2, two).unwrap();
+    let e = idx::read_labels(&p2, 10).unwrap_err().to_string();
+    assert!(
+        e.contains("second gzip member") || e.contains("after the gzip stream"),
+        "{e}"
+    );
+    let mut trailing = gz(&good);
+    trailing.extend_from_slice(b"junk");
+    let p3 = d.join("trailing.gz");
+    std::fs::write(&p3, trailing).unwrap();
+    assert!(idx::read_labels(&p3, 10).is_err());
+    // The well-formed file still loads.
+    let p4 = d.join("ok.gz");
+    std::fs::write(&p4, gz(&good)).unwrap();
+    assert_eq!(idx::read_labels(&p4, 10).unwrap(), vec![1, 2, 3]);
+}
+
+#[test]
+fn cifar100_coarse_labels_are_checked() {
+    let d = tmp("cifar100");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut rec = vec![20u8, 5];
+    rec.extend(vec![0u8; 3072]);
+    let p = d.join("train.bin");
+    std::fs::write(&p, &rec).unwrap();
+    let e = cifar::read_batch(&p, cifar::Variant::Cifar100)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("coarse label 20"), "{e}");
+    rec[0] = 19;
+    std::fs::write(&p, &rec).unwrap();
+    assert_eq!(
+        cifar::read_batch(&p, cifar::Variant::Cifar100).unwrap().1,
+        vec![5]
+    );
+}
+
+fn summary(k: usize) -> Summary {
+    let cfg = {
+        let mut c = small();
+        c.epochs = 1;
+        c.data.synthetic.classes = k;
+        c
+    };
+    let t = train(&cfg, RunOptions::default()).unwrap();
+    mr2::eval::summarize(&t, None).unwrap().0
+}
+
+#[test]
+fn compare_refuses_summaries_of_different_classes() {
+    let (a, b) = (summary(6), summary(4));
+    let e = compare(&[("A".into(), vec![a.clone()]), ("B".into(), vec![b.clone()])])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("differ"), "{e}");
+    let e = compare(&[("B".into(), vec![b]), ("A".into(), vec![a.clone()])])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("differ"), "{e}");
+    assert!(compare(&[("A".into(), vec![a.clone()]), ("B".into(), vec![a])]).is_ok());
+}
