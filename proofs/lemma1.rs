@@ -7,7 +7,9 @@
 
 mod common;
 use common::*;
+use mr2_core::claims::montecarlo::{self, McSize, Statement};
 use mr2_core::claims::Verdict;
+use mr2_core::search::Budget;
 use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
 use mr2_core::theory::contraction;
 use mr2_core::theory::margin::margin;
@@ -20,8 +22,54 @@ fn lemma1_is_loose() {
 }
 
 #[test]
+fn lemma1_monte_carlo_is_informative_and_can_fail() {
+    // Where the claim is checked (N = 20 000) the printed bound is below 1 for the fitted
+    // head on every training set: a wrong bound could be exceeded there.
+    let run = montecarlo::run(Statement::Lemma1, McSize::for_budget(Budget::Quick), 41);
+    assert_eq!(
+        run.fitted_informative, run.trials,
+        "max bound {}",
+        run.max_bound
+    );
+    assert_eq!(run.violations, 0);
+    // At N = 30 the same harness finds the invalid bound R(f) ≤ R̂_D(f) false, while the
+    // printed bound (vacuous there) is not.
+    recount(&run);
+    let small = montecarlo::run(Statement::Lemma1, McSize::small(), 43);
+    recount(&small);
+    assert_eq!(
+        montecarlo::evidence(&small, Statement::Lemma1, true).verdict,
+        Verdict::False
+    );
+    assert_ne!(
+        montecarlo::evidence(&small, Statement::Lemma1, false).verdict,
+        Verdict::False
+    );
+    assert!(
+        small.invalid_violations > small.trials / 2,
+        "{}",
+        small.invalid_violations
+    );
+}
+
+#[test]
 fn eq27_is_loose() {
     check_claim("eq27-uniform-deviation", Verdict::Loose);
+}
+
+#[test]
+fn eq27_monte_carlo_is_informative_and_can_fail() {
+    let run = montecarlo::run_eq27(Budget::Quick, 400, 42);
+    assert!(
+        run.max_bound < 1.0,
+        "the bound is informative: {}",
+        run.max_bound
+    );
+    assert_eq!(
+        montecarlo::eq27_evidence(&run, true).verdict,
+        Verdict::False
+    );
+    assert_eq!(run.violations, 0);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 
 mod common;
 use common::*;
+use mr2_core::claims::montecarlo::{self, McSize, Statement};
 use mr2_core::claims::Verdict;
+use mr2_core::search::Budget;
 use mr2_core::theory::bounds::{prop1_bound, Lemma1Constant};
 
 #[test]
@@ -15,6 +17,27 @@ fn assembly() {
 #[test]
 fn prop1_is_loose() {
     check_claim("prop1", Verdict::Loose);
+}
+
+#[test]
+fn prop1_monte_carlo_is_informative_and_can_fail() {
+    let run = montecarlo::run(Statement::Prop1, McSize::for_budget(Budget::Quick), 82);
+    assert_eq!(
+        run.fitted_informative, run.trials,
+        "max bound {}",
+        run.max_bound
+    );
+    recount(&run);
+    let small = montecarlo::run(Statement::Prop1, McSize::small(), 83);
+    recount(&small);
+    assert_eq!(
+        montecarlo::evidence(&small, Statement::Prop1, true).verdict,
+        Verdict::False
+    );
+    assert_ne!(
+        montecarlo::evidence(&small, Statement::Prop1, false).verdict,
+        Verdict::False
+    );
 }
 
 #[test]

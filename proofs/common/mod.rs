@@ -75,7 +75,47 @@ pub fn check_claim(id: &str, expected: Verdict) -> Evidence {
             }
         }
     }
+    check_alternative(id, &ev);
     ev
+}
+
+/// Whenever a claim defines a corrected or tighter form, it must have been searched and hold;
+/// a repair must be what the verdict rests on; a tighter form claimed sharp must reach
+/// `1 − TIGHT` on its own search and beat the printed form's best ratio.
+pub fn check_alternative(id: &str, ev: &Evidence) {
+    let Some(alt) = &ev.alt else {
+        return;
+    };
+    assert!(
+        alt.holds,
+        "{id}: its {} form fails on its own search (best {})",
+        if alt.repair { "corrected" } else { "tighter" },
+        alt.best
+    );
+    assert!(
+        ev.corrected.is_some(),
+        "{id}: a verified alternative must be stated"
+    );
+    if alt.repair {
+        let basis = alt.basis.expect("a repair records its basis");
+        assert_eq!(
+            ev.verdict,
+            basis.verdict(),
+            "{id}: typo vs false follows the repair's basis ({basis:?})"
+        );
+    } else if alt.sharp {
+        assert!(
+            alt.best >= 1.0 - TIGHT && alt.best <= 1.0 + VIOLATION,
+            "{id}: the tighter form is claimed sharp but its best ratio is {}",
+            alt.best
+        );
+        assert!(
+            alt.best > ev.observed,
+            "{id}: the tighter form ({}) must be tighter than the printed one ({})",
+            alt.best,
+            ev.observed
+        );
+    }
 }
 
 /// proptest configuration for files under `proofs/` (no lib.rs above them): failures persist
@@ -97,4 +137,66 @@ pub fn assert_le(lhs: f64, rhs: f64, what: &str) {
 /// Assert `lhs = rhs` within the identity tolerance.
 pub fn assert_eq_tol(lhs: f64, rhs: f64, what: &str) {
     assert!(Relation::Eq.holds(lhs, rhs), "{what}: {lhs} != {rhs}");
+}
+
+/// Recount a Monte Carlo run from its (set, head) records — a second implementation of the
+/// counting in `montecarlo::run` — and require the same counts.
+pub fn recount(run: &mr2_core::claims::montecarlo::McRun) {
+    use mr2_core::theory::bounds::BoundTerms;
+    let sets = |bound: &dyn Fn(&mr2_core::claims::montecarlo::Pair) -> f64| {
+        (0..run.trials)
+            .filter(|&t| {
+                run.detail
+                    .iter()
+                    .any(|p| p.set == t && p.risk > bound(p) + run.slack)
+            })
+            .count()
+    };
+    let total = |b: &BoundTerms| b.empirical + b.complexity + b.confidence;
+    assert_eq!(run.pairs, run.detail.len());
+    assert_eq!(
+        run.violations,
+        sets(&|p| total(&p.printed)),
+        "printed violations"
+    );
+    assert_eq!(
+        run.tight_violations,
+        sets(&|p| total(&p.tight)),
+        "tight violations"
+    );
+    assert_eq!(
+        run.invalid_violations,
+        sets(&|p| p.empirical_01),
+        "invalid violations"
+    );
+    assert_eq!(
+        run.informative_pairs,
+        run.detail
+            .iter()
+            .filter(|p| total(&p.printed) < 1.0)
+            .count()
+    );
+    assert_eq!(
+        run.fitted_informative,
+        run.detail
+            .iter()
+            .filter(|p| p.fitted && total(&p.printed) < 1.0)
+            .count()
+    );
+    let ratio = run
+        .detail
+        .iter()
+        .map(|p| (p.risk - p.printed.empirical) / (p.printed.complexity + p.printed.confidence))
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        mr2_core::tolerance::IDENTITY.close(run.max_ratio, ratio),
+        "max ratio"
+    );
+    // The printed constant 4√(2K) is larger than the tight 4 by √(2K) on every pair.
+    for p in &run.detail {
+        assert!(mr2_core::tolerance::IDENTITY.close(
+            p.printed.complexity,
+            p.tight.complexity * (2.0 * mr2_core::claims::montecarlo::K as f64).sqrt()
+        ));
+    }
 }

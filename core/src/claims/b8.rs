@@ -3,6 +3,7 @@
 use ndarray::Array2;
 
 use super::decode::{matrix, pos, show_m};
+use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::PerClassConstant;
@@ -117,6 +118,7 @@ fn final_line(b: Budget) -> Evidence {
             relation: Relation::Le,
             form: &tighter,
             statement: "R̂_k(F) ≤ Λ √((‖μ̂_k‖² + ‖ŝ_k‖²)/N_k) — Eq. 95 with Σ‖φ‖² = N_k α_k; the printed last line drops the 1/√N_k (loose by √N_k)",
+            sharp: true,
         }),
         describe: &describe,
         budget: b,
@@ -154,10 +156,11 @@ fn per_class_term(b: Budget) -> Evidence {
         relation: Relation::Eq,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("Lemma 1 (Eq. 11) applied to class k, with R̂^γ_{D_k}(F) = (K/γ_k)·R̂_k(F) from Def. 2")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "Lemma 1 on class k gives 4√(2K)·R̂^γ_{D_k}(F) = (4√(2K)·K/γ_k)·R̂_k(F) (the γ-margin complexity sums K independent weight vectors); with the exact Lipschitz constant (4K/γ_k)·R̂_k(F). The printed 4/γ_k is smaller by K√(2K)",
+            sharp: false,
         }),
         describe: &describe,
         budget: b,

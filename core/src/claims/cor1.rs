@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::decode::{matrix, pos, show};
+use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::gamma::{
@@ -199,6 +200,7 @@ fn numerical(b: Budget) -> Evidence {
             OPTIMUM.rel
         ),
         counterexample: None,
+        alt: None,
     }
 }
 
@@ -208,11 +210,12 @@ fn stationarity(b: Budget) -> Evidence {
         let v = pos(x[K]);
         let g = gamma_from_multiplier(&a, v);
         // Partial derivative of the Lagrangian at γ: −2α_y/γ_y³ + v, compared with 0 via
-        // 2α_y/γ_y³ = v for y = 0.
-        (2.0 * a[0] / g[0].powi(3), v)
+        // 2α_y/γ_y³ = v, for the class y the search picks.
+        let y = (crate::search::squash(x[K + 1], 0.0, K as f64).floor() as usize).min(K - 1);
+        (2.0 * a[y] / g[y].powi(3), v)
     };
     assess(Searched {
-        dim: K + 1,
+        dim: K + 2,
         scale: 2.0,
         seeds: vec![],
         relation: Relation::Eq,
@@ -257,10 +260,11 @@ fn multiplier(b: Budget) -> Evidence {
         relation: Relation::Eq,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 68 summed under the constraint Σγ_k = c̄K, which gives Eq. 70")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "c̄K = Σ_k (2α_k/v)^{1/3} = (2/v)^{1/3} Σ_k α_k^{1/3}, i.e. v^{1/3} = 2^{1/3} Σ_k α_k^{1/3}/(c̄K) — which is what Eq. 70 needs",
+            sharp: false,
         }),
         describe: &|x| {
             let (a, _, c) = inputs(x);

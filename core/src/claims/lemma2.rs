@@ -3,6 +3,7 @@
 use ndarray::Array2;
 
 use super::decode::{matrix, pos, show, show_m};
+use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::moments::{class_moments, require_all};
@@ -161,10 +162,11 @@ fn lemma2(b: Budget) -> Evidence {
         relation: Relation::Le,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 50 of the proof, and Prop. 1 (Eq. 13), which uses it")),
             relation: Relation::Le,
             form: &corrected,
             statement: "R̂^γ_D(F) ≤ Λ √(K/N) · √(Σ_k (‖μ̂_k‖² + ‖ŝ_k‖²)/γ_k²) — what Eq. 50 gives and what Prop. 1 uses; sharp (equality for orthogonal features)",
+            sharp: false,
         }),
         describe: &describe,
         budget: b,

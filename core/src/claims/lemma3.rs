@@ -151,6 +151,7 @@ fn fd_evidence(errs: Vec<(f64, String)>, extra_ok: bool, note: &str) -> Evidence
             FINITE_DIFF.rel
         ),
         counterexample: None,
+        alt: None,
     }
 }
 
@@ -224,30 +225,34 @@ fn h_prime_positive(b: Budget) -> Evidence {
     }
 }
 
-/// Logits z ∈ ℝ⁴ with y = 0 and γ.
-fn logits(x: &[f64]) -> (Vec<f64>, f64) {
-    (x[..4].to_vec(), pos(x[4]))
+/// Logits z ∈ ℝ⁴, γ, and the label y ∈ 0..4 (searched too).
+fn logits(x: &[f64]) -> (Vec<f64>, f64, usize) {
+    let y = (crate::search::squash(x[5], 0.0, 4.0).floor() as usize).min(3);
+    (x[..4].to_vec(), pos(x[4]), y)
 }
 
 fn lse_max(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
-        let (z, g) = logits(x);
-        let t: Vec<f64> = (1..4).map(|k| (z[k] - z[0]) / g).collect();
-        let l = -margin(&z, 0) / g;
+        let (z, g, y) = logits(x);
+        let t: Vec<f64> = (0..4)
+            .filter(|&k| k != y)
+            .map(|k| (z[k] - z[y]) / g)
+            .collect();
+        let l = -margin(&z, y) / g;
         // Shift by a common constant so that negative values compare as a ratio.
         let c = 1.0 + l.abs() * 2.0 + 10.0;
         (l + c, logsumexp(&t) + c)
     };
     assess(Searched {
-        dim: 5,
+        dim: 6,
         scale: 3.0,
-        seeds: vec![vec![0.0, 1.0, -20.0, -20.0, 0.0]],
+        seeds: vec![vec![0.0, 1.0, -20.0, -20.0, 0.0, -5.0]],
         relation: Relation::Le,
         printed: &f,
         alt: None,
         describe: &|x| {
-            let (z, g) = logits(x);
-            format!("z={}, y=0, γ={g:.4}", show(&z))
+            let (z, g, y) = logits(x);
+            format!("z={}, y={y}, γ={g:.4}", show(&z))
         },
         budget: b,
         seed: 67,
@@ -255,14 +260,14 @@ fn lse_max(b: Budget) -> Evidence {
     })
 }
 
-/// A data set of 4 logit vectors over K = 3 classes with labels (0,1,2,0) and γ ∈ ℝ³₊.
+/// A data set of 4 logit vectors over K = 3 classes, searched labels, and γ ∈ ℝ³₊.
 fn dataset(x: &[f64]) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f64>) {
     let z = (0..4).map(|i| x[i * 3..i * 3 + 3].to_vec()).collect();
-    (
-        z,
-        vec![0, 1, 2, 0],
-        (0..3).map(|k| pos(x[12 + k])).collect(),
-    )
+    // The labels are searched too (coordinates 15–18), so the class sizes vary.
+    let y = (0..4)
+        .map(|i| (crate::search::squash(x[15 + i], 0.0, 3.0).floor() as usize).min(2))
+        .collect();
+    (z, y, (0..3).map(|k| pos(x[12 + k])).collect())
 }
 
 fn lemma3(b: Budget) -> Evidence {
@@ -284,11 +289,13 @@ fn lemma3(b: Budget) -> Evidence {
         (r, ce / LN2)
     };
     // Margin 0 against one competitor, the third logit far below: each ratio → 1.
+    // Labels (0, 1, 2, 0): squash to 0..3 at −5, 0, 5, −5.
     let seed = vec![
-        0.0, 0.0, -30.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, -30.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -5.0,
+        0.0, 5.0, -5.0,
     ];
     assess(Searched {
-        dim: 15,
+        dim: 19,
         scale: 2.0,
         seeds: vec![seed],
         relation: Relation::Le,

@@ -26,6 +26,7 @@ mod cor1;
 mod lemma1;
 mod lemma2;
 mod lemma3;
+pub mod montecarlo;
 mod prop1;
 mod prop2;
 mod sec3;
@@ -130,6 +131,24 @@ pub struct Evidence {
     pub note: String,
     /// For `typo` / `false`: the printed and corrected forms at the counterexample.
     pub counterexample: Option<Counterexample>,
+    /// What the search found for the claim's alternative (corrected or tighter) form, when the
+    /// claim defines one.
+    pub alt: Option<AltEvidence>,
+}
+
+/// The outcome of searching a claim's alternative form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AltEvidence {
+    /// A repair of the printed form, or a tighter form.
+    pub repair: bool,
+    /// For a repair: where it comes from.
+    pub basis: Option<RepairBasis>,
+    /// Whether it holds on its own search (and, for a repair, at the counterexample).
+    pub holds: bool,
+    /// Its own best score (sup lhs/rhs, or the largest relative error of an identity).
+    pub best: f64,
+    /// Whether the claim records it as sharp (its best ratio must reach `1 − TIGHT`).
+    pub sharp: bool,
 }
 
 /// One printed claim.
@@ -187,12 +206,44 @@ pub fn ratio(lhs: f64, rhs: f64) -> f64 {
 /// A form to evaluate at a search point: returns `(lhs, rhs)`.
 pub type FormFn<'a> = &'a dyn Fn(&[f64]) -> (f64, f64);
 
+/// Where the repair of a violated printed form comes from — the one rule that separates `typo`
+/// from `false` ([`RepairBasis::verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RepairBasis {
+    /// The corrected form is what the paper's own argument gives: the cited step (an equation
+    /// of the derivation, or the result that uses the claim) produces it. The repair is
+    /// *evident* — the printed form is a typo.
+    PaperDerivation(&'static str),
+    /// The correction needs something the paper does not contain (another constant, a case
+    /// split, another inequality): the printed statement is false.
+    Outside(&'static str),
+}
+
+impl RepairBasis {
+    /// `typo` when the repair comes from the paper's own derivation, `false` otherwise — and
+    /// in both cases only once the corrected form has held at the counterexample and on its own
+    /// search (see [`assess`]).
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Self::PaperDerivation(_) => Verdict::Typo,
+            Self::Outside(_) => Verdict::False,
+        }
+    }
+
+    /// The cited step or missing result.
+    pub fn citation(self) -> &'static str {
+        match self {
+            Self::PaperDerivation(c) | Self::Outside(c) => c,
+        }
+    }
+}
+
 /// Role of the alternative form of a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AltRole {
-    /// A repair of a violated printed form; if the printed form fails and this holds the verdict
-    /// is the given one (`Typo` or `False`).
-    Repair(Verdict),
+    /// A repair of a violated printed form; if the printed form fails and this holds, the
+    /// verdict is [`RepairBasis::verdict`].
+    Repair(RepairBasis),
     /// A tighter form that, if it holds, makes the printed claim `loose`.
     Tighter,
 }
@@ -207,6 +258,8 @@ pub struct Alt<'a> {
     pub form: FormFn<'a>,
     /// It, in words.
     pub statement: &'a str,
+    /// Whether the alternative is claimed sharp: its own search must reach `1 − TIGHT`.
+    pub sharp: bool,
 }
 
 /// A claim checked by adversarial search over a decoded parameter vector.
@@ -233,9 +286,14 @@ pub struct Searched<'a> {
     pub note: &'a str,
 }
 
-/// Violation score of a form at a point: for `≤`, `lhs/rhs`; for `=`, the relative error.
-fn score(rel: Relation, f: FormFn<'_>, x: &[f64]) -> f64 {
+/// Violation score of a form at a point: for `≤`, `lhs/rhs`; for `=`, the relative error. A
+/// point where either side is not finite (an overflow) scores NaN, which the search treats as
+/// −∞: an overflow is never evidence of a violation.
+pub fn score(rel: Relation, f: FormFn<'_>, x: &[f64]) -> f64 {
     let (l, r) = f(x);
+    if !(l.is_finite() && r.is_finite()) {
+        return f64::NAN;
+    }
     match rel {
         Relation::Le => ratio(l, r),
         Relation::Eq => Tolerance::rel_err(l, r),
@@ -262,15 +320,31 @@ pub fn assess(s: Searched<'_>) -> Evidence {
         Relation::Eq => 0.0,
     };
     let worst = (s.describe)(&found.arg);
+    // The ratio uses a sentinel (1e12) where the printed right-hand side is ≤ 0 and the left
+    // exceeds it; such a point is reported by its difference lhs − rhs, never by the sentinel.
+    let (observed, quantity, theoretical) = {
+        let (l, r) = (s.printed)(&found.arg);
+        if s.relation == Relation::Le && r <= INEQ_ABS && l > r + INEQ_ABS {
+            (
+                l - r,
+                "lhs − rhs of the printed form where its rhs is ≤ 0 (a ratio is undefined)"
+                    .to_string(),
+                0.0,
+            )
+        } else {
+            (found.value, quantity, theoretical)
+        }
+    };
     let mut ev = Evidence {
         quantity,
-        observed: found.value,
+        observed,
         theoretical,
         worst_input: worst.clone(),
         verdict: Verdict::Holds,
         corrected: None,
         note: String::new(),
         counterexample: None,
+        alt: None,
     };
     let alt_search = |a: &Alt<'_>, extra: Vec<f64>| {
         let mut seeds = s.seeds.clone();
@@ -298,9 +372,27 @@ pub fn assess(s: Searched<'_>) -> Evidence {
             cx.corrected_relation = a.relation;
             let af = alt_search(a, found.arg.clone());
             let alt_ok = !violated(a.relation, af.value) && a.relation.holds(cl, cr);
+            ev.alt = Some(AltEvidence {
+                repair: matches!(a.role, AltRole::Repair(_)),
+                basis: match a.role {
+                    AltRole::Repair(b) => Some(b),
+                    AltRole::Tighter => None,
+                },
+                holds: alt_ok,
+                best: af.value,
+                sharp: a.sharp,
+            });
             if alt_ok {
-                if let AltRole::Repair(v) = a.role {
-                    ev.verdict = v;
+                if let AltRole::Repair(basis) = a.role {
+                    ev.verdict = basis.verdict();
+                    ev.note += &format!(
+                        "Repair basis: {} ({}). ",
+                        match basis {
+                            RepairBasis::PaperDerivation(_) => "the paper's own derivation",
+                            RepairBasis::Outside(_) => "a result outside the paper",
+                        },
+                        basis.citation()
+                    );
                 }
                 ev.corrected = Some(a.statement.to_string());
                 ev.note += &format!(
@@ -335,6 +427,13 @@ pub fn assess(s: Searched<'_>) -> Evidence {
                 // The verdict stays the ratio rule (a bound the search attains cannot have a
                 // strictly tighter valid form); the tighter form is reported only if it holds.
                 let af = alt_search(a, found.arg.clone());
+                ev.alt = Some(AltEvidence {
+                    repair: false,
+                    basis: None,
+                    holds: !violated(a.relation, af.value),
+                    best: af.value,
+                    sharp: a.sharp,
+                });
                 if violated(a.relation, af.value) {
                     ev.note += &format!(
                         " The proposed tighter form is violated (score {:.4}).",
@@ -375,6 +474,7 @@ pub fn mc_identity(
         corrected: None,
         note: format!("Monte Carlo estimate {est:.5} ± {se:.5} (1 s.e.) vs {truth:.5}. {note}"),
         counterexample: None,
+        alt: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Proposition 1 (Eq. 13): assembled from Lemmas 1–3, and checked by Monte Carlo.
 
 use super::decode::{pos, show};
-use super::lemma1::{mc_evidence, run_mc};
+use super::montecarlo::{self, McSize, Statement};
 use super::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::Lemma1Constant;
@@ -79,11 +79,6 @@ fn assembly(b: Budget) -> Evidence {
 }
 
 fn prop1(b: Budget) -> Evidence {
-    let run = run_mc(b, true, 82);
-    mc_evidence(
-        run,
-        "R̂^{γ,ce}_D(f)/ln2",
-        "4√2ΛK/√N·√(Σα_k/γ_k²)",
-        "R(f) ≤ R̂^{γ,ce}_D(f)/ln2 + 4Λ√(K/N)·√(Σ_k α_k/γ_k²) + 3√(ln(2/δ)/(2N)) (constant 4 from the exact Lipschitz constant; the O(1/√N) term is Lemma 1's confidence term)",
-    )
+    let run = montecarlo::run(Statement::Prop1, McSize::for_budget(b), 82);
+    montecarlo::evidence(&run, Statement::Prop1, false)
 }

@@ -5,6 +5,7 @@ use ndarray::Array2;
 use statrs::function::erf::erfc;
 
 use super::decode::{matrix, pos, show, show_m};
+use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::khintchine::{haagerup_upper, paper_constant, rademacher_moment_exact};
@@ -256,6 +257,7 @@ fn lemma6(b: Budget) -> Evidence {
             table.join(", ")
         ),
         counterexample: None,
+        alt: None,
     }
 }
 
@@ -359,10 +361,11 @@ fn eq84_jensen(b: Budget) -> Evidence {
         Relation::Eq,
         &printed,
         Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("Jensen's inequality, the step's own justification")),
             relation: Relation::Le,
             form: &printed,
             statement: "E_ε‖u‖_p ≤ (E_ε‖u‖_p^p)^{1/p} = [Σ_j E|u_j|^p]^{1/p} (Jensen: an inequality, not an equality)",
+            sharp: false,
         }),
         vec![one_hot_seed(1.0)],
         "",
@@ -390,10 +393,11 @@ fn eq84_khintchine(b: Budget) -> Evidence {
         Relation::Le,
         &printed,
         Some(Alt {
-            role: AltRole::Repair(Verdict::False),
+            role: AltRole::Repair(RepairBasis::Outside("Khintchine per coordinate with ‖σ‖_p, not ‖σ‖₂, for p < 2")),
             relation: Relation::Le,
             form: &corrected,
             statement: "[Σ_j E|u_j|^p]^{1/p} ≤ B_p (Σ_j σ_j^p)^{1/p} = B_p‖σ‖_p (Khintchine per coordinate, Haagerup's B_p); ‖σ‖_p ≤ ‖σ‖₂ only when p ≥ 2, so for p < 2 the printed step fails (by up to d^{1/p−1/2})",
+            sharp: false,
         }),
         vec![one_hot_seed(-5.0)],
         "",
@@ -429,10 +433,11 @@ fn eq84_sigma(b: Budget) -> Evidence {
         Relation::Eq,
         &printed,
         Some(Alt {
-            role: AltRole::Repair(Verdict::False),
+            role: AltRole::Repair(RepairBasis::Outside("the L₂ radius in place of the L_p radius for p > 2")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "Σ_j σ_j² = Σ_i ‖φ(x_i)‖₂²/γ_{y_i}² = (N/K) Σ_k r²_{k,2}/γ_k² (the L₂ radius, whatever p); it is ≤ (N/K)Σ_k r²_{k,p}/γ_k² only for p ≤ 2 and can exceed it for p > 2",
+            sharp: false,
         }),
         vec![],
         "Summing Eq. 80 over j would give a factor d, not this identity.",
@@ -469,6 +474,7 @@ fn khintchine_gt2(b: Budget) -> Evidence {
             relation: Relation::Le,
             form: &tighter,
             statement: "Haagerup's sharp constant is B_p = √2 (Γ((p+1)/2)/√π)^{1/p} = (E|g|^p)^{1/p}; the printed C_p = E|g|^p is its p-th power (e.g. p = 4: 3 vs 3^{1/4} ≈ 1.316)",
+            sharp: true,
         }),
         describe: &|x| {
             let (a, p) = khintchine_inputs(x, 3.0, 8.0);
@@ -596,6 +602,8 @@ fn p_case(
             relation: Relation::Le,
             form: &corrected,
             statement,
+            // B_p in Prop. 2 is approached only as N, d → ∞ (best ratio ≈ 0.96 at this size).
+            sharp: false,
         }),
         describe: &describe,
         budget: b,
@@ -611,7 +619,7 @@ fn p_lt_2(b: Budget) -> Evidence {
         1.0,
         2.0,
         Some((
-            AltRole::Repair(Verdict::False),
+            AltRole::Repair(RepairBasis::Outside("a dimension-dependent constant d^{1/p−1/2} for p < 2")),
             "for 1 ≤ p < 2 the constant must grow with the dimension: R̂^γ_D(F_q) ≤ d^{1/p−1/2} Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²), sharp for one-hot features (ℓ_p has no dimension-free type-2 constant for p < 2)",
         )),
         vec![one_hot_p(-8.0), one_hot_p(0.0)],
@@ -677,10 +685,11 @@ fn p_inf(b: Budget) -> Evidence {
         relation: Relation::Le,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 82, whose maximum runs over the 2d variables ±u_j, with Lemma 6")),
             relation: Relation::Le,
             form: &corrected,
             statement: "√(2 log(2d)): Eq. 82 takes the max over the 2d variables s·u_j, s = ±1, so Lemma 6 gives log(2d); with log d the bound is 0 at d = 1",
+            sharp: false,
         }),
         describe: &|x| {
             let (f, y, g, l, d) = inf_data(x);

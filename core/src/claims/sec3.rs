@@ -2,6 +2,7 @@
 //! `ℓ_γ,ce` in γ, the pairwise-distance remark, and the ramp facts of Def. 1 / Fig. 2.
 
 use super::decode::{matrix, pos, show, show_m};
+use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::{gamma, margin, moments};
@@ -79,11 +80,19 @@ pub(super) fn claims() -> Vec<Claim> {
 
 /// Logits in [−30, 30] and γ in [0.05, 50]: inside this box f64 evaluates both forms to
 /// ~1e-13 of the input scale max|z|/γ.
-fn logits_gamma(x: &[f64]) -> (Vec<f64>, f64) {
+/// The label is searched too (coordinate `K + 1`), so a formula that mixes up the label's
+/// index with another cannot pass.
+fn logits_gamma(x: &[f64]) -> (Vec<f64>, f64, usize) {
     (
         x[..K].iter().map(|v| squash(*v, -30.0, 30.0)).collect(),
         squash(x[K], 0.05, 50.0),
+        label(x[K + 1]),
     )
+}
+
+/// A label in `0..K` from an unconstrained coordinate.
+fn label(v: f64) -> usize {
+    (squash(v, 0.0, K as f64).floor() as usize).min(K - 1)
 }
 
 /// Compare two evaluations of a loss on the scale of its inputs: a common shift by
@@ -96,24 +105,24 @@ fn on_input_scale(a: f64, b: f64, z: &[f64], g: f64) -> (f64, f64) {
 
 fn eq1_eq5(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
-        let (z, g) = logits_gamma(x);
+        let (z, g, y) = logits_gamma(x);
         on_input_scale(
-            margin::gamma_ce_softmax(&z, 0, g),
-            margin::gamma_ce_pairwise(&z, 0, g),
+            margin::gamma_ce_softmax(&z, y, g),
+            margin::gamma_ce_pairwise(&z, y, g),
             &z,
             g,
         )
     };
     assess(Searched {
-        dim: K + 1,
+        dim: K + 2,
         scale: 3.0,
         seeds: vec![],
         relation: Relation::Eq,
         printed: &f,
         alt: None,
         describe: &|x| {
-            let (z, g) = logits_gamma(x);
-            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+            let (z, g, y) = logits_gamma(x);
+            format!("z={}, y={y}, γ_y={g:.4}", show(&z))
         },
         budget: b,
         seed: 11,
@@ -123,22 +132,25 @@ fn eq1_eq5(b: Budget) -> Evidence {
 
 fn gamma_one(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
-        let (z, _) = logits_gamma(x);
+        let (z, _, y) = logits_gamma(x);
         on_input_scale(
-            margin::gamma_ce_pairwise(&z, 0, 1.0),
-            margin::cross_entropy(&z, 0),
+            margin::gamma_ce_pairwise(&z, y, 1.0),
+            margin::cross_entropy(&z, y),
             &z,
             1.0,
         )
     };
     assess(Searched {
-        dim: K + 1,
+        dim: K + 2,
         scale: 3.0,
         seeds: vec![],
         relation: Relation::Eq,
         printed: &f,
         alt: None,
-        describe: &|x| format!("z={}, y=0", show(&logits_gamma(x).0)),
+        describe: &|x| {
+            let (z, _, y) = logits_gamma(x);
+            format!("z={}, y={y}", show(&z))
+        },
         budget: b,
         seed: 12,
         note: "",
@@ -169,45 +181,49 @@ fn gamma_mean(b: Budget) -> Evidence {
     })
 }
 
-/// Input: logits z (K), γ₁ > 0, ratio γ₂/γ₁ = 1 + e^x.
-fn monotone_inputs(x: &[f64]) -> (Vec<f64>, f64, f64) {
-    let (z, g1) = logits_gamma(x);
-    (z, g1, g1 * (1.0 + squash(x[K + 1], 0.0, 99.0)))
+/// Input: logits z (K), γ₁ > 0, the label, ratio γ₂/γ₁ = 1 + e^x.
+fn monotone_inputs(x: &[f64]) -> (Vec<f64>, f64, f64, usize) {
+    let (z, g1, y) = logits_gamma(x);
+    (z, g1, g1 * (1.0 + squash(x[K + 2], 0.0, 99.0)), y)
 }
 
 fn monotone(b: Budget) -> Evidence {
     let printed = |x: &[f64]| {
-        let (z, g1, g2) = monotone_inputs(x);
+        let (z, g1, g2, y) = monotone_inputs(x);
         (
-            margin::gamma_ce_pairwise(&z, 0, g1),
-            margin::gamma_ce_pairwise(&z, 0, g2),
+            margin::gamma_ce_pairwise(&z, y, g1),
+            margin::gamma_ce_pairwise(&z, y, g2),
         )
     };
-    // Corrected: restrict to correctly classified samples, z_0 > max_{k≠0} z_k.
+    // Corrected: restrict to correctly classified samples, z_y > max_{k≠y} z_k.
     let corrected = |x: &[f64]| {
-        let (mut z, g1, g2) = monotone_inputs(x);
-        let m = z[1..].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        z[0] = m + pos(z[0]).max(1e-9);
+        let (mut z, g1, g2, y) = monotone_inputs(x);
+        let m = (0..K)
+            .filter(|&k| k != y)
+            .map(|k| z[k])
+            .fold(f64::NEG_INFINITY, f64::max);
+        z[y] = m + pos(z[y]).max(1e-9);
         (
-            margin::gamma_ce_pairwise(&z, 0, g1),
-            margin::gamma_ce_pairwise(&z, 0, g2),
+            margin::gamma_ce_pairwise(&z, y, g1),
+            margin::gamma_ce_pairwise(&z, y, g2),
         )
     };
     assess(Searched {
-        dim: K + 2,
+        dim: K + 3,
         scale: 2.0,
-        seeds: vec![vec![0.0, 1.0, -1.0, -1.0, 0.0, 0.0]],
+        seeds: vec![vec![0.0, 1.0, -1.0, -1.0, 0.0, -5.0, 0.0]],
         relation: Relation::Le,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::False),
+            role: AltRole::Repair(RepairBasis::Outside("a case split on the sign of the margin")),
             relation: Relation::Le,
             form: &corrected,
             statement: "ℓ_γ,ce is increasing in γ_y only where z_y > max_{k≠y} z_k (a correctly classified sample); where z_y < max_{k≠y} z_k it can decrease (it is decreasing when z_y < z_k for all k≠y), and every sample's loss tends to ln K as γ_y → ∞",
+            sharp: false,
         }),
         describe: &|x| {
-            let (z, g1, g2) = monotone_inputs(x);
-            format!("z={}, y=0, γ₁={g1:.4} < γ₂={g2:.4}", show(&z))
+            let (z, g1, g2, y) = monotone_inputs(x);
+            format!("z={}, y={y}, γ₁={g1:.4} < γ₂={g2:.4}", show(&z))
         },
         budget: b,
         seed: 14,
@@ -243,10 +259,11 @@ fn pairwise_remark(b: Budget) -> Evidence {
         relation: Relation::Eq,
         printed: &printed,
         alt: Some(Alt {
-            role: AltRole::Repair(Verdict::Typo),
+            role: AltRole::Repair(RepairBasis::PaperDerivation("B.2's finite-sample identity over all ordered pairs")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "over distinct same-class pairs the mean squared distance is 2n/(n−1)·‖ŝ_k‖²; it equals 2‖ŝ_k‖² over all ordered pairs including i = j, and 2‖s‖² in the population (B.2)",
+            sharp: false,
         }),
         describe: &|x| format!("class points {}", show_m(&pairwise_points(x))),
         budget: b,
@@ -255,25 +272,25 @@ fn pairwise_remark(b: Budget) -> Evidence {
     })
 }
 
-fn zl_inputs(x: &[f64]) -> (Vec<f64>, f64) {
+fn zl_inputs(x: &[f64]) -> (Vec<f64>, f64, usize) {
     logits_gamma(x)
 }
 
 fn zero_one(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
-        let (z, g) = zl_inputs(x);
-        (margin::zero_one(&z, 0), margin::gamma_margin_loss(&z, 0, g))
+        let (z, g, y) = zl_inputs(x);
+        (margin::zero_one(&z, y), margin::gamma_margin_loss(&z, y, g))
     };
     assess(Searched {
-        dim: K + 1,
+        dim: K + 2,
         scale: 2.0,
         seeds: vec![],
         relation: Relation::Le,
         printed: &f,
         alt: None,
         describe: &|x| {
-            let (z, g) = zl_inputs(x);
-            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+            let (z, g, y) = zl_inputs(x);
+            format!("z={}, y={y}, γ_y={g:.4}", show(&z))
         },
         budget: b,
         seed: 16,
@@ -283,19 +300,19 @@ fn zero_one(b: Budget) -> Evidence {
 
 fn range(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
-        let (z, g) = zl_inputs(x);
-        ((margin::gamma_margin_loss(&z, 0, g) - 0.5).abs(), 0.5)
+        let (z, g, y) = zl_inputs(x);
+        ((margin::gamma_margin_loss(&z, y, g) - 0.5).abs(), 0.5)
     };
     assess(Searched {
-        dim: K + 1,
+        dim: K + 2,
         scale: 3.0,
         seeds: vec![],
         relation: Relation::Le,
         printed: &f,
         alt: None,
         describe: &|x| {
-            let (z, g) = zl_inputs(x);
-            format!("z={}, y=0, γ_y={g:.4}", show(&z))
+            let (z, g, y) = zl_inputs(x);
+            format!("z={}, y={y}, γ_y={g:.4}", show(&z))
         },
         budget: b,
         seed: 17,

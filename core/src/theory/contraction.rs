@@ -32,6 +32,24 @@ pub fn rademacher_finite(values: &[Vec<f64>]) -> f64 {
     acc / total as f64 / n as f64
 }
 
+/// [`rademacher_finite`] by Monte Carlo over `draws` sign vectors (for N too large to
+/// enumerate).
+pub fn rademacher_finite_mc(values: &[Vec<f64>], draws: usize, rng: &mut impl rand::Rng) -> f64 {
+    let n = values[0].len();
+    let mut acc = 0.0;
+    let mut sigma = vec![0.0; n];
+    for _ in 0..draws {
+        sigma
+            .iter_mut()
+            .for_each(|s| *s = if rng.random::<bool>() { 1.0 } else { -1.0 });
+        acc += values
+            .iter()
+            .map(|v| v.iter().zip(&sigma).map(|(x, s)| x * s).sum::<f64>())
+            .fold(f64::NEG_INFINITY, f64::max);
+    }
+    acc / draws.max(1) as f64 / n as f64
+}
+
 /// `R̂_D(G)` of Eq. 30–31: `G = {ℓ_γ ∘ h}`, the γ-margin losses of the class.
 pub fn margin_loss_complexity(class: &[Vec<Vec<f64>>], labels: &[usize], gamma: &[f64]) -> f64 {
     let vals: Vec<Vec<f64>> = class

@@ -1,0 +1,520 @@
+//! Monte Carlo checks of the high-probability statements: Lemma 1 (Eq. 11), Prop. 1 (Eq. 13)
+//! and the uniform deviation bound it rests on (Eq. 27, Mohri et al. Thm 3.3).
+//!
+//! A high-probability bound can only be refuted where it is informative: a bound above 1
+//! cannot be exceeded by a risk. The settings here are chosen so that it is (the training sets
+//! are large enough that the printed bound lies below 1 for the candidate hypotheses — the
+//! evidence reports on how many (set, hypothesis) pairs it does, and the tests require all), and
+//! so that the harness demonstrably detects violations: the same runs check an invalid bound
+//! (the empirical term alone, no complexity and no confidence term), which must come out
+//! `false`.
+//!
+//! The supremum over the hypothesis class is approximated by the worst of a finite set of
+//! candidate heads, including one fitted to the training set.
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::{frequency_verdict, Evidence};
+use crate::search::Budget;
+use crate::theory::bounds::{
+    confidence_term, lemma1_terms, prop1_terms, BoundTerms, Lemma1Constant,
+};
+use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
+use crate::theory::rademacher::{gamma_margin_complexity, lemma2_corrected, Method};
+use crate::theory::{contraction, gamma, moments};
+
+/// Classes of the synthetic problem.
+pub const K: usize = 3;
+/// Confidence level δ of every Monte Carlo check.
+pub const DELTA: f64 = 0.05;
+/// Λ, the bound on the head rows' norms.
+pub const WEIGHT_NORM: f64 = 1.0;
+
+/// The synthetic problem: K = 3 Gaussian classes in 2 dims, means on a circle of radius 1.5,
+/// spreads 0.5 / 0.8 / 1.2 (hard = more variable).
+pub struct Mixture {
+    /// Class means.
+    pub means: [[f64; 2]; K],
+    /// Class spreads σ_k.
+    pub sigma: [f64; K],
+}
+
+/// The mixture of the Lemma 1 / Prop. 1 checks.
+pub const MIX: Mixture = Mixture {
+    means: [
+        [1.5, 0.0],
+        [-0.75, 1.299_038_105_676_658],
+        [-0.75, -1.299_038_105_676_658],
+    ],
+    sigma: [0.5, 0.8, 1.2],
+};
+
+impl Mixture {
+    /// Draw `n` samples; labels uniform i.i.d., or exactly balanced when `balanced`.
+    pub fn draw(
+        &self,
+        n: usize,
+        balanced: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> (Array2<f64>, Vec<usize>) {
+        let mut x = Array2::zeros((n, 2));
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = if balanced {
+                i % K
+            } else {
+                rng.random_range(0..K)
+            };
+            for j in 0..2 {
+                let g: f64 = StandardNormal.sample(rng);
+                x[[i, j]] = self.means[k][j] + self.sigma[k] * g;
+            }
+            y.push(k);
+        }
+        (x, y)
+    }
+
+    /// Population α_k = ‖m_k‖² + 2σ_k².
+    pub fn alpha(&self) -> Vec<f64> {
+        (0..K)
+            .map(|k| self.means[k].iter().map(|v| v * v).sum::<f64>() + 2.0 * self.sigma[k].powi(2))
+            .collect()
+    }
+}
+
+/// Score matrix `X Wᵀ` for a head `W` (K × 2).
+pub fn scores(x: &Array2<f64>, w: &Array2<f64>) -> Array2<f64> {
+    x.dot(&w.t())
+}
+
+/// Candidate heads with `‖w_y‖₂ ≤ Λ`: the normalised class means of the training set (a head
+/// fitted to the data) and `count` perturbations of it (each row rotated by up to ±0.6 rad and
+/// shrunk to a radius in [0.6Λ, Λ]) — near-optimal heads, where a bound is informative and
+/// where fitting to the sample shows.
+pub fn heads(
+    x: &Array2<f64>,
+    y: &[usize],
+    weight_norm: f64,
+    count: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Array2<f64>> {
+    let mut out = Vec::with_capacity(count + 1);
+    let mut w = Array2::zeros((K, 2));
+    for k in 0..K {
+        let mut m = [0.0; 2];
+        for (i, _) in y.iter().enumerate().filter(|(_, &c)| c == k) {
+            m[0] += x[[i, 0]];
+            m[1] += x[[i, 1]];
+        }
+        let nrm = (m[0] * m[0] + m[1] * m[1]).sqrt().max(f64::MIN_POSITIVE);
+        w[[k, 0]] = weight_norm * m[0] / nrm;
+        w[[k, 1]] = weight_norm * m[1] / nrm;
+    }
+    for _ in 0..count {
+        let mut p = Array2::zeros((K, 2));
+        for k in 0..K {
+            let a = w[[k, 1]].atan2(w[[k, 0]]) + rng.random_range(-0.6..0.6);
+            let r: f64 = weight_norm * rng.random_range(0.6..1.0);
+            p[[k, 0]] = r * a.cos();
+            p[[k, 1]] = r * a.sin();
+        }
+        out.push(p);
+    }
+    out.insert(0, w);
+    out
+}
+
+/// Mean over rows of a per-sample loss.
+pub fn mean_loss(s: &Array2<f64>, y: &[usize], f: impl Fn(&[f64], usize) -> f64) -> f64 {
+    let n = s.nrows();
+    (0..n).map(|i| f(&s.row(i).to_vec(), y[i])).sum::<f64>() / n as f64
+}
+
+/// Which statement a Monte Carlo run checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statement {
+    /// Lemma 1 (Eq. 11): `R ≤ R̂^γ + c·R̂^γ_D(F) + conf`, the complexity measured.
+    Lemma1,
+    /// Prop. 1 (Eq. 13): `R ≤ R̂^{γ,ce}/ln 2 + c·Λ√(K/N)√(Σα_k/γ_k²) + conf`.
+    Prop1,
+}
+
+/// Sizes of a Monte Carlo check.
+#[derive(Debug, Clone, Copy)]
+pub struct McSize {
+    /// Training sets drawn.
+    pub trials: usize,
+    /// Training-set size N.
+    pub n_train: usize,
+    /// Random candidate heads per set (plus the fitted one).
+    pub heads: usize,
+    /// Test samples that estimate R(f).
+    pub n_test: usize,
+    /// Monte Carlo draws of the γ-margin complexity (Lemma 1).
+    pub complexity_draws: usize,
+}
+
+impl McSize {
+    /// The sizes for a budget: N = 20 000 makes the printed bounds informative (below 1).
+    pub fn for_budget(b: Budget) -> Self {
+        match b {
+            Budget::Quick => Self {
+                trials: 60,
+                n_train: 20_000,
+                heads: 12,
+                n_test: 20_000,
+                complexity_draws: 60,
+            },
+            Budget::Full => Self {
+                trials: 300,
+                n_train: 20_000,
+                heads: 40,
+                n_test: 50_000,
+                complexity_draws: 200,
+            },
+        }
+    }
+}
+
+impl McSize {
+    /// Small training sets (N = 30), where any bound is vacuous but fitting to the sample is
+    /// strong: the regime in which the harness shows it detects an invalid bound.
+    pub fn small() -> Self {
+        Self {
+            trials: 60,
+            n_train: 30,
+            heads: 12,
+            n_test: 20_000,
+            complexity_draws: 200,
+        }
+    }
+}
+
+/// One (training set, head) pair of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair {
+    /// Training set index.
+    pub set: usize,
+    /// Whether the head is the one fitted to the set.
+    pub fitted: bool,
+    /// Test-set estimate of R(f).
+    pub risk: f64,
+    /// Empirical 0-1 risk R̂_D(f).
+    pub empirical_01: f64,
+    /// The printed bound's terms.
+    pub printed: BoundTerms,
+    /// The tighter bound's terms (constant 4).
+    pub tight: BoundTerms,
+}
+
+/// Outcome of a Monte Carlo run.
+#[derive(Debug, Clone)]
+pub struct McRun {
+    /// Every (set, head) pair, for checks that recount from them.
+    pub detail: Vec<Pair>,
+    /// A violation must exceed the bound by this (MC_Z standard errors of the test estimate).
+    pub slack: f64,
+    /// Training sets.
+    pub trials: usize,
+    /// Training-set size.
+    pub n_train: usize,
+    /// (set, head) pairs.
+    pub pairs: usize,
+    /// Sets on which the printed bound failed for some head.
+    pub violations: usize,
+    /// Sets on which the tighter bound (constant 4) failed for some head.
+    pub tight_violations: usize,
+    /// Sets on which the empirical term alone (no complexity, no confidence) was exceeded.
+    pub invalid_violations: usize,
+    /// Pairs whose printed bound is below 1 (informative).
+    pub informative_pairs: usize,
+    /// Sets on which the fitted head's printed bound is below 1.
+    pub fitted_informative: usize,
+    /// Largest printed bound over all pairs.
+    pub max_bound: f64,
+    /// Largest `(R(f) − empirical) / (complexity + confidence)` over all pairs.
+    pub max_ratio: f64,
+}
+
+/// Run the Monte Carlo check of `statement`.
+pub fn run(statement: Statement, size: McSize, seed: u64) -> McRun {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let gam = gamma::optimal_gamma(&MIX.alpha(), 1.0).expect("positive population moments");
+    let (xt, yt) = MIX.draw(size.n_test, false, &mut rng);
+    let n = size.n_train;
+    // The test-set estimate of R(f) has standard error ≤ √(1/(4·n_test)); a violation must
+    // exceed the bound by MC_Z of them.
+    let slack = crate::tolerance::MC_Z * (0.25 / size.n_test as f64).sqrt();
+    let mut run = McRun {
+        detail: Vec::new(),
+        slack,
+        trials: size.trials,
+        n_train: n,
+        pairs: 0,
+        violations: 0,
+        tight_violations: 0,
+        invalid_violations: 0,
+        informative_pairs: 0,
+        fitted_informative: 0,
+        max_bound: f64::NEG_INFINITY,
+        max_ratio: f64::NEG_INFINITY,
+    };
+    for t in 0..size.trials {
+        let (x, y) = MIX.draw(n, statement == Statement::Prop1, &mut rng);
+        let complexity = match statement {
+            Statement::Lemma1 => {
+                gamma_margin_complexity(
+                    x.view(),
+                    &y,
+                    &gam,
+                    WEIGHT_NORM,
+                    2.0,
+                    Method::MonteCarlo {
+                        samples: size.complexity_draws,
+                        seed: seed ^ t as u64,
+                    },
+                )
+                .expect("valid inputs")
+                .mean
+            }
+            Statement::Prop1 => {
+                let alpha: Vec<f64> = moments::require_all(
+                    moments::class_moments(x.view(), &y, K, 2.0).expect("valid labels"),
+                    "every class is drawn",
+                )
+                .map(|s| s.iter().map(|c| c.alpha()).collect())
+                .unwrap_or_else(|_| vec![f64::NAN; K]);
+                lemma2_corrected(&alpha, &gam, n, WEIGHT_NORM)
+            }
+        };
+        let (mut fail, mut fail_tight, mut fail_invalid) = (false, false, false);
+        for (h, w) in heads(&x, &y, WEIGHT_NORM, size.heads, &mut rng)
+            .into_iter()
+            .enumerate()
+        {
+            let s = scores(&x, &w);
+            let risk = mean_loss(&scores(&xt, &w), &yt, zero_one);
+            // The bound's terms come from the theory functions `bounds` reports with.
+            let terms = |c: Lemma1Constant| -> BoundTerms {
+                match statement {
+                    Statement::Lemma1 => {
+                        let emp = mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy]));
+                        lemma1_terms(emp, complexity, K, n, DELTA, c)
+                    }
+                    Statement::Prop1 => {
+                        let ce = mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy]));
+                        prop1_terms(ce, complexity, K, n, DELTA, c)
+                    }
+                }
+                .expect("valid δ and N")
+            };
+            let (printed, tight) = (terms(Lemma1Constant::Printed), terms(Lemma1Constant::Tight));
+            let empirical_01 = mean_loss(&s, &y, zero_one);
+            run.detail.push(Pair {
+                set: t,
+                fitted: h == 0,
+                risk,
+                empirical_01,
+                printed,
+                tight,
+            });
+            run.pairs += 1;
+            run.informative_pairs += usize::from(printed.total() < 1.0);
+            run.fitted_informative += usize::from(h == 0 && printed.total() < 1.0);
+            run.max_bound = run.max_bound.max(printed.total());
+            fail |= risk > printed.total() + slack;
+            fail_tight |= risk > tight.total() + slack;
+            fail_invalid |= risk > empirical_01 + slack;
+            run.max_ratio = run
+                .max_ratio
+                .max((risk - printed.empirical) / (printed.complexity + printed.confidence));
+        }
+        run.violations += usize::from(fail);
+        run.tight_violations += usize::from(fail_tight);
+        run.invalid_violations += usize::from(fail_invalid);
+    }
+    run
+}
+
+/// Turn a run into evidence for the printed statement (or, with `invalid`, for the invalid
+/// bound "R(f) ≤ R̂_D(f)", which a working check must find `false`).
+pub fn evidence(run: &McRun, statement: Statement, invalid: bool) -> Evidence {
+    let fails = if invalid {
+        run.invalid_violations
+    } else {
+        run.violations
+    };
+    let verdict = frequency_verdict(
+        fails,
+        run.trials,
+        DELTA,
+        if invalid {
+            f64::INFINITY
+        } else {
+            run.max_ratio
+        },
+    );
+    let (emp, cterm, tighter) = match statement {
+        Statement::Lemma1 => (
+            "R̂^γ_D(f)",
+            "4√(2K)·R̂^γ_D(F)",
+            "R(f) ≤ R̂^γ_D(f) + 4·R̂^γ_D(F) + 3√(ln(2/δ)/(2N)) (the constant 4 from the exact Lipschitz constant √2/γ of Ψ_i)",
+        ),
+        Statement::Prop1 => (
+            "R̂^{γ,ce}_D(f)/ln2",
+            "4√2ΛK/√N·√(Σα_k/γ_k²)",
+            "R(f) ≤ R̂^{γ,ce}_D(f)/ln2 + 4Λ√(K/N)·√(Σ_k α_k/γ_k²) + 3√(ln(2/δ)/(2N)) (constant 4 from the exact Lipschitz constant; the O(1/√N) term is Lemma 1's confidence term)",
+        ),
+    };
+    Evidence {
+        quantity: if invalid {
+            "fraction of training sets on which R(f) > R̂_D(f) (the invalid bound) for some candidate f".into()
+        } else {
+            "fraction of training sets on which the printed bound fails for some candidate f".into()
+        },
+        observed: fails as f64 / run.trials as f64,
+        theoretical: DELTA,
+        worst_input: format!(
+            "{} training sets of N = {} from the 3-class heteroscedastic Gaussian mixture (σ = 0.5/0.8/1.2), {} candidate heads each (‖w_y‖₂ ≤ Λ = {WEIGHT_NORM}, one fitted to the set), γ from Cor. 1 on the population moments (c̄ = 1), δ = {DELTA}",
+            run.trials,
+            run.n_train,
+            run.pairs / run.trials.max(1)
+        ),
+        verdict,
+        corrected: (!invalid).then(|| tighter.to_string()),
+        note: format!(
+            "the printed bound is below 1 for the fitted head on {} of {} sets and on {} of {} (set, head) pairs (largest {:.3}); largest (R(f) − {emp}) / ({cterm} + confidence term) = {:.4}; the tighter form failed on {} of {} sets; the invalid bound R(f) ≤ R̂_D(f) failed on {} of {} sets.",
+            run.fitted_informative,
+            run.trials,
+            run.informative_pairs,
+            run.pairs,
+            run.max_bound,
+            run.max_ratio,
+            run.tight_violations,
+            run.trials,
+            run.invalid_violations,
+            run.trials
+        ),
+        counterexample: None,
+        alt: None,
+    }
+}
+
+/// Outcome of the Eq. 27 Monte Carlo.
+#[derive(Debug, Clone)]
+pub struct Eq27Run {
+    /// Samples drawn.
+    pub trials: usize,
+    /// Sample size N.
+    pub n: usize,
+    /// Samples on which sup_g (E g − Ê g) > 2R̂_D(G) + conf.
+    pub violations: usize,
+    /// Samples on which sup_g (E g − Ê g) > 0 (the invalid bound E g ≤ Ê g).
+    pub invalid_violations: usize,
+    /// The bound's largest value over the samples.
+    pub max_bound: f64,
+    /// Largest sup_g(E g − Ê g) / (2R̂_D(G) + conf).
+    pub max_ratio: f64,
+}
+
+/// The Eq. 27 Monte Carlo: 24 functions into [0, 1] on a 6-point distribution, samples of
+/// size `n` (the claim uses 400), the Rademacher average of the class on each sample by Monte
+/// Carlo.
+pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
+    let (trials, draws) = match b {
+        Budget::Quick => (150, 400),
+        Budget::Full => (1000, 2000),
+    };
+    let probs = [0.3, 0.2, 0.15, 0.15, 0.1, 0.1];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // G: 16 random indicator functions and 8 random [0,1]-valued functions on 6 points.
+    let mut g: Vec<[f64; 6]> = Vec::new();
+    for _ in 0..16 {
+        let mut t = [0.0; 6];
+        t.iter_mut()
+            .for_each(|v| *v = f64::from(u8::from(rng.random::<bool>())));
+        g.push(t);
+    }
+    for _ in 0..8 {
+        let mut t = [0.0; 6];
+        t.iter_mut().for_each(|v| *v = rng.random::<f64>());
+        g.push(t);
+    }
+    let expect: Vec<f64> = g
+        .iter()
+        .map(|t| t.iter().zip(&probs).map(|(a, p)| a * p).sum())
+        .collect();
+    let conf = confidence_term(n, DELTA).expect("valid δ");
+    let mut run = Eq27Run {
+        trials,
+        n,
+        violations: 0,
+        invalid_violations: 0,
+        max_bound: f64::NEG_INFINITY,
+        max_ratio: f64::NEG_INFINITY,
+    };
+    for _ in 0..trials {
+        let xs: Vec<usize> = (0..n)
+            .map(|_| {
+                let u: f64 = rng.random();
+                let mut c = 0.0;
+                probs
+                    .iter()
+                    .position(|p| {
+                        c += p;
+                        u < c
+                    })
+                    .unwrap_or(5)
+            })
+            .collect();
+        let vals: Vec<Vec<f64>> = g
+            .iter()
+            .map(|t| xs.iter().map(|&i| t[i]).collect())
+            .collect();
+        let rad = contraction::rademacher_finite_mc(&vals, draws, &mut rng);
+        let gap = vals
+            .iter()
+            .zip(&expect)
+            .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let bound = 2.0 * rad + conf;
+        run.max_bound = run.max_bound.max(bound);
+        run.violations += usize::from(gap > bound);
+        run.invalid_violations += usize::from(gap > 0.0);
+        run.max_ratio = run.max_ratio.max(gap / bound);
+    }
+    run
+}
+
+/// Evidence of an Eq. 27 run (with `invalid`: of the invalid bound `E g ≤ Ê g`).
+pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
+    let fails = if invalid {
+        run.invalid_violations
+    } else {
+        run.violations
+    };
+    Evidence {
+        quantity: if invalid {
+            "fraction of samples on which sup_g (E g − Ê g) > 0 (the invalid bound)".into()
+        } else {
+            "fraction of samples on which sup_g (E g − Ê g) > 2R̂_D(G) + 3√(ln(2/δ)/2N)".into()
+        },
+        observed: fails as f64 / run.trials as f64,
+        theoretical: DELTA,
+        worst_input: format!(
+            "{} samples of N = {} from a 6-point distribution; G = 16 random indicators + 8 random [0,1] functions; R̂_D(G) by Monte Carlo; δ = {DELTA}",
+            run.trials, run.n
+        ),
+        verdict: frequency_verdict(fails, run.trials, DELTA, if invalid { f64::INFINITY } else { run.max_ratio }),
+        corrected: None,
+        note: format!(
+            "the bound is below 1 on every sample (largest {:.3}); largest sup_g(E g − Ê g) / (2R̂_D(G) + confidence term) = {:.4}; the invalid bound E g ≤ Ê g failed on {} of {} samples. The theorem is a worst case over all classes and distributions, so this class leaves slack.",
+            run.max_bound, run.max_ratio, run.invalid_violations, run.trials
+        ),
+        counterexample: None,
+        alt: None,
+    }
+}
