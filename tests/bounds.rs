@@ -285,3 +285,168 @@ fn certificate_head_fit_has_exact_gradients_and_respects_the_norm_bound() {
     );
     assert!(fit_head(&f, &y, k, &gamma, 0.0, 10).is_err());
 }
+
+fn fixture(p: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/byom")
+        .join(p)
+}
+
+#[test]
+fn bring_your_own_model_files_in_three_formats() {
+    // Written by numpy / safetensors (scripts/make-byom-fixture.py); expected.json holds values
+    // computed there independently.
+    let exp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
+    let s = BoundSettings {
+        mc_samples: 300,
+        ..BoundSettings::default()
+    };
+    let reports: Vec<_> = ["npy", "byom.npz", "byom.safetensors"]
+        .iter()
+        .map(|f| compute(&mr2::bounds::files::read(&fixture(f)).unwrap(), &s).unwrap())
+        .collect();
+    for r in &reports {
+        assert_eq!(
+            (r.n, r.d),
+            (
+                exp["n"].as_u64().unwrap() as usize,
+                exp["d"].as_u64().unwrap() as usize
+            )
+        );
+        assert!(IDENTITY.close(r.lambda_2, exp["lambda"].as_f64().unwrap()));
+        assert!(IDENTITY.close(
+            r.lemma2_corrected,
+            exp["lemma2_corrected"].as_f64().unwrap()
+        ));
+        assert!(IDENTITY.close(r.test_error, exp["test_error"].as_f64().unwrap()));
+        for (c, e) in r
+            .classes
+            .iter()
+            .zip(exp["test_error_per_class"].as_array().unwrap())
+        {
+            assert!(IDENTITY.close(c.test_error, e.as_f64().unwrap()));
+        }
+        assert_eq!(
+            r.prop1_corrected.total().to_bits(),
+            reports[0].prop1_corrected.total().to_bits()
+        );
+    }
+    assert_eq!(
+        reports[0].classes[2].name, "gamma",
+        "class_names.txt is read"
+    );
+    // Bad inputs name what is wrong.
+    let d = std::env::temp_dir().join(format!("mr2-byom-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    for f in [
+        "train_features.npy",
+        "train_labels.npy",
+        "test_features.npy",
+    ] {
+        std::fs::copy(fixture("npy").join(f), d.join(f)).unwrap();
+    }
+    let e = mr2::bounds::files::read(&d).unwrap_err().to_string();
+    assert!(e.contains("head_weight"), "{e}");
+    std::fs::copy(fixture("npy/head_weight.npy"), d.join("head_weight.npy")).unwrap();
+    let e = mr2::bounds::files::read(&d).unwrap_err().to_string();
+    assert!(e.contains("test_labels"), "{e}");
+    let e = mr2::bounds::files::read(&fixture("npy/gamma.npy"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("directory"), "{e}");
+}
+
+#[test]
+fn exported_features_give_the_same_bounds_as_the_checkpoint() {
+    // mr2's own path (the run directory) and the bring-your-own path (the run's exported
+    // features) are the same computation.
+    use mr2::train::{train, write_outputs, RunOptions, TrainConfig};
+    let out = std::env::temp_dir().join(format!("mr2-byom-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    for method in ["mr2", "ldam"] {
+        let run = out.join(method);
+        let mut cfg = TrainConfig::default();
+        cfg.data.synthetic.train_per_class = 60;
+        cfg.data.synthetic.test_per_class = 20;
+        cfg.epochs = 2;
+        cfg.loss = TrainConfig::default_method(
+            mr2::loss::Method::from_name(method).unwrap(),
+            cfg.data.name,
+        );
+        let t = train(
+            &cfg,
+            RunOptions {
+                out: Some(run.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        write_outputs(&t, &run, None, true).unwrap();
+        let s = BoundSettings {
+            mc_samples: 200,
+            ..BoundSettings::default()
+        };
+        let a = compute(&BoundInputs::from_run(&run).unwrap(), &s).unwrap();
+        let b = compute(
+            &mr2::bounds::files::read(&run.join("features")).unwrap(),
+            &s,
+        )
+        .unwrap();
+        assert!(
+            IDENTITY.close(a.prop1_corrected.total(), b.prop1_corrected.total()),
+            "{method}"
+        );
+        assert!(
+            IDENTITY.close(a.complexity_2.mean, b.complexity_2.mean),
+            "{method}"
+        );
+        for (x, y) in a.classes.iter().zip(&b.classes) {
+            assert!(IDENTITY.close(x.tight.total(), y.tight.total()), "{method}");
+            assert_eq!(x.test_error.to_bits(), y.test_error.to_bits(), "{method}");
+            assert_eq!(x.name, y.name);
+        }
+    }
+}
+
+#[test]
+fn plot_labels_do_not_collide() {
+    use mr2::report::plot::place_labels;
+    // Ten points within a few pixels of each other, plus a legend box in the corner.
+    let pts: Vec<(i32, i32)> = (0..10)
+        .map(|i| (300 + (i % 3) * 3, 200 + (i / 3) * 4))
+        .collect();
+    let texts: Vec<String> = (0..10).map(|i| format!("c{i}(σ=1.{i}0)")).collect();
+    let t: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let legend = (0, 0, 200, 80);
+    let off = place_labels(&pts, &t, (0, 0, 900, 600), &[legend]);
+    let boxes: Vec<(i32, i32, i32, i32)> = pts
+        .iter()
+        .zip(&off)
+        .zip(&t)
+        .map(|((p, o), s)| {
+            (
+                p.0 + o.0,
+                p.1 + o.1,
+                p.0 + o.0 + 7 * s.chars().count() as i32,
+                p.1 + o.1 + 13,
+            )
+        })
+        .collect();
+    let overlap = |a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)| {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    };
+    for i in 0..boxes.len() {
+        assert!(!overlap(boxes[i], legend));
+        assert!(boxes[i].0 >= 0 && boxes[i].2 <= 900 && boxes[i].1 >= 0 && boxes[i].3 <= 600);
+        for j in i + 1..boxes.len() {
+            assert!(
+                !overlap(boxes[i], boxes[j]),
+                "labels {i} and {j} overlap: {:?} {:?}",
+                boxes[i],
+                boxes[j]
+            );
+        }
+    }
+}

@@ -24,6 +24,12 @@ struct Args {
     /// flag to compare several (e.g. ERM and MR²) in one report and plot.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dataset", "certificate"])]
     checkpoint: Vec<PathBuf>,
+    /// Bring your own model: features, labels and the linear head of a model trained elsewhere,
+    /// as a directory of .npy files, one .npz, or one .safetensors file (names:
+    /// train_features, train_labels, head_weight, [head_bias, gamma], and test_features +
+    /// test_labels or test_accuracy; see README "Bring your own model"). Repeatable.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["dataset", "certificate", "checkpoint"])]
+    features: Vec<PathBuf>,
     /// Train quick ERM and MR² models on this dataset (default: synthetic).
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
@@ -69,7 +75,12 @@ fn run() -> Result<()> {
     };
     settings.validate()?;
     let t0 = std::time::Instant::now();
-    let inputs: Vec<BoundInputs> = if a.checkpoint.is_empty() {
+    let inputs: Vec<BoundInputs> = if !a.features.is_empty() {
+        a.features
+            .iter()
+            .map(|p| mr2::bounds::files::read(p))
+            .collect::<mr2::Result<_>>()?
+    } else if a.checkpoint.is_empty() {
         QuickModels {
             dataset: a.dataset.unwrap_or(DatasetName::Synthetic),
             epochs: a.epochs,

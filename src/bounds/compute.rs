@@ -144,6 +144,20 @@ pub struct BoundReport {
 ///
 /// # Errors
 /// Invalid settings or margins; an empty class.
+///
+/// # Examples
+/// The bounds of a feature set with a linear head:
+/// ```
+/// use mr2::bounds::{compute, BoundInputs, BoundSettings, TestSet};
+/// use mr2::model::LinearHead;
+/// let f = ndarray::array![[2.0, 0.1], [1.8, -0.2], [2.2, 0.3], [0.1, 2.0], [-0.2, 1.7], [0.3, 2.4]];
+/// let head = LinearHead { weights: vec![vec![1.0, 0.0], vec![0.0, 1.0]], bias: vec![0.0; 2], normalize_features: false };
+/// let inputs = BoundInputs::new("toy", &f, vec![0, 0, 0, 1, 1, 1], &head, vec![1.0, 1.0], None,
+///     TestSet::Accuracy { per_class: vec![0.9, 0.8], overall: 0.85 }).unwrap();
+/// let r = compute(&inputs, &BoundSettings { mc_samples: 200, ..BoundSettings::default() }).unwrap();
+/// assert!(r.prop1_corrected.total() < r.prop1_printed.total()); // constant 4 vs 4√(2K)
+/// assert_eq!(r.classes.len(), 2);
+/// ```
 pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
     s.validate()?;
     let f = &inp.features;

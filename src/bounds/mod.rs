@@ -12,6 +12,7 @@
 pub mod certificate;
 pub mod compute;
 pub mod demo;
+pub mod files;
 pub mod inputs;
 pub mod rank;
 pub mod report;

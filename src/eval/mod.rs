@@ -7,16 +7,13 @@ pub mod summary;
 
 pub use summary::{summarize, ClassResult, GroupSummary, GroupValues, Summary};
 
-use std::io::Write;
-use std::path::Path;
-
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::error::{io_err, Result};
+use crate::error::Result;
 use crate::loss::tensor::to_vec;
 use crate::model::Net;
 use crate::theory::{margin, moments};
@@ -204,27 +201,4 @@ pub fn classifier_margin_degrees(w: &[Vec<f32>]) -> f64 {
         }
     }
     best
-}
-
-/// Write a little-endian f32 `.npy` file (NumPy format 1.0).
-pub fn write_npy(path: &Path, data: &[f32], shape: &[usize]) -> Result<()> {
-    let dims: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
-    let shape_s = if shape.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_s}, }}");
-    let total = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - total % 64) % 64));
-    header.push('\n');
-    let mut f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    let mut buf = Vec::with_capacity(10 + header.len() + data.len() * 4);
-    buf.extend_from_slice(b"\x93NUMPY\x01\x00");
-    buf.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    buf.extend_from_slice(header.as_bytes());
-    for v in data {
-        buf.extend_from_slice(&v.to_le_bytes());
-    }
-    f.write_all(&buf).map_err(|e| io_err(path, e))
 }

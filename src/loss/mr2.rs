@@ -449,6 +449,28 @@ pub struct Mr2Value {
 }
 
 /// The MR²-family objective with its state: `gamma-ce`, `rep`, `mr2`, `la-mr2`.
+///
+/// # Examples
+/// The MR² loss of a batch, term by term, with the EMA updated ([`Mr2::loss`]) or read-only
+/// ([`Mr2::evaluate`]):
+/// ```
+/// use mr2::burn::tensor::Device;
+/// use mr2::loss::mr2::{Mr2, Mr2Params};
+/// use mr2::loss::tensor::{scalar, tensor2, On};
+///
+/// let on = On::f32(&Device::flex());
+/// let mut mr2 = Mr2::new(Mr2Params::default().into(), &[2, 2]).unwrap(); // 2 classes
+/// let logits = tensor2(&[2.0, 0.0, 1.5, 0.5, 0.0, 1.0, 0.2, 2.0], [4, 2], &on);
+/// let feats = tensor2(&[1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 1.2], [4, 2], &on);
+/// let v = mr2.loss(logits, feats, &[0, 0, 1, 1]).unwrap();
+/// let (ce, rep, total) = (
+///     scalar(v.gamma_ce, "ce").unwrap(),
+///     scalar(v.rep.unwrap(), "rep").unwrap(),
+///     scalar(v.total, "total").unwrap(),
+/// );
+/// assert!((total - (ce + 0.5 * rep)).abs() < 1e-6); // Eq. 4 with λ = 0.5
+/// assert!((v.gamma.iter().sum::<f64>() / 2.0 - 2.0).abs() < 1e-12); // mean γ = c̄
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mr2 {
     /// What it uses.

@@ -211,6 +211,69 @@ pub fn lines(
 /// A labelled point: `(x, y, label)`.
 pub type LabeledPoint = (f64, f64, String);
 
+/// Approximate pixel width of a label in the 12-px sans-serif font.
+fn text_width(t: &str) -> i32 {
+    7 * t.chars().count() as i32
+}
+
+/// Label height in pixels.
+const TEXT_H: i32 = 13;
+
+/// Place one label per point (pixel coordinates) so that no two labels overlap each other or
+/// cover a point: for each point in turn, the first free spot among right, left, above and
+/// below of it, then the same further away (drawn with a leader line). Returns the offset of
+/// each label's top-left corner from its point; `area` is `(x0, y0, x1, y1)`, the pixels
+/// labels must stay within, and `blocked` are boxes they must avoid (the legend).
+pub fn place_labels(
+    points: &[(i32, i32)],
+    texts: &[&str],
+    area: (i32, i32, i32, i32),
+    blocked: &[(i32, i32, i32, i32)],
+) -> Vec<(i32, i32)> {
+    let overlaps = |a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)| {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    };
+    let mut placed: Vec<(i32, i32, i32, i32)> = blocked.to_vec();
+    let dots: Vec<(i32, i32, i32, i32)> = points
+        .iter()
+        .map(|&(x, y)| (x - 5, y - 5, x + 6, y + 6))
+        .collect();
+    let mut out = Vec::with_capacity(points.len());
+    for (i, (&(x, y), t)) in points.iter().zip(texts).enumerate() {
+        let w = text_width(t);
+        let mut best = (7, -TEXT_H / 2 - 1);
+        'search: for ring in 1..=8 {
+            let r = 7 * ring;
+            let candidates = [
+                (r, -TEXT_H / 2),
+                (-w - r, -TEXT_H / 2),
+                (-w / 2, -TEXT_H - r),
+                (-w / 2, r),
+                (r, -TEXT_H - r / 2),
+                (r, r / 2),
+                (-w - r, -TEXT_H - r / 2),
+                (-w - r, r / 2),
+            ];
+            for (dx, dy) in candidates {
+                let b = (x + dx, y + dy, x + dx + w, y + dy + TEXT_H);
+                let inside = b.0 >= area.0 && b.1 >= area.1 && b.2 <= area.2 && b.3 <= area.3;
+                let free = placed.iter().all(|&p| !overlaps(p, b))
+                    && dots
+                        .iter()
+                        .enumerate()
+                        .all(|(j, &d)| j == i || !overlaps(d, b));
+                if inside && free {
+                    best = (dx, dy);
+                    break 'search;
+                }
+            }
+        }
+        placed.push((x + best.0, y + best.1, x + best.0 + w, y + best.1 + TEXT_H));
+        out.push(best);
+    }
+    out
+}
+
 /// Scatter of labelled points, one colour per series; optional `y = x` diagonal; the y axis is
 /// logarithmic when `log_y` (bounds span orders of magnitude).
 pub fn scatter_labeled(
@@ -245,13 +308,15 @@ pub fn scatter_labeled(
     let xp = ((x1 - x0) * 0.1).max(1e-3);
     x0 -= xp;
     x1 += xp;
+    // Headroom above the data for the legend (upper left).
+    let rows = (series.len() + usize::from(diagonal)) as f64;
     if log_y {
         y0 = (y0.max(1e-4)) / 1.5;
-        y1 *= 1.5;
+        y1 *= 1.5 * (y1 / y0).powf(0.06 * rows);
     } else {
         let yp = ((y1 - y0) * 0.1).max(1e-3);
         y0 -= yp;
-        y1 += yp;
+        y1 += yp + (y1 - y0) * 0.07 * rows;
     }
     macro_rules! body {
         ($ch:ident) => {{
@@ -273,15 +338,50 @@ pub fn scatter_labeled(
                     .label("bound = observed error")
                     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.5)));
             }
-            for (j, (label, p)) in series.iter().enumerate() {
+            // Labels placed in pixel space so that they do not collide.
+            let finite: Vec<(usize, &LabeledPoint)> = series
+                .iter()
+                .enumerate()
+                .flat_map(|(j, s)| s.1.iter().map(move |q| (j, q)))
+                .filter(|(_, q)| q.0.is_finite() && q.1.is_finite())
+                .collect();
+            let px: Vec<(i32, i32)> = finite
+                .iter()
+                .map(|(_, q)| $ch.backend_coord(&(q.0, q.1)))
+                .collect();
+            let (xr, yr) = $ch.plotting_area().get_pixel_range();
+            let texts: Vec<&str> = finite.iter().map(|(_, q)| q.2.as_str()).collect();
+            // The legend's box in the upper left (see below): entries of 20 px, text 7 px/char.
+            let legend_w = 40 + series.iter().map(|s| text_width(&s.0)).max().unwrap_or(0);
+            let legend_h = 12 + 20 * (series.len() + usize::from(diagonal)) as i32;
+            let legend = (
+                xr.start,
+                yr.start,
+                xr.start + legend_w + 10,
+                yr.start + legend_h + 10,
+            );
+            let offsets =
+                place_labels(&px, &texts, (xr.start, yr.start, xr.end, yr.end), &[legend]);
+            for (j, (label, _)) in series.iter().enumerate() {
                 let c = COLORS[j % COLORS.len()];
-                $ch.draw_series(p.iter().filter(|q| q.0.is_finite() && q.1.is_finite()).map(
-                    |(x, y, t)| {
-                        EmptyElement::at((*x, *y))
-                            + Circle::new((0, 0), 5, c.filled())
-                            + Text::new(t.clone(), (7, -7), ("sans-serif", 12).into_font())
-                    },
-                ))
+                let mine: Vec<(&LabeledPoint, (i32, i32))> = finite
+                    .iter()
+                    .zip(&offsets)
+                    .filter(|((s, _), _)| *s == j)
+                    .map(|((_, q), o)| (*q, *o))
+                    .collect();
+                $ch.draw_series(mine.into_iter().map(|((x, y, t), (dx, dy))| {
+                    let far = dx.abs() > 20 || dy.abs() > 20;
+                    // The leader line ends at the label box's point nearest to the dot.
+                    let end = (0.clamp(dx, dx + text_width(t)), 0.clamp(dy, dy + TEXT_H));
+                    EmptyElement::at((*x, *y))
+                        + PathElement::new(
+                            if far { vec![(0, 0), end] } else { vec![] },
+                            BLACK.mix(0.4),
+                        )
+                        + Circle::new((0, 0), 5, c.filled())
+                        + Text::new(t.clone(), (dx, dy), ("sans-serif", 12).into_font())
+                }))
                 .map_err(|e| format!("{e:?}"))?
                 .label(label.clone())
                 .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use super::run::Trained;
 use crate::error::{io_err, Result};
-use crate::eval::{summarize, write_npy, Groups, Summary};
+use crate::eval::{summarize, Groups, Summary};
 use crate::report::plot;
 
-/// Summarise `trained`, write `summary.json` and the plots into `out` (and the features as
-/// `.npy` with `export_features`); `baseline` adds its per-class accuracy to the bar plot and,
+/// Summarise `trained`, write `summary.json` and the plots into `out` (and, with
+/// `export_features`, `out/features/` in the format `bounds --features` reads); `baseline` adds its per-class accuracy to the bar plot and,
 /// with `rank_by_baseline`, its easy/medium/hard thirds group this run's classes.
 ///
 /// # Errors
@@ -42,20 +42,14 @@ pub fn write_outputs(
     )
     .map_err(|e| io_err(&p, e))?;
     if export_features {
-        write_npy(
-            &out.join("features_train.npy"),
-            &trainp.features,
-            &[trainp.labels.len(), trainp.d],
+        crate::bounds::files::export(
+            &out.join("features"),
+            &trained.model.linear_head()?,
+            &trainp,
+            &test,
+            &summary.gamma,
+            &summary.class_names(),
         )?;
-        let ytr: Vec<f32> = trainp.labels.iter().map(|v| *v as f32).collect();
-        write_npy(&out.join("labels_train.npy"), &ytr, &[ytr.len()])?;
-        write_npy(
-            &out.join("features_test.npy"),
-            &test.features,
-            &[test.labels.len(), test.d],
-        )?;
-        let yte: Vec<f32> = test.labels.iter().map(|v| *v as f32).collect();
-        write_npy(&out.join("labels_test.npy"), &yte, &[yte.len()])?;
     }
     let names = summary.class_names();
     let mut series = vec![(

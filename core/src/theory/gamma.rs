@@ -9,6 +9,18 @@ use crate::error::{invalid, Result};
 /// # Errors
 /// `c̄ ≤ 0` or non-finite, an empty `alpha`, or an `α_k` that is not finite and positive (a
 /// class with zero feature energy would get `γ_k = 0` and an infinite loss).
+///
+/// # Examples
+/// γ from the per-class statistics of a feature set (class 0: ‖μ̂‖² + ‖ŝ‖² = 1, class 1: 8):
+/// ```
+/// use mr2_core::theory::{gamma::optimal_gamma, moments::class_moments};
+/// let f = ndarray::array![[1.0, 0.0], [-1.0, 0.0], [2.0, 2.0], [2.0, -2.0]];
+/// let stats = class_moments(f.view(), &[0, 0, 1, 1], 2, 2.0).unwrap();
+/// let alpha: Vec<f64> = stats.iter().map(|s| s.as_ref().unwrap().alpha()).collect();
+/// assert_eq!(alpha, vec![1.0, 8.0]);
+/// let g = optimal_gamma(&alpha, 2.0).unwrap(); // ∝ α^{1/3} = (1, 2), mean 2
+/// assert!((g[0] - 4.0 / 3.0).abs() < 1e-12 && (g[1] - 8.0 / 3.0).abs() < 1e-12);
+/// ```
 pub fn optimal_gamma(alpha: &[f64], c_bar: f64) -> Result<Vec<f64>> {
     check_c_bar(c_bar)?;
     check_alpha(alpha)?;
