@@ -1,120 +1,158 @@
-//! `bench` — training-step time and images/s for the MLP, the small CNN and ResNet-20 at batch
-//! 128 on the CPU (Flex) backend, for cross-entropy and for MR² (the overhead of the margin
-//! losses is the ratio MR²/CE measured in the same run).
+//! `bench` — training-step time of the MLP, the small CNN and ResNet-20 at batch 128 on the CPU
+//! (Flex) backend, for cross-entropy and MR², and the same against a PyTorch twin.
 //!
-//! Expected outcome: MR² costs a few percent more than CE per step (one extra B×B distance
-//! matrix and a per-class statistics pass); absolute times depend on the machine.
+//! Expected outcome: MR² costs a few percent more than CE per step; `--compare-pytorch` prints
+//! mr2/PyTorch ratios from alternating rounds of fresh processes (medians).
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Parser;
-use mr2::bench::StepTiming;
-use mr2::loss::Method;
-use mr2::model::Arch;
+use mr2::bench::{
+    bench_method, compare, comparison_table, median, Measurement, StepTiming, MODELS,
+};
 
-/// Time training steps (forward, loss, backward, SGD update) at a fixed batch size.
+/// Time training steps (forward, loss, backward, SGD update) at batch 128, alone or against
+/// PyTorch (`--compare-pytorch`; needs `torch` importable by --python, e.g. a venv with
+/// `pip install torch` outside the repository).
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
+    /// Only this model (mlp, cnn, resnet20); with --loss, prints one JSON line.
+    #[arg(long)]
+    model: Option<String>,
+    /// Only this objective (ce, mr2).
+    #[arg(long)]
+    loss: Option<String>,
     /// Batch size.
     #[arg(long, default_value_t = 128)]
     batch: usize,
-    /// Timed steps per model and loss (ResNet-20 uses a third of them).
+    /// Timed steps per measurement (ResNet-20: a third of them).
     #[arg(long, default_value_t = 15)]
     steps: usize,
     /// Warm-up steps.
     #[arg(long, default_value_t = 2)]
     warmup: usize,
-    /// Alternating CE / MR² rounds; the medians are reported.
+    /// Rounds (alternating); medians are reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Write the table as JSON here.
+    /// Run the PyTorch twin (scripts/bench_torch.py) in alternating rounds, each measurement in a
+    /// fresh process, and print mr2/PyTorch ratios.
+    #[arg(long)]
+    compare_pytorch: bool,
+    /// Python with torch installed, for --compare-pytorch.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Write the measurements as JSON here.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-}
-
-#[derive(serde::Serialize)]
-struct Row {
-    model: String,
-    loss: String,
-    ms_per_step: f64,
-    images_per_s: f64,
-}
-
-fn time_model(arch: Arch, shape: [usize; 3], loss: &str, a: &Args) -> Result<f64> {
-    let mut method = Method::from_name(loss)?;
-    if loss == "mr2" {
-        method = method.with_params(&[("rep_scaling".into(), "\"reference\"".into())], "bench")?;
-    }
-    Ok(StepTiming {
-        arch,
-        shape,
-        method,
-        batch: a.batch,
-        steps: if arch == Arch::Resnet20 {
-            (a.steps / 3).max(2)
-        } else {
-            a.steps
-        },
-        warmup: a.warmup,
-    }
-    .ms_per_step()?)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() -> std::process::ExitCode {
     mr2::cli::exit_code(run())
 }
 
+fn steps_for(model: &str, steps: usize) -> usize {
+    if model == "resnet20" {
+        (steps / 3).max(2)
+    } else {
+        steps
+    }
+}
+
 fn run() -> Result<()> {
     let a = Args::parse();
-    let mut rows = Vec::new();
-    println!(
-        "{:<10} {:>10} {:>10} {:>12} {:>10}",
-        "model", "loss", "ms/step", "images/s", "MR²/CE"
-    );
-    for (name, arch, shape) in [
-        ("MLP", Arch::Mlp, [1, 28, 28]),
-        ("CNN", Arch::Cnn, [1, 28, 28]),
-        ("ResNet-20", Arch::Resnet20, [3, 32, 32]),
-    ] {
-        let (mut ces, mut mr2s) = (Vec::new(), Vec::new());
-        for _ in 0..a.rounds.max(1) {
-            ces.push(time_model(arch, shape, "ce", &a)?);
-            mr2s.push(time_model(arch, shape, "mr2", &a)?);
+    let models: Vec<_> = MODELS
+        .iter()
+        .filter(|m| a.model.as_deref().is_none_or(|x| x == m.0))
+        .collect();
+    if models.is_empty() {
+        bail!("--model must be one of mlp, cnn, resnet20");
+    }
+    let losses: Vec<&str> = ["ce", "mr2"]
+        .into_iter()
+        .filter(|l| a.loss.as_deref().is_none_or(|x| x == *l))
+        .collect();
+    if losses.is_empty() {
+        bail!("--loss must be ce or mr2");
+    }
+    if a.compare_pytorch {
+        let exe = std::env::current_exe()?.display().to_string();
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
+        let configs: Vec<(String, String, usize)> = models
+            .iter()
+            .flat_map(|m| {
+                losses
+                    .iter()
+                    .map(move |l| (m.0.to_string(), l.to_string(), steps_for(m.0, a.steps)))
+            })
+            .collect();
+        let all = compare(
+            &[exe],
+            &[a.python.clone(), script.display().to_string()],
+            &configs,
+            a.rounds,
+            a.warmup,
+        )?;
+        println!("{}", comparison_table(&all));
+        println!("(batch 128, 2 threads, medians of {} alternating rounds, each measurement a fresh process)", a.rounds);
+        if let Some(p) = &a.json {
+            std::fs::write(p, serde_json::to_string_pretty(&all)?)?;
         }
-        let (ce, mr2) = (median(&mut ces), median(&mut mr2s));
-        for (loss, ms) in [("ce", ce), ("mr2", mr2)] {
-            let ips = a.batch as f64 / (ms / 1e3);
-            println!(
-                "{:<10} {:>10} {:>10.1} {:>12.0} {:>10}",
-                name,
-                loss,
-                ms,
-                ips,
-                if loss == "mr2" {
-                    format!("{:.3}", mr2 / ce)
-                } else {
-                    String::new()
+        return Ok(());
+    }
+    let single = a.model.is_some() && a.loss.is_some();
+    let mut all = Vec::new();
+    for (name, arch, shape) in models {
+        for _ in 0..if single { 1 } else { a.rounds.max(1) } {
+            for l in &losses {
+                let ms = StepTiming {
+                    arch: *arch,
+                    shape: *shape,
+                    method: bench_method(l)?,
+                    batch: a.batch,
+                    steps: steps_for(name, a.steps),
+                    warmup: a.warmup,
                 }
-            );
-            rows.push(Row {
-                model: name.into(),
-                loss: loss.into(),
-                ms_per_step: ms,
-                images_per_s: ips,
-            });
+                .ms_per_step()?;
+                all.push(Measurement {
+                    model: name.to_string(),
+                    loss: l.to_string(),
+                    ms_per_step: ms,
+                    engine: "mr2".into(),
+                });
+            }
         }
     }
+    if single {
+        println!("{}", serde_json::to_string(&all[0])?);
+        return Ok(());
+    }
     println!(
-        "(batch {}, medians of {} alternating rounds of {} timed steps after {} warm-up (ResNet-20: a third of the steps); MLP width 256 on 28×28, CNN on 28×28, ResNet-20 on 3×32×32; 10 classes)",
-        a.batch, a.rounds, a.steps, a.warmup
+        "{:<10} {:>6} {:>10} {:>12}",
+        "model", "loss", "ms/step", "images/s"
     );
+    for (name, _, _) in MODELS {
+        for l in &losses {
+            let mut v: Vec<f64> = all
+                .iter()
+                .filter(|m| m.model == name && m.loss == *l)
+                .map(|m| m.ms_per_step)
+                .collect();
+            if v.is_empty() {
+                continue;
+            }
+            let ms = median(&mut v);
+            println!(
+                "{:<10} {:>6} {:>10.1} {:>12.0}",
+                name,
+                l,
+                ms,
+                a.batch as f64 / (ms / 1e3)
+            );
+        }
+    }
     if let Some(p) = &a.json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows)?)?;
+        std::fs::write(p, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())
 }

@@ -95,3 +95,149 @@ impl StepTiming {
         Ok(t0.elapsed().as_secs_f64() * 1e3 / self.steps.max(1) as f64)
     }
 }
+
+/// The three benchmarked models: name, architecture, input shape.
+pub const MODELS: [(&str, Arch, [usize; 3]); 3] = [
+    ("mlp", Arch::Mlp, [1, 28, 28]),
+    ("cnn", Arch::Cnn, [1, 28, 28]),
+    ("resnet20", Arch::Resnet20, [3, 32, 32]),
+];
+
+/// The objective a benchmark names: `ce`, or `mr2` with the reference ℓ_s̄ scaling (what the
+/// Fashion-MNIST runs use).
+///
+/// # Errors
+/// An unknown name.
+pub fn bench_method(loss: &str) -> Result<Method> {
+    let m = Method::from_name(loss)?;
+    if loss == "mr2" {
+        m.with_params(&[("rep_scaling".into(), "\"reference\"".into())], "bench")
+    } else {
+        Ok(m)
+    }
+}
+
+/// One measurement in a comparison.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Measurement {
+    /// `mlp`, `cnn` or `resnet20`.
+    pub model: String,
+    /// `ce` or `mr2`.
+    pub loss: String,
+    /// Milliseconds per training step.
+    pub ms_per_step: f64,
+    /// `mr2` or `pytorch`.
+    pub engine: String,
+}
+
+/// Median of a non-empty sample.
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// mr2 against PyTorch: `rounds` alternating rounds, each configuration measured in a fresh
+/// process of each engine (`mr2_cmd` and `torch_cmd` are the command prefixes; `--model`,
+/// `--loss`, `--steps`, `--warmup` are appended, and each prints one JSON [`Measurement`] line).
+/// Returns every measurement.
+///
+/// # Errors
+/// A process that fails or prints no measurement (its stderr is included).
+pub fn compare(
+    mr2_cmd: &[String],
+    torch_cmd: &[String],
+    configs: &[(String, String, usize)],
+    rounds: usize,
+    warmup: usize,
+) -> Result<Vec<Measurement>> {
+    let run = |cmd: &[String], model: &str, loss: &str, steps: usize| -> Result<Measurement> {
+        let out = std::process::Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .args([
+                "--model",
+                model,
+                "--loss",
+                loss,
+                "--steps",
+                &steps.to_string(),
+                "--warmup",
+                &warmup.to_string(),
+            ])
+            .output()
+            .map_err(|e| crate::error::io_err(&cmd[0], e))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().rev().find(|l| l.trim_start().starts_with('{'));
+        match (out.status.success(), line) {
+            (true, Some(l)) => serde_json::from_str(l)
+                .map_err(|e| crate::error::data_err(&cmd[0], format!("{e}: {l}"))),
+            _ => Err(crate::error::data_err(
+                &cmd[0],
+                format!(
+                    "benchmark process failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            )),
+        }
+    };
+    let mut all = Vec::new();
+    for r in 0..rounds {
+        for (model, loss, steps) in configs {
+            // Alternate which engine goes first.
+            let order: [&[String]; 2] = if r % 2 == 0 {
+                [mr2_cmd, torch_cmd]
+            } else {
+                [torch_cmd, mr2_cmd]
+            };
+            for cmd in order {
+                let mut m = run(cmd, model, loss, *steps)?;
+                m.engine = if std::ptr::eq(cmd, mr2_cmd) {
+                    "mr2".into()
+                } else {
+                    "pytorch".into()
+                };
+                eprintln!(
+                    "round {}/{rounds}: {:<8} {:<4} {:<8} {:>9.2} ms/step",
+                    r + 1,
+                    model,
+                    loss,
+                    m.engine,
+                    m.ms_per_step
+                );
+                all.push(m);
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The comparison table: per configuration the median ms/step of each engine and their ratio.
+pub fn comparison_table(all: &[Measurement]) -> String {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for m in all {
+        let k = (m.model.clone(), m.loss.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let mut t = String::from("| model (batch 128) | loss | PyTorch ms/step | mr2 ms/step | mr2 / PyTorch |\n|---|---|---|---|---|\n");
+    for (model, loss) in keys {
+        let pick = |engine: &str| {
+            let mut v: Vec<f64> = all
+                .iter()
+                .filter(|m| m.model == model && m.loss == loss && m.engine == engine)
+                .map(|m| m.ms_per_step)
+                .collect();
+            median(&mut v)
+        };
+        let (p, m) = (pick("pytorch"), pick("mr2"));
+        t += &format!("| {model} | {loss} | {p:.2} | {m:.2} | {:.2} |\n", m / p);
+    }
+    t
+}

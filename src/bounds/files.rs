@@ -126,12 +126,14 @@ fn from_safetensors(path: &Path) -> Result<Arrays> {
             Dtype::I16 => decode!(i16, 2),
             Dtype::U8 => d.iter().map(|&b| f64::from(b)).collect(),
             Dtype::I8 => d.iter().map(|&b| f64::from(b as i8)).collect(),
-            other => return Err(data_err(
-                path,
-                format!(
+            other => {
+                return Err(data_err(
+                    path,
+                    format!(
                     "tensor `{name}` has dtype {other:?}; use float32/float64 or an integer type"
                 ),
-            )),
+                ))
+            }
         };
         let a = ArrayD::from_shape_vec(view.shape().to_vec(), v)
             .map_err(|e| data_err(path, format!("tensor `{name}`: {e}")))?;
