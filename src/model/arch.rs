@@ -7,6 +7,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::cpu::{batch_norm, conv2d, max_pool2d};
+
 /// Feature dimension of the small CNN.
 pub(super) const SMALL_CNN_FEATURES: usize = 128;
 
@@ -64,8 +66,8 @@ impl SmallCnn {
         }
     }
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(relu(self.c1.forward(x)));
-        let x = self.pool.forward(relu(self.c2.forward(x)));
+        let x = max_pool2d(&self.pool, relu(conv2d(&self.c1, x)));
+        let x = max_pool2d(&self.pool, relu(conv2d(&self.c2, x)));
         relu(self.fc1.forward(x.flatten(1, 3)))
     }
 }
@@ -109,9 +111,9 @@ impl BasicBlock {
         }
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = relu(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
-        relu(out + shortcut_a(x, self.stride, self.pad_channels))
+        let out = batch_norm(&self.bn1, conv2d(&self.conv1, x.clone()), None, true);
+        let shortcut = shortcut_a(x, self.stride, self.pad_channels);
+        batch_norm(&self.bn2, conv2d(&self.conv2, out), Some(shortcut), true)
     }
 }
 
@@ -147,7 +149,7 @@ impl ResNet {
         }
     }
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(x)));
+        let mut x = batch_norm(&self.bn1, conv2d(&self.conv1, x), None, true);
         for b in &self.blocks {
             x = b.forward(x);
         }
@@ -182,13 +184,13 @@ impl PreActBlock {
         }
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let a = relu(self.bn1.forward(x.clone()));
+        let a = batch_norm(&self.bn1, x.clone(), None, true);
         let sc = match &self.proj {
-            Some(p) => p.forward(a.clone()),
+            Some(p) => conv2d(p, a.clone()),
             None => x,
         };
-        let out = self.conv1.forward(a);
-        let out = self.conv2.forward(relu(self.bn2.forward(out)));
+        let out = conv2d(&self.conv1, a);
+        let out = conv2d(&self.conv2, batch_norm(&self.bn2, out, None, true));
         out + sc
     }
 }
@@ -229,10 +231,12 @@ impl PreActResNet {
         }
     }
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = self.conv1.forward(x);
+        let mut x = conv2d(&self.conv1, x);
         for b in &self.blocks {
             x = b.forward(x);
         }
-        self.pool.forward(relu(self.bn.forward(x))).flatten(1, 3)
+        self.pool
+            .forward(batch_norm(&self.bn, x, None, true))
+            .flatten(1, 3)
     }
 }

@@ -5,6 +5,7 @@
 //! objective needs them.
 
 mod arch;
+pub mod cpu;
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};

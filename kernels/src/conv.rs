@@ -1,0 +1,702 @@
+//! 2-D convolution (groups = 1) on NCHW f32: forward, input gradient, weight and bias
+//! gradients. Per image the input is unfolded once (im2col, `K = C_in·kh·kw` rows of
+//! `P = H_out·W_out` columns) and every product is one gemm call:
+//!
+//! * forward `Y[n] = W · col[n]` (`C_out × K` times `K × P`);
+//! * input gradient `dcol = Wᵀ · dY[n]`, folded back (col2im, adding overlaps) into `dX[n]`;
+//! * weight gradient `dW += dY[n] · col[n]ᵀ`, summed per thread, then over threads.
+//!
+//! Images are split evenly over rayon's threads; with fewer images than threads the gemm
+//! calls themselves run in parallel. A 1×1 convolution with stride 1 and no padding skips the
+//! unfolding (`col[n]` is the image itself).
+
+use rayon::prelude::*;
+
+use crate::matmul::{matmul, MatRef};
+use crate::scratch::Buffer;
+use crate::{sum_in_order, CHUNK_IMAGES};
+
+/// The geometry of a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2d {
+    /// Images.
+    pub batch: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Stride (height, width), non-zero.
+    pub stride: [usize; 2],
+    /// Padding `(begin, end)` for height and width.
+    pub padding: [(usize, usize); 2],
+    /// Dilation (height, width), non-zero.
+    pub dilation: [usize; 2],
+}
+
+impl Conv2d {
+    /// Output height and width, or an error naming the impossible setting.
+    pub fn output_size(&self) -> Result<[usize; 2], String> {
+        let mut out = [0; 2];
+        let input = [self.h, self.w];
+        for d in 0..2 {
+            if self.stride[d] == 0 || self.dilation[d] == 0 || self.kernel[d] == 0 {
+                return Err(format!(
+                    "convolution: stride {:?}, dilation {:?} and kernel {:?} must be non-zero",
+                    self.stride, self.dilation, self.kernel
+                ));
+            }
+            let padded = input[d] + self.padding[d].0 + self.padding[d].1;
+            let span = self.dilation[d] * (self.kernel[d] - 1) + 1;
+            if span > padded {
+                return Err(format!(
+                    "convolution: kernel span {span} exceeds the padded input {padded} (dimension {d})"
+                ));
+            }
+            out[d] = (padded - span) / self.stride[d] + 1;
+        }
+        Ok(out)
+    }
+
+    fn dims(&self) -> Dims {
+        let [ho, wo] = self.output_size().unwrap_or_else(|e| panic!("{e}"));
+        let k = self.c_in * self.kernel[0] * self.kernel[1];
+        Dims {
+            k,
+            p: ho * wo,
+            ho,
+            wo,
+            input: self.c_in * self.h * self.w,
+            output: self.c_out * ho * wo,
+            direct: self.kernel == [1, 1]
+                && self.stride == [1, 1]
+                && self.padding == [(0, 0), (0, 0)],
+        }
+    }
+
+    /// Elements of the input `[batch, c_in, h, w]`.
+    pub fn input_len(&self) -> usize {
+        self.batch * self.c_in * self.h * self.w
+    }
+
+    /// Elements of the weight `[c_out, c_in, kh, kw]`.
+    pub fn weight_len(&self) -> usize {
+        self.c_out * self.c_in * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Elements of the output `[batch, c_out, h_out, w_out]`.
+    ///
+    /// # Panics
+    /// If the geometry is impossible (see [`Conv2d::output_size`]).
+    pub fn output_len(&self) -> usize {
+        self.batch * self.dims().output
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Dims {
+    k: usize,
+    p: usize,
+    ho: usize,
+    wo: usize,
+    input: usize,
+    output: usize,
+    direct: bool,
+}
+
+/// The output positions `o < n_out` whose input index `o·stride + offset` lies in `[0, n_in)`:
+/// a contiguous range.
+fn valid_range(n_out: usize, stride: usize, offset: isize, n_in: usize) -> (usize, usize) {
+    let s = stride as isize;
+    let lo = if offset >= 0 {
+        0
+    } else {
+        (-offset + s - 1) / s
+    };
+    let room = n_in as isize - offset;
+    let hi = if room <= 0 { 0 } else { (room + s - 1) / s };
+    let lo = (lo as usize).min(n_out);
+    let hi = (hi as usize).clamp(lo, n_out);
+    (lo, hi)
+}
+
+/// Visit every (row of col, output row) pair with the input row it reads (or `None` for a
+/// padding row) and the valid output-column range; `f(col_row_segment, input_row, lo, hi,
+/// offset_x, stride_x)`.
+fn for_each_segment(
+    g: &Conv2d,
+    d: &Dims,
+    mut f: impl FnMut(usize, usize, Option<usize>, (usize, usize), isize),
+) {
+    let [kh, kw] = g.kernel;
+    for ci in 0..g.c_in {
+        for ki in 0..kh {
+            let off_y = (ki * g.dilation[0]) as isize - g.padding[0].0 as isize;
+            for kj in 0..kw {
+                let row = (ci * kh + ki) * kw + kj;
+                let off_x = (kj * g.dilation[1]) as isize - g.padding[1].0 as isize;
+                let range = valid_range(d.wo, g.stride[1], off_x, g.w);
+                for oy in 0..d.ho {
+                    let iy = (oy * g.stride[0]) as isize + off_y;
+                    let src =
+                        (iy >= 0 && (iy as usize) < g.h).then(|| (ci * g.h + iy as usize) * g.w);
+                    f(row * d.p + oy * d.wo, d.wo, src, range, off_x);
+                }
+            }
+        }
+    }
+}
+
+fn im2col(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
+    let sw = g.stride[1];
+    for_each_segment(g, d, |at, wo, src, (lo, hi), off_x| {
+        let out = &mut col[at..at + wo];
+        let Some(src) = src else {
+            out.fill(0.0);
+            return;
+        };
+        out[..lo].fill(0.0);
+        out[hi..].fill(0.0);
+        if hi == lo {
+            return;
+        }
+        let start = (src as isize + lo as isize * sw as isize + off_x) as usize;
+        if sw == 1 {
+            out[lo..hi].copy_from_slice(&x[start..start + (hi - lo)]);
+        } else {
+            for (o, v) in out[lo..hi].iter_mut().zip(x[start..].iter().step_by(sw)) {
+                *o = *v;
+            }
+        }
+    });
+}
+
+/// `dx += fold(dcol)`; `dx` must be zeroed by the caller for an assignment.
+fn col2im(g: &Conv2d, d: &Dims, dcol: &[f32], dx: &mut [f32]) {
+    let sw = g.stride[1];
+    for_each_segment(g, d, |at, _wo, src, (lo, hi), off_x| {
+        let Some(src) = src else { return };
+        if hi == lo {
+            return;
+        }
+        let seg = &dcol[at + lo..at + hi];
+        let start = (src as isize + lo as isize * sw as isize + off_x) as usize;
+        if sw == 1 {
+            for (o, v) in dx[start..start + (hi - lo)].iter_mut().zip(seg) {
+                *o += *v;
+            }
+        } else {
+            for (o, v) in dx[start..].iter_mut().step_by(sw).zip(seg) {
+                *o += *v;
+            }
+        }
+    });
+}
+
+fn check(name: &str, got: usize, want: usize) {
+    assert_eq!(
+        got, want,
+        "convolution: {name} has {got} elements, expected {want}"
+    );
+}
+
+/// `y = conv(x, w) + bias`. `x` is `[batch, c_in, h, w]`, `w` is `[c_out, c_in, kh, kw]`,
+/// `bias` has `c_out` elements, `y` is `[batch, c_out, h_out, w_out]`, all contiguous.
+///
+/// # Panics
+/// If the geometry is impossible or a slice has the wrong length.
+pub fn forward(g: &Conv2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let d = g.dims();
+    check("input", x.len(), g.input_len());
+    check("weight", w.len(), g.weight_len());
+    check("output", y.len(), g.batch * d.output);
+    if let Some(b) = bias {
+        check("bias", b.len(), g.c_out);
+    }
+    if g.batch == 0 || d.output == 0 {
+        return;
+    }
+    let parallel_gemm = g.batch < rayon::current_num_threads();
+    let wm = MatRef::row_major(w, g.c_out, d.k);
+    let one = |xn: &[f32], yn: &mut [f32]| {
+        if d.direct {
+            matmul(
+                yn,
+                wm,
+                MatRef::row_major(xn, d.k, d.p),
+                false,
+                parallel_gemm,
+            );
+        } else {
+            let mut col = Buffer::take(d.k * d.p);
+            im2col(g, &d, xn, &mut col);
+            matmul(
+                yn,
+                wm,
+                MatRef::row_major(&col, d.k, d.p),
+                false,
+                parallel_gemm,
+            );
+        }
+        if let Some(b) = bias {
+            for (row, bc) in yn.chunks_exact_mut(d.p).zip(b) {
+                row.iter_mut().for_each(|v| *v += bc);
+            }
+        }
+    };
+    if parallel_gemm || d.input == 0 {
+        for (yn, n) in y.chunks_exact_mut(d.output).zip(0..) {
+            one(&x[n * d.input..(n + 1) * d.input], yn);
+        }
+    } else {
+        y.par_chunks_exact_mut(d.output)
+            .zip(x.par_chunks_exact(d.input))
+            .for_each(|(yn, xn)| one(xn, yn));
+    }
+}
+
+/// Gradients requested from [`backward`]; each `Some` slice is overwritten.
+#[derive(Debug)]
+pub struct Grads<'a> {
+    /// `dL/dx`, shaped like the input.
+    pub x: Option<&'a mut [f32]>,
+    /// `dL/dw`, shaped like the weight.
+    pub w: Option<&'a mut [f32]>,
+    /// `dL/dbias`, `c_out` elements.
+    pub bias: Option<&'a mut [f32]>,
+}
+
+/// Per-chunk partial sums of the weight and bias gradients.
+struct Partial {
+    w: Vec<f32>,
+    bias: Vec<f64>,
+}
+
+/// Gradients of `y = conv(x, w) + bias` given `dy = dL/dy`.
+///
+/// # Panics
+/// If the geometry is impossible or a slice has the wrong length.
+pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
+    let d = g.dims();
+    check("input", x.len(), g.input_len());
+    check("weight", w.len(), g.weight_len());
+    check("output gradient", dy.len(), g.batch * d.output);
+    let Grads {
+        x: dx,
+        w: dw,
+        bias: db,
+    } = out;
+    if let Some(dx) = &dx {
+        check("input gradient", dx.len(), x.len());
+    }
+    if let Some(dw) = &dw {
+        check("weight gradient", dw.len(), w.len());
+    }
+    if let Some(db) = &db {
+        check("bias gradient", db.len(), g.c_out);
+    }
+    let (want_w, want_b) = (dw.is_some(), db.is_some());
+    if g.batch == 0 || d.input == 0 || d.output == 0 {
+        degenerate_backward(g, &d, dy, dx, dw, db);
+        return;
+    }
+    // Fewer chunks than threads (small batches): the gemm calls themselves go parallel.
+    let parallel_gemm = g.batch.div_ceil(CHUNK_IMAGES) < rayon::current_num_threads();
+    let wm = MatRef::row_major(w, g.c_out, d.k);
+
+    // One chunk of consecutive images: dX for each, partial dW and dbias.
+    let chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Partial {
+        let images = xc.len() / d.input;
+        let mut part = Partial {
+            w: vec![0.0; if want_w { g.weight_len() } else { 0 }],
+            bias: vec![0.0; if want_b { g.c_out } else { 0 }],
+        };
+        let mut col = Buffer::take(if want_w && !d.direct { d.k * d.p } else { 0 });
+        let mut dcol = Buffer::take(if dxc.is_some() && !d.direct {
+            d.k * d.p
+        } else {
+            0
+        });
+        for n in 0..images {
+            let xn = &xc[n * d.input..(n + 1) * d.input];
+            let dyn_ = MatRef::row_major(&dyc[n * d.output..(n + 1) * d.output], g.c_out, d.p);
+            if want_w {
+                let c = if d.direct {
+                    MatRef::row_major(xn, d.k, d.p)
+                } else {
+                    im2col(g, &d, xn, &mut col);
+                    MatRef::row_major(&col, d.k, d.p)
+                };
+                matmul(&mut part.w, dyn_, c.t(), true, parallel_gemm);
+            }
+            if let Some(dxc) = dxc.as_deref_mut() {
+                let dxn = &mut dxc[n * d.input..(n + 1) * d.input];
+                if d.direct {
+                    matmul(dxn, wm.t(), dyn_, false, parallel_gemm);
+                } else {
+                    matmul(&mut dcol, wm.t(), dyn_, false, parallel_gemm);
+                    dxn.fill(0.0);
+                    col2im(g, &d, &dcol, dxn);
+                }
+            }
+            if want_b {
+                let rows = dyc[n * d.output..(n + 1) * d.output].chunks_exact(d.p);
+                for (acc, row) in part.bias.iter_mut().zip(rows) {
+                    *acc += f64::from(row.iter().sum::<f32>());
+                }
+            }
+        }
+        part
+    };
+
+    let (xs, dys) = (CHUNK_IMAGES * d.input, CHUNK_IMAGES * d.output);
+    let parts: Vec<Partial> = match dx {
+        Some(dx) => dx
+            .par_chunks_mut(xs)
+            .zip(x.par_chunks(xs))
+            .zip(dy.par_chunks(dys))
+            .map(|((dxc, xc), dyc)| chunk(xc, dyc, Some(dxc)))
+            .collect(),
+        None => x
+            .par_chunks(xs)
+            .zip(dy.par_chunks(dys))
+            .map(|(xc, dyc)| chunk(xc, dyc, None))
+            .collect(),
+    };
+    let (pw, pb): (Vec<_>, Vec<_>) = parts.into_iter().map(|p| (p.w, p.bias)).unzip();
+    if let Some(dw) = dw {
+        dw.copy_from_slice(&sum_in_order(pw));
+    }
+    if let Some(db) = db {
+        for (v, s) in db.iter_mut().zip(sum_in_order(pb)) {
+            *v = s as f32;
+        }
+    }
+}
+
+/// Empty batch, input or output: the gradients are zero except the bias gradient, which sums
+/// `dy` (a convolution with no input channels outputs its bias).
+fn degenerate_backward(
+    g: &Conv2d,
+    d: &Dims,
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: Option<&mut [f32]>,
+    db: Option<&mut [f32]>,
+) {
+    if let Some(dx) = dx {
+        dx.fill(0.0);
+    }
+    if let Some(dw) = dw {
+        dw.fill(0.0);
+    }
+    if let Some(db) = db {
+        db.fill(0.0);
+        if d.p > 0 {
+            for (i, row) in dy.chunks_exact(d.p).enumerate() {
+                db[i % g.c_out] += row.iter().sum::<f32>();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{random, rel};
+
+    /// Direct definition in f64: y[n,o,i,j] = b[o] + Σ x[n,c,i·s−p+ki·d, …]·w[o,c,ki,kj].
+    fn direct(g: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f64> {
+        let [ho, wo] = g.output_size().unwrap();
+        let [kh, kw] = g.kernel;
+        let mut y = vec![0.0; g.batch * g.c_out * ho * wo];
+        for n in 0..g.batch {
+            for o in 0..g.c_out {
+                for i in 0..ho {
+                    for j in 0..wo {
+                        let mut s = b.map_or(0.0, |b| f64::from(b[o]));
+                        for c in 0..g.c_in {
+                            for ki in 0..kh {
+                                for kj in 0..kw {
+                                    let iy = (i * g.stride[0] + ki * g.dilation[0]) as isize
+                                        - g.padding[0].0 as isize;
+                                    let ix = (j * g.stride[1] + kj * g.dilation[1]) as isize
+                                        - g.padding[1].0 as isize;
+                                    if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize
+                                    {
+                                        continue;
+                                    }
+                                    let xv = x[((n * g.c_in + c) * g.h + iy as usize) * g.w
+                                        + ix as usize];
+                                    let wv = w[((o * g.c_in + c) * kh + ki) * kw + kj];
+                                    s += f64::from(xv) * f64::from(wv);
+                                }
+                            }
+                        }
+                        y[((n * g.c_out + o) * ho + i) * wo + j] = s;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn geometries() -> Vec<Conv2d> {
+        let base = Conv2d {
+            batch: 3,
+            c_in: 4,
+            h: 7,
+            w: 9,
+            c_out: 5,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        vec![
+            base,
+            Conv2d {
+                stride: [2, 2],
+                ..base
+            },
+            Conv2d {
+                stride: [2, 3],
+                padding: [(0, 2), (1, 0)],
+                ..base
+            },
+            Conv2d {
+                kernel: [1, 1],
+                padding: [(0, 0), (0, 0)],
+                ..base
+            },
+            Conv2d {
+                kernel: [1, 1],
+                padding: [(0, 0), (0, 0)],
+                stride: [2, 2],
+                ..base
+            },
+            Conv2d {
+                kernel: [2, 3],
+                dilation: [2, 1],
+                ..base
+            },
+            Conv2d {
+                batch: 1,
+                c_in: 1,
+                c_out: 1,
+                ..base
+            },
+            Conv2d {
+                batch: 1,
+                h: 1,
+                w: 1,
+                ..base
+            },
+            Conv2d {
+                batch: 5,
+                c_in: 3,
+                h: 12,
+                w: 12,
+                c_out: 16,
+                ..base
+            },
+        ]
+    }
+
+    #[test]
+    fn forward_matches_the_definition() {
+        for (i, g) in geometries().into_iter().enumerate() {
+            let x = random(g.input_len(), 1 + i as u64);
+            let w = random(g.weight_len(), 100 + i as u64);
+            let b = random(g.c_out, 200 + i as u64);
+            let mut y = vec![f32::NAN; g.output_len()];
+            forward(&g, &x, &w, Some(&b), &mut y);
+            assert!(rel(&y, &direct(&g, &x, &w, Some(&b))) < 1e-6, "{g:?}");
+            forward(&g, &x, &w, None, &mut y);
+            assert!(rel(&y, &direct(&g, &x, &w, None)) < 1e-6, "{g:?}");
+        }
+    }
+
+    /// The gradients are the adjoint of the forward map: for a random cotangent r,
+    /// ⟨r, conv(x + e, w)⟩ is linear in each argument, so dX = ∂⟨r, y⟩/∂x is checked by
+    /// evaluating the exact f64 directional derivative along random directions.
+    #[test]
+    fn gradients_are_the_adjoint_of_the_forward_map() {
+        for (i, g) in geometries().into_iter().enumerate() {
+            let s = 1000 + 10 * i as u64;
+            let x = random(g.input_len(), s);
+            let w = random(g.weight_len(), s + 1);
+            let dy = random(g.output_len(), s + 2);
+            let (mut dx, mut dw, mut db) = (
+                vec![f32::NAN; x.len()],
+                vec![f32::NAN; w.len()],
+                vec![f32::NAN; g.c_out],
+            );
+            backward(
+                &g,
+                &x,
+                &w,
+                &dy,
+                Grads {
+                    x: Some(&mut dx),
+                    w: Some(&mut dw),
+                    bias: Some(&mut db),
+                },
+            );
+            let dot =
+                |a: &[f64]| -> f64 { a.iter().zip(&dy).map(|(a, b)| a * f64::from(*b)).sum() };
+            // Directional derivatives are exact (the map is bilinear): compare along basis
+            // directions of every coordinate.
+            let want_dx: Vec<f64> = (0..x.len())
+                .map(|j| {
+                    let mut e = vec![0.0f32; x.len()];
+                    e[j] = 1.0;
+                    dot(&direct(&g, &e, &w, None))
+                })
+                .collect();
+            let want_dw: Vec<f64> = (0..w.len())
+                .map(|j| {
+                    let mut e = vec![0.0f32; w.len()];
+                    e[j] = 1.0;
+                    dot(&direct(&g, &x, &e, None))
+                })
+                .collect();
+            let [ho, wo] = g.output_size().unwrap();
+            let want_db: Vec<f64> = (0..g.c_out)
+                .map(|o| {
+                    (0..g.batch)
+                        .flat_map(|n| (0..ho * wo).map(move |p| (n, p)))
+                        .map(|(n, p)| f64::from(dy[(n * g.c_out + o) * ho * wo + p]))
+                        .sum()
+                })
+                .collect();
+            assert!(rel(&dx, &want_dx) < 1e-6, "dx {g:?}");
+            assert!(rel(&dw, &want_dw) < 1e-6, "dw {g:?}");
+            assert!(rel(&db, &want_db) < 1e-6, "db {g:?}");
+            // Each gradient can be asked for alone.
+            let mut dw2 = vec![0.0; w.len()];
+            backward(
+                &g,
+                &x,
+                &w,
+                &dy,
+                Grads {
+                    x: None,
+                    w: Some(&mut dw2),
+                    bias: None,
+                },
+            );
+            assert_eq!(dw2, dw);
+            let mut dx2 = vec![0.0; x.len()];
+            backward(
+                &g,
+                &x,
+                &w,
+                &dy,
+                Grads {
+                    x: Some(&mut dx2),
+                    w: None,
+                    bias: None,
+                },
+            );
+            assert_eq!(dx2, dx);
+        }
+    }
+
+    /// Fixed chunking: the same bits with 1, 2 or 3 threads and from run to run.
+    #[test]
+    fn weight_gradients_do_not_depend_on_the_thread_count() {
+        let g = Conv2d {
+            batch: 37,
+            c_in: 3,
+            h: 9,
+            w: 9,
+            c_out: 4,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        let x = random(g.input_len(), 1);
+        let w = random(g.weight_len(), 2);
+        let dy = random(g.output_len(), 3);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let (mut dx, mut dw, mut db) =
+                    (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; g.c_out]);
+                backward(
+                    &g,
+                    &x,
+                    &w,
+                    &dy,
+                    Grads {
+                        x: Some(&mut dx),
+                        w: Some(&mut dw),
+                        bias: Some(&mut db),
+                    },
+                );
+                [dx, dw, db].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+            })
+        };
+        let one = run(1);
+        for t in [2, 3, 2] {
+            assert_eq!(run(t), one, "{t} threads");
+        }
+    }
+
+    #[test]
+    fn impossible_geometries_are_named() {
+        let g = Conv2d {
+            batch: 1,
+            c_in: 1,
+            h: 2,
+            w: 2,
+            c_out: 1,
+            kernel: [5, 5],
+            stride: [1, 1],
+            padding: [(0, 0), (0, 0)],
+            dilation: [1, 1],
+        };
+        assert!(g
+            .output_size()
+            .unwrap_err()
+            .contains("exceeds the padded input"));
+        let g = Conv2d {
+            stride: [0, 1],
+            kernel: [1, 1],
+            ..g
+        };
+        assert!(g.output_size().unwrap_err().contains("non-zero"));
+    }
+
+    #[test]
+    fn valid_ranges_are_exact() {
+        for n_out in 0..6 {
+            for stride in 1..4 {
+                for offset in -5isize..5 {
+                    for n_in in 0..8 {
+                        let (lo, hi) = valid_range(n_out, stride, offset, n_in);
+                        for o in 0..n_out {
+                            let i = (o * stride) as isize + offset;
+                            let inside = i >= 0 && i < n_in as isize;
+                            assert_eq!(
+                                inside,
+                                (lo..hi).contains(&o),
+                                "{n_out} {stride} {offset} {n_in} {o}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! # mr2-kernels — the CPU training step's hot loops
+//!
+//! f32 kernels on plain NCHW slices, parallel over images with rayon (the pool burn's Flex
+//! backend also uses), with matrix products from the `gemm` crate, whose AVX-512 / AVX2+FMA /
+//! scalar micro-kernels are chosen at run time — the same binary runs on any x86-64.
+//!
+//! | kernel | method |
+//! |---|---|
+//! | [`conv::forward`] | per image: im2col, then `Y = W · col` |
+//! | [`conv::backward`] | per image: `dcol = Wᵀ · dY`, col2im into `dX`; `dW += dY · colᵀ` in a per-thread accumulator (the im2col of an image is built once for both) |
+//! | [`batch_norm::train_forward`], [`batch_norm::backward`] | per-channel statistics in f64 in one pass, one fused affine (+ residual, + ReLU) pass; backward in two passes |
+//! | [`pool::max_forward`], [`pool::max_backward`] | window argmax stored as one byte per output |
+//!
+//! Reductions over the batch (weight gradients, batch statistics) add fixed-size chunks in a
+//! fixed order, so results are bit-identical from run to run on a given CPU whatever the
+//! scheduling. Scratch buffers (im2col columns) are reused per thread ([`scratch`]). The only `unsafe` code
+//! is the call into `gemm` in [`matmul`], behind bounds checks of every strided view.
+//!
+//! mr2 wires these into burn as a backend extension with hand-written backward passes
+//! (`mr2::model::cpu`); its tests compare every kernel with burn's own operation, forward and
+//! gradients, and with finite differences. This crate's tests compare them with direct loops.
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod batch_norm;
+pub mod conv;
+pub mod matmul;
+pub mod pool;
+pub mod scratch;
+
+/// Images per chunk of a parallel reduction. Fixed — not derived from the thread count — so
+/// that partial sums are formed and added in the same order on every run and machine: the
+/// kernels are deterministic (bit-identical across runs and processes) for a given CPU.
+pub(crate) const CHUNK_IMAGES: usize = 8;
+
+/// Sum per-chunk partial vectors in chunk order.
+pub(crate) fn sum_in_order<T: Copy + std::ops::AddAssign>(parts: Vec<Vec<T>>) -> Vec<T> {
+    let mut it = parts.into_iter();
+    let mut acc = it.next().unwrap_or_default();
+    for p in it {
+        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    acc
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    pub fn random(len: usize, seed: u64) -> Vec<f32> {
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        (0..len).map(|_| r.random_range(-1.0f32..1.0)).collect()
+    }
+
+    /// ‖a − b‖ / max(‖b‖, tiny).
+    pub fn rel(a: &[f32], b: &[f64]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        let num: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (f64::from(*x) - y).powi(2))
+            .sum();
+        let den: f64 = b.iter().map(|y| y * y).sum();
+        (num / den.max(1e-300)).sqrt()
+    }
+}

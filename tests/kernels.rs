@@ -1,0 +1,476 @@
+//! mr2's CPU kernels (`mr2::model::cpu`) against burn's own layers, forward and gradients,
+//! on random shapes, strides, paddings, odd sizes and batch 1 (norm-wise relative error
+//! ≤ 1e-5), plus finite differences through the layer functions, the running statistics,
+//! the fallbacks, and whole networks (same outputs and gradients with and without kernels).
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use mr2::model::cpu::{batch_norm, conv2d, kernel_calls, max_pool2d, with_burn_layers};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const REL: f64 = 1e-5;
+
+fn random(shape: [usize; 4], seed: u64, dev: &Device) -> Tensor<4> {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    let n = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| r.random_range(-1.0f32..1.0)).collect();
+    Tensor::from_data(TensorData::new(v, shape), dev)
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("f32 tensor")
+}
+
+/// ‖a − b‖ / ‖b‖.
+fn rel(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    let num: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
+    let den: f64 = b.iter().map(|y| f64::from(*y).powi(2)).sum();
+    (num / den.max(1e-300)).sqrt()
+}
+
+fn close(what: &str, a: Vec<f32>, b: Vec<f32>) {
+    let e = rel(&a, &b);
+    assert!(e <= REL, "{what}: relative error {e:.3e} > {REL:e}");
+}
+
+struct ConvCase {
+    batch: usize,
+    c_in: usize,
+    hw: [usize; 2],
+    c_out: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: PaddingConfig2d,
+    dilation: [usize; 2],
+    bias: bool,
+}
+
+fn conv_cases() -> Vec<ConvCase> {
+    let p1 = PaddingConfig2d::Explicit(1, 1, 1, 1);
+    let c = |batch, c_in, hw, c_out, kernel, stride, padding, dilation, bias| ConvCase {
+        batch,
+        c_in,
+        hw,
+        c_out,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        bias,
+    };
+    vec![
+        // The shapes mr2's networks use.
+        c(
+            4,
+            3,
+            [32, 32],
+            16,
+            [3, 3],
+            [1, 1],
+            p1.clone(),
+            [1, 1],
+            false,
+        ),
+        c(
+            3,
+            16,
+            [16, 16],
+            32,
+            [3, 3],
+            [2, 2],
+            p1.clone(),
+            [1, 1],
+            false,
+        ),
+        c(
+            2,
+            16,
+            [8, 8],
+            32,
+            [1, 1],
+            [2, 2],
+            PaddingConfig2d::Valid,
+            [1, 1],
+            false,
+        ),
+        c(5, 1, [28, 28], 16, [3, 3], [1, 1], p1.clone(), [1, 1], true),
+        // Odd sizes, asymmetric padding, dilation, batch 1, rectangular kernels.
+        c(1, 5, [7, 9], 3, [3, 3], [1, 1], p1, [1, 1], true),
+        c(
+            2,
+            4,
+            [9, 6],
+            6,
+            [2, 3],
+            [2, 1],
+            PaddingConfig2d::Explicit(0, 2, 1, 0),
+            [1, 1],
+            true,
+        ),
+        c(
+            3,
+            2,
+            [11, 10],
+            4,
+            [3, 2],
+            [1, 2],
+            PaddingConfig2d::Explicit(2, 1, 2, 1),
+            [2, 1],
+            false,
+        ),
+        c(
+            1,
+            7,
+            [5, 5],
+            2,
+            [5, 5],
+            [3, 3],
+            PaddingConfig2d::Explicit(1, 2, 0, 1),
+            [1, 1],
+            true,
+        ),
+        c(
+            2,
+            3,
+            [4, 4],
+            5,
+            [1, 1],
+            [1, 1],
+            PaddingConfig2d::Valid,
+            [1, 1],
+            true,
+        ),
+    ]
+}
+
+impl ConvCase {
+    fn layer(&self, dev: &Device) -> Conv2d {
+        Conv2dConfig::new([self.c_in, self.c_out], self.kernel)
+            .with_stride(self.stride)
+            .with_padding(self.padding.clone())
+            .with_dilation(self.dilation)
+            .with_bias(self.bias)
+            .init(dev)
+    }
+    fn input(&self, seed: u64, dev: &Device) -> Tensor<4> {
+        random([self.batch, self.c_in, self.hw[0], self.hw[1]], seed, dev)
+    }
+}
+
+#[test]
+fn convolution_matches_burn_forward_and_gradients() {
+    let dev = Device::flex().autodiff();
+    for (i, case) in conv_cases().iter().enumerate() {
+        let seed = 100 * i as u64;
+        let layer = case.layer(&dev);
+        let x = case.input(seed, &dev).require_grad();
+        let want = layer.forward(x.clone());
+        let before = kernel_calls();
+        let got = conv2d(&layer, x.clone());
+        assert_eq!(kernel_calls(), before + 1, "case {i} took the kernel path");
+        assert_eq!(got.dims(), want.dims(), "case {i}");
+        let r = random(want.dims(), seed + 1, &dev);
+        let gw = (want.clone() * r.clone()).sum().backward();
+        let gg = (got.clone() * r).sum().backward();
+        close(&format!("case {i} forward"), values(got), values(want));
+        let grad = |t: &Tensor<4>, g| values(t.grad(g).expect("gradient"));
+        close(&format!("case {i} dx"), grad(&x, &gg), grad(&x, &gw));
+        close(
+            &format!("case {i} dw"),
+            values(layer.weight.grad(&gg).expect("dw")),
+            values(layer.weight.grad(&gw).expect("dw")),
+        );
+        if let Some(b) = &layer.bias {
+            close(
+                &format!("case {i} dbias"),
+                values(b.grad(&gg).expect("db")),
+                values(b.grad(&gw).expect("db")),
+            );
+        }
+        // Inference device (no autodiff): same forward.
+        let plain = layer.valid();
+        let xv = case.input(seed, &Device::flex());
+        close(
+            &format!("case {i} inference"),
+            values(conv2d(&plain, xv.clone())),
+            values(plain.forward(xv)),
+        );
+    }
+}
+
+#[test]
+fn convolution_gradients_match_finite_differences() {
+    // Central differences of L = Σ r·conv(x) in f64 arithmetic on the f32 layer: the map is
+    // linear in x, so the difference quotient is exact up to rounding.
+    let dev = Device::flex();
+    let case = &conv_cases()[6];
+    let layer = case.layer(&dev.clone().autodiff());
+    let x = case.input(7, &dev.clone().autodiff()).require_grad();
+    let y = conv2d(&layer, x.clone());
+    let r = random(y.dims(), 8, &dev.clone().autodiff());
+    let g = (y * r.clone()).sum().backward();
+    let dx = values(x.grad(&g).expect("dx"));
+    let plain = layer.valid();
+    let (xs, rs) = (values(x.clone().inner()), values(r.inner()));
+    let loss = |v: &[f32]| -> f64 {
+        let t = Tensor::<4>::from_data(TensorData::new(v.to_vec(), x.dims()), &dev);
+        values(conv2d(&plain, t))
+            .iter()
+            .zip(&rs)
+            .map(|(a, b)| f64::from(*a) * f64::from(*b))
+            .sum()
+    };
+    let h = 0.5f32;
+    let fd: Vec<f32> = (0..xs.len())
+        .map(|j| {
+            let (mut p, mut m) = (xs.clone(), xs.clone());
+            p[j] += h;
+            m[j] -= h;
+            ((loss(&p) - loss(&m)) / f64::from(2.0 * h)) as f32
+        })
+        .collect();
+    let e = rel(&dx, &fd);
+    assert!(e < 1e-5, "finite differences: {e:.3e}");
+}
+
+fn bn_layer(c: usize, seed: u64, dev: &Device) -> BatchNorm {
+    let mut bn = BatchNormConfig::new(c).init(dev);
+    // Non-trivial affine parameters.
+    let g = random([1, 1, 1, c], seed, dev).reshape([c]) + 1.5;
+    let b = random([1, 1, 1, c], seed + 1, dev).reshape([c]);
+    bn.gamma = bn.gamma.map(|_| g.detach().require_grad());
+    bn.beta = bn.beta.map(|_| b.detach().require_grad());
+    bn
+}
+
+#[test]
+fn batch_norm_matches_burn_forward_gradients_and_running_statistics() {
+    let dev = Device::flex().autodiff();
+    let shapes = [[4, 16, 32, 32], [3, 5, 7, 9], [1, 3, 4, 4], [6, 8, 1, 1]];
+    for (i, shape) in shapes.into_iter().enumerate() {
+        for (residual, apply_relu) in [(false, false), (false, true), (true, true)] {
+            let seed = 1000 + 10 * i as u64;
+            let what = format!("{shape:?} residual={residual} relu={apply_relu}");
+            let ours = bn_layer(shape[1], seed, &dev);
+            let theirs = ours.clone();
+            let x = (random(shape, seed + 2, &dev) * 3.0 + 0.7).require_grad();
+            let res = random(shape, seed + 3, &dev).require_grad();
+            let want = {
+                let y = theirs.forward(x.clone());
+                let y = if residual { y + res.clone() } else { y };
+                if apply_relu {
+                    relu(y)
+                } else {
+                    y
+                }
+            };
+            let before = kernel_calls();
+            let got = batch_norm(&ours, x.clone(), residual.then(|| res.clone()), apply_relu);
+            assert_eq!(kernel_calls(), before + 1, "{what} took the kernel path");
+            let r = random(shape, seed + 4, &dev);
+            let gw = (want.clone() * r.clone()).sum().backward();
+            let gg = (got.clone() * r).sum().backward();
+            close(&format!("{what} forward"), values(got), values(want));
+            close(
+                &format!("{what} dx"),
+                values(x.grad(&gg).expect("dx")),
+                values(x.grad(&gw).expect("dx")),
+            );
+            close(
+                &format!("{what} dgamma"),
+                values(ours.gamma.grad(&gg).expect("dgamma")),
+                values(theirs.gamma.grad(&gw).expect("dgamma")),
+            );
+            close(
+                &format!("{what} dbeta"),
+                values(ours.beta.grad(&gg).expect("dbeta")),
+                values(theirs.beta.grad(&gw).expect("dbeta")),
+            );
+            if residual {
+                close(
+                    &format!("{what} dresidual"),
+                    values(res.grad(&gg).expect("dres")),
+                    values(res.grad(&gw).expect("dres")),
+                );
+            }
+            close(
+                &format!("{what} running mean"),
+                values(ours.running_mean.value()),
+                values(theirs.running_mean.value()),
+            );
+            close(
+                &format!("{what} running variance"),
+                values(ours.running_var.value()),
+                values(theirs.running_var.value()),
+            );
+            // Inference with the updated running statistics.
+            let (ov, tv) = (ours.valid(), theirs.valid());
+            let xv = random(shape, seed + 5, &Device::flex());
+            let want = tv.forward(xv.clone());
+            let want = if apply_relu { relu(want) } else { want };
+            close(
+                &format!("{what} inference"),
+                values(batch_norm(&ov, xv, None, apply_relu)),
+                values(want),
+            );
+        }
+    }
+}
+
+#[test]
+fn max_pool_matches_burn_forward_and_gradients() {
+    let dev = Device::flex().autodiff();
+    let cases: Vec<(MaxPool2d, [usize; 4])> = vec![
+        (
+            MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            [4, 16, 28, 28],
+        ),
+        (
+            MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            [1, 3, 7, 9],
+        ),
+        (
+            MaxPool2dConfig::new([3, 3])
+                .with_strides([1, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(),
+            [2, 4, 9, 8],
+        ),
+        (
+            MaxPool2dConfig::new([3, 2]).with_strides([2, 3]).init(),
+            [3, 2, 10, 11],
+        ),
+    ];
+    for (i, (layer, shape)) in cases.iter().enumerate() {
+        let x = random(*shape, 3000 + i as u64, &dev).require_grad();
+        let want = layer.forward(x.clone());
+        let before = kernel_calls();
+        let got = max_pool2d(layer, x.clone());
+        assert_eq!(kernel_calls(), before + 1, "case {i} took the kernel path");
+        assert_eq!(got.dims(), want.dims(), "case {i}");
+        let r = random(want.dims(), 3100 + i as u64, &dev);
+        let gw = (want.clone() * r.clone()).sum().backward();
+        let gg = (got.clone() * r).sum().backward();
+        assert_eq!(
+            values(got),
+            values(want),
+            "case {i} forward (a maximum is exact)"
+        );
+        assert_eq!(
+            values(x.grad(&gg).expect("dx")),
+            values(x.grad(&gw).expect("dx")),
+            "case {i} dx"
+        );
+        let xv = random(*shape, 3000 + i as u64, &Device::flex());
+        assert_eq!(
+            values(max_pool2d(layer, xv.clone())),
+            values(layer.forward(xv))
+        );
+    }
+}
+
+#[test]
+fn unsupported_settings_fall_back_to_burn() {
+    let dev = Device::flex().autodiff();
+    let before = kernel_calls();
+    // Grouped convolution, "same" padding, f64 input: burn's layers, same results.
+    let grouped = Conv2dConfig::new([4, 4], [3, 3]).with_groups(2).init(&dev);
+    let x = random([2, 4, 6, 6], 1, &dev);
+    assert_eq!(
+        values(conv2d(&grouped, x.clone())),
+        values(grouped.forward(x.clone()))
+    );
+    let same = Conv2dConfig::new([4, 2], [3, 3])
+        .with_padding(PaddingConfig2d::Same)
+        .init(&dev);
+    assert_eq!(
+        values(conv2d(&same, x.clone())),
+        values(same.forward(x.clone()))
+    );
+    let dilated = MaxPool2dConfig::new([2, 2]).with_dilation([2, 2]).init();
+    assert_eq!(
+        values(max_pool2d(&dilated, x.clone())),
+        values(dilated.forward(x.clone()))
+    );
+    let ceil = MaxPool2dConfig::new([2, 2])
+        .with_strides([2, 2])
+        .with_ceil_mode(true)
+        .init();
+    let odd = random([1, 2, 5, 5], 2, &dev);
+    assert_eq!(
+        values(max_pool2d(&ceil, odd.clone())),
+        values(ceil.forward(odd))
+    );
+    let x64 = x.clone().cast(burn::tensor::DType::F64);
+    let mut conv64 = Conv2dConfig::new([4, 3], [3, 3]).init(&dev);
+    conv64.weight = conv64.weight.map(|w| w.cast(burn::tensor::DType::F64));
+    conv64.bias = conv64
+        .bias
+        .map(|b| b.map(|b| b.cast(burn::tensor::DType::F64)));
+    let y = conv2d(&conv64, x64.clone());
+    assert_eq!(y.dtype(), burn::tensor::DType::F64);
+    let a: Vec<f64> = y.into_data().try_to_vec().expect("f64");
+    let b: Vec<f64> = conv64.forward(x64).into_data().try_to_vec().expect("f64");
+    assert_eq!(a, b);
+    assert_eq!(kernel_calls(), before, "every case above takes burn's path");
+    // And with_burn_layers forces it.
+    let plain = Conv2dConfig::new([4, 3], [3, 3]).init(&dev);
+    with_burn_layers(|| conv2d(&plain, x.clone()));
+    assert_eq!(kernel_calls(), before);
+    conv2d(&plain, x);
+    assert_eq!(kernel_calls(), before + 1);
+}
+
+/// Whole networks: kernels and burn's layers give the same logits and parameter gradients.
+#[test]
+fn networks_agree_with_burn_layers() {
+    use mr2::model::{Arch, ModelConfig, Net};
+    let dev = Device::flex().autodiff();
+    for arch in [Arch::Cnn, Arch::Resnet20, Arch::PreactResnet20] {
+        let cfg = ModelConfig {
+            arch,
+            ..ModelConfig::default()
+        };
+        let net = Net::new_seeded(&cfg, [3, 16, 16], 10, mr2::model::HeadKind::Linear, &dev, 5)
+            .expect("network");
+        let x = random([3, 3, 16, 16], 9, &dev).require_grad();
+        let calls = kernel_calls();
+        let (z, _) = net.forward(x.clone());
+        assert!(kernel_calls() > calls, "{arch:?} uses the kernels");
+        let before = kernel_calls();
+        let (zb, _) = with_burn_layers(|| net.forward(x.clone()));
+        assert_eq!(kernel_calls(), before);
+        close(
+            &format!("{arch:?} logits"),
+            values(z.clone()),
+            values(zb.clone()),
+        );
+        let r = random([1, 1, 3, 10], 10, &dev).reshape([3, 10]);
+        let g = (z * r.clone()).sum().backward();
+        let gb = (zb * r).sum().backward();
+        let w = |g| values(net.head_weight_tensor().grad(g).expect("head gradient"));
+        close(&format!("{arch:?} head gradient"), w(&g), w(&gb));
+        // The input gradient passes every ReLU: a unit whose input lies within rounding of 0
+        // can switch between the two summation orders (≈ 0.1 such units per run here), which
+        // changes the gradient at that unit. The per-layer tests above check every gradient to
+        // 1e-5; here the direction must agree.
+        let (a, b) = (
+            values(x.grad(&g).expect("dx")),
+            values(x.grad(&gb).expect("dx")),
+        );
+        let dot = |u: &[f32], v: &[f32]| -> f64 {
+            u.iter()
+                .zip(v)
+                .map(|(p, q)| f64::from(*p) * f64::from(*q))
+                .sum()
+        };
+        let cos = dot(&a, &b) / (dot(&a, &a) * dot(&b, &b)).sqrt();
+        assert!(cos > 0.999, "{arch:?} input gradient: cosine {cos}");
+    }
+}
