@@ -41,6 +41,11 @@ struct Args {
     /// Python with torch installed, for --compare-pytorch.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Per-operation table instead: each convolution, batch norm and pool of the model(s)
+    /// timed alone, mr2's kernels against burn's Flex ops, plus the step's forward / backward /
+    /// optimiser split.
+    #[arg(long)]
+    ops: bool,
     /// Write the measurements as JSON here.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -73,6 +78,36 @@ fn run() -> Result<()> {
         .collect();
     if losses.is_empty() {
         bail!("--loss must be ce or mr2");
+    }
+    if a.ops {
+        let mut out = Vec::new();
+        for (name, arch, shape) in models.iter().filter(|m| m.0 != "mlp") {
+            let rows = mr2::bench::ops::op_table(name, a.batch, a.steps.max(3));
+            println!("{}", mr2::bench::ops::op_markdown(name, &rows));
+            let times = StepTiming {
+                arch: *arch,
+                shape: *shape,
+                method: bench_method(losses[0])?,
+                batch: a.batch,
+                steps: steps_for(name, a.steps),
+                warmup: a.warmup,
+            }
+            .times()?;
+            println!(
+                "{name} {} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n",
+                losses[0],
+                times.total,
+                times.forward,
+                times.backward,
+                times.optimizer,
+                times.total - times.forward - times.backward - times.optimizer
+            );
+            out.push(serde_json::json!({"model": name, "ops": rows, "step": times}));
+        }
+        if let Some(p) = &a.json {
+            std::fs::write(p, serde_json::to_string_pretty(&out)?)?;
+        }
+        return Ok(());
     }
     if a.compare_pytorch {
         let exe = std::env::current_exe()?.display().to_string();

@@ -35,6 +35,10 @@
 pub use mr2_core::{catalogue, claims, cli, error, search, theory, tolerance};
 pub use mr2_core::{Error, Result};
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// burn, re-exported so that users build tensors with the exact version and features mr2 uses.
 pub use burn;
 

@@ -1,7 +1,7 @@
 //! Every architecture builds, returns logits `[B, K]` and features `[B, d]`, and rejects
 //! inputs it cannot take.
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution};
 use mr2::loss::tensor::to_vec64;
 use mr2::model::{Arch, HeadKind, ModelConfig, Net};
 use mr2::tolerance::{le, F32_VS_F64};
@@ -27,7 +27,7 @@ fn shapes() {
         };
         let net = Net::new_seeded(&cfg, shape, 7, HeadKind::Linear, &dev, 1).unwrap();
         let [c, h, w] = shape;
-        let x = Tensor::<4>::random([3, c, h, w], Distribution::Normal(0.0, 1.0), &dev);
+        let x = mr2::model::seeded_random([3, c, h, w], Distribution::Normal(0.0, 1.0), 11, &dev);
         let (l, f) = net.forward(x);
         assert_eq!(l.dims(), [3, 7], "{arch:?} logits");
         assert_eq!(f.dims(), [3, d], "{arch:?} features");
@@ -117,7 +117,7 @@ fn heads_and_their_linear_form_rank_classes_alike() {
     };
     for head in [HeadKind::Linear, HeadKind::Cosine, HeadKind::Gaussian] {
         let net = Net::new_seeded(&cfg, [5, 1, 1], 4, head, &dev, 3).unwrap();
-        let x = Tensor::<4>::random([7, 5, 1, 1], Distribution::Normal(0.0, 1.0), &dev);
+        let x = mr2::model::seeded_random([7, 5, 1, 1], Distribution::Normal(0.0, 1.0), 11, &dev);
         let (l, f) = net.forward(x);
         let z = to_vec64(l, "l").unwrap();
         let phi = to_vec64(f, "f").unwrap();

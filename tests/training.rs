@@ -204,9 +204,10 @@ fn sam_perturbation_has_radius_rho() {
         1,
     )
     .unwrap();
-    let x = burn::tensor::Tensor::<4>::random(
+    let x = mr2::model::seeded_random(
         [4, 3, 1, 1],
         burn::tensor::Distribution::Normal(0.0, 1.0),
+        11,
         &dev,
     );
     let (l, _) = m.net.forward(x);

@@ -62,6 +62,72 @@ fn check(name: &str, got: usize, want: usize) {
     );
 }
 
+/// Independent accumulators per plane: the sums vectorise (a single running f32 sum is a
+/// chain of dependent adds), and each plane's lanes are combined in f64 in a fixed order.
+const LANES: usize = 16;
+
+fn combine<const N: usize>(lanes: [[f32; LANES]; N]) -> [f64; N] {
+    lanes.map(|l| l.iter().map(|v| f64::from(*v)).sum())
+}
+
+/// `[Σ (x − shift), Σ (x − shift)²]` over one plane.
+fn shifted_sums(x: &[f32], shift: f32) -> [f64; 2] {
+    let mut acc = [[0.0f32; LANES]; 2];
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    for c in chunks {
+        for i in 0..LANES {
+            let t = c[i] - shift;
+            acc[0][i] += t;
+            acc[1][i] += t * t;
+        }
+    }
+    let [mut s1, mut s2] = combine(acc);
+    for v in rest {
+        let t = f64::from(v - shift);
+        s1 += t;
+        s2 += t * t;
+    }
+    [s1, s2]
+}
+
+/// `[Σ g, Σ g·(x − μ)]` over one plane, `g = dy` where the ReLU output (if any) is positive.
+fn gradient_sums(x: &[f32], dy: &[f32], relu_out: Option<&[f32]>, mu: f32) -> [f64; 2] {
+    let mut acc = [[0.0f32; LANES]; 2];
+    let (xc, _) = x.as_chunks::<LANES>();
+    let (dc, _) = dy.as_chunks::<LANES>();
+    let n = xc.len() * LANES;
+    match relu_out {
+        Some(o) => {
+            let (oc, _) = o.as_chunks::<LANES>();
+            for ((xs, ds), os) in xc.iter().zip(dc).zip(oc) {
+                for i in 0..LANES {
+                    let g = if os[i] > 0.0 { ds[i] } else { 0.0 };
+                    acc[0][i] += g;
+                    acc[1][i] += g * (xs[i] - mu);
+                }
+            }
+        }
+        None => {
+            for (xs, ds) in xc.iter().zip(dc) {
+                for i in 0..LANES {
+                    acc[0][i] += ds[i];
+                    acc[1][i] += ds[i] * (xs[i] - mu);
+                }
+            }
+        }
+    }
+    let [mut s1, mut s2] = combine(acc);
+    for i in n..x.len() {
+        let g = match relu_out {
+            Some(o) if o[i] <= 0.0 => 0.0,
+            _ => f64::from(dy[i]),
+        };
+        s1 += g;
+        s2 += g * f64::from(x[i] - mu);
+    }
+    [s1, s2]
+}
+
 /// Per-channel `(Σ (x − shift), Σ (x − shift)²)` in f64, parallel over images.
 fn channel_sums(s: &Shape, x: &[f32], shift: &[f32]) -> Vec<[f64; 2]> {
     let zero = || vec![[0.0f64; 2]; s.channels];
@@ -72,12 +138,7 @@ fn channel_sums(s: &Shape, x: &[f32], shift: &[f32]) -> Vec<[f64; 2]> {
             let mut acc = zero();
             for xi in xc.chunks_exact(s.image()) {
                 for ((a, plane), sh) in acc.iter_mut().zip(xi.chunks_exact(s.spatial)).zip(shift) {
-                    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                    for v in plane {
-                        let t = f64::from(v - sh);
-                        s1 += t;
-                        s2 += t * t;
-                    }
+                    let [s1, s2] = shifted_sums(plane, *sh);
                     a[0] += s1;
                     a[1] += s2;
                 }
@@ -100,7 +161,7 @@ fn add_pairs(parts: Vec<Vec<[f64; 2]>>) -> Vec<[f64; 2]> {
 }
 
 /// Training-mode forward. `residual` (shaped like `x`) is added before the optional ReLU;
-/// `mask`, when given, receives `[y > 0]` (one byte per element) for the backward pass.
+/// With a ReLU, the backward pass needs this output `y` (its gate is `y > 0`).
 ///
 /// # Panics
 /// If a slice has the wrong length, or the shape is empty.
@@ -114,7 +175,6 @@ pub fn train_forward(
     residual: Option<&[f32]>,
     relu: bool,
     y: &mut [f32],
-    mask: Option<&mut [u8]>,
 ) -> Stats {
     assert!(!s.is_empty(), "batch norm: empty input {s:?}");
     check("input", x.len(), s.len());
@@ -143,7 +203,7 @@ pub fn train_forward(
     let a: Vec<f32> = (0..s.channels)
         .map(|c| (f64::from(gamma[c]) * f64::from(stats.inv_std[c])) as f32)
         .collect();
-    apply(s, x, &stats.mean, &a, beta, residual, relu, y, mask);
+    apply(s, x, &stats.mean, &a, beta, residual, relu, y);
     stats
 }
 
@@ -175,7 +235,7 @@ pub fn infer_forward(
     let a: Vec<f32> = (0..s.channels)
         .map(|c| (f64::from(gamma[c]) / (f64::from(var[c]) + eps).sqrt()) as f32)
         .collect();
-    apply(s, x, mean, &a, beta, None, false, y, None);
+    apply(s, x, mean, &a, beta, None, false, y);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -188,51 +248,42 @@ fn apply(
     residual: Option<&[f32]>,
     relu: bool,
     y: &mut [f32],
-    mask: Option<&mut [u8]>,
 ) {
     if s.is_empty() {
         return;
     }
     let img = s.image();
-    let one = |yi: &mut [f32], xi: &[f32], ri: Option<&[f32]>, mi: Option<&mut [u8]>| {
+    let one = |yi: &mut [f32], xi: &[f32], ri: Option<&[f32]>| {
         for c in 0..s.channels {
             let r = c * s.spatial..(c + 1) * s.spatial;
             let (yc, xc) = (&mut yi[r.clone()], &xi[r.clone()]);
             let (mc, ac, bc) = (mean[c], a[c], b[c]);
-            match ri {
-                Some(ri) => yc
+            match (ri, relu) {
+                (Some(ri), true) => yc
+                    .iter_mut()
+                    .zip(xc.iter().zip(&ri[r.clone()]))
+                    .for_each(|(y, (x, r))| *y = ((x - mc) * ac + bc + r).max(0.0)),
+                (Some(ri), false) => yc
+                    .iter_mut()
+                    .zip(xc.iter().zip(&ri[r.clone()]))
+                    .for_each(|(y, (x, r))| *y = (x - mc) * ac + bc + r),
+                (None, true) => yc
                     .iter_mut()
                     .zip(xc)
-                    .zip(&ri[r.clone()])
-                    .for_each(|((y, x), r)| *y = (x - mc) * ac + bc + r),
-                None => yc
+                    .for_each(|(y, x)| *y = ((x - mc) * ac + bc).max(0.0)),
+                (None, false) => yc
                     .iter_mut()
                     .zip(xc)
                     .for_each(|(y, x)| *y = (x - mc) * ac + bc),
             }
         }
-        if relu {
-            yi.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
-        if let Some(mi) = mi {
-            mi.iter_mut()
-                .zip(yi.iter())
-                .for_each(|(m, v)| *m = u8::from(*v > 0.0));
-        }
     };
     let yx = y.par_chunks_mut(img).zip(x.par_chunks(img));
-    match (residual, mask) {
-        (None, None) => yx.for_each(|(yi, xi)| one(yi, xi, None, None)),
-        (Some(r), None) => yx
+    match residual {
+        None => yx.for_each(|(yi, xi)| one(yi, xi, None)),
+        Some(r) => yx
             .zip(r.par_chunks(img))
-            .for_each(|((yi, xi), ri)| one(yi, xi, Some(ri), None)),
-        (None, Some(m)) => yx
-            .zip(m.par_chunks_mut(img))
-            .for_each(|((yi, xi), mi)| one(yi, xi, None, Some(mi))),
-        (Some(r), Some(m)) => yx
-            .zip(r.par_chunks(img))
-            .zip(m.par_chunks_mut(img))
-            .for_each(|(((yi, xi), ri), mi)| one(yi, xi, Some(ri), Some(mi))),
+            .for_each(|((yi, xi), ri)| one(yi, xi, Some(ri))),
     }
 }
 
@@ -246,7 +297,7 @@ pub struct Grads<'a> {
 }
 
 /// Backward of [`train_forward`]: fills the requested input gradients and returns
-/// `(dγ, dβ)`. `mask` is the forward's ReLU mask (`None` when there was no ReLU).
+/// `(dγ, dβ)`. `relu_out` is the forward's output when it ended in a ReLU (`None` otherwise).
 ///
 /// # Panics
 /// If a slice has the wrong length.
@@ -257,21 +308,19 @@ pub fn backward(
     dy: &[f32],
     gamma: &[f32],
     stats: &Stats,
-    mask: Option<&[u8]>,
+    relu_out: Option<&[f32]>,
     out: Grads<'_>,
 ) -> (Vec<f32>, Vec<f32>) {
     check("input", x.len(), s.len());
     check("output gradient", dy.len(), s.len());
     check("gamma", gamma.len(), s.channels);
-    if let Some(m) = mask {
-        check("mask", m.len(), s.len());
+    if let Some(o) = relu_out {
+        check("ReLU output", o.len(), s.len());
     }
     let img = s.image();
     let sp = s.spatial;
-    // The ReLU mask of a plane (all ones without a ReLU); g = dy where the mask is set.
-    let ones = vec![1u8; sp];
-    let mask_of = |base: usize| mask.map_or(&ones[..], |m| &m[base..base + sp]);
-    let gate = |d: f32, m: u8| if m != 0 { d } else { 0.0 };
+    // g = dy where the ReLU output is positive.
+    let gate = |d: f32, o: f32| if o > 0.0 { d } else { 0.0 };
     // Pass 1: Σ g and Σ g·(x − μ) per channel.
     let zero = || vec![[0.0f64; 2]; s.channels];
     let parts: Vec<Vec<[f64; 2]>> = (0..s.batch.div_ceil(CHUNK_IMAGES))
@@ -282,15 +331,10 @@ pub fn backward(
                 for (c, a) in acc.iter_mut().enumerate() {
                     let base = n * img + c * sp;
                     let mu = stats.mean[c];
-                    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-                    let planes = x[base..base + sp].iter().zip(&dy[base..base + sp]);
-                    for ((xv, dv), mv) in planes.zip(mask_of(base)) {
-                        let g = gate(*dv, *mv);
-                        s1 += g;
-                        s2 += g * (xv - mu);
-                    }
-                    a[0] += f64::from(s1);
-                    a[1] += f64::from(s2);
+                    let o = relu_out.map(|o| &o[base..base + sp]);
+                    let [s1, s2] = gradient_sums(&x[base..base + sp], &dy[base..base + sp], o, mu);
+                    a[0] += s1;
+                    a[1] += s2;
                 }
             }
             acc
@@ -317,21 +361,36 @@ pub fn backward(
     } = out;
     if let Some(dr) = dr {
         check("residual gradient", dr.len(), s.len());
-        dr.par_chunks_mut(sp).enumerate().for_each(|(plane, d)| {
-            let base = plane * sp;
-            for ((v, dv), mv) in d.iter_mut().zip(&dy[base..base + sp]).zip(mask_of(base)) {
-                *v = gate(*dv, *mv);
+        dr.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
+            let base = n * img;
+            let src = dy[base..base + img].iter();
+            match relu_out {
+                Some(o) => d
+                    .iter_mut()
+                    .zip(src.zip(&o[base..base + img]))
+                    .for_each(|(v, (dv, mv))| *v = gate(*dv, *mv)),
+                None => d.copy_from_slice(&dy[base..base + img]),
             }
         });
     }
     if let Some(dx) = dx {
         check("input gradient", dx.len(), s.len());
-        dx.par_chunks_mut(sp).enumerate().for_each(|(plane, d)| {
-            let base = plane * sp;
-            let k = coef[plane % s.channels];
-            let src = x[base..base + sp].iter().zip(&dy[base..base + sp]);
-            for ((v, (xv, dv)), mv) in d.iter_mut().zip(src).zip(mask_of(base)) {
-                *v = k[0] * gate(*dv, *mv) + k[1] * (xv - k[3]) + k[2];
+        dx.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
+            for (c, k) in coef.iter().enumerate() {
+                let base = n * img + c * sp;
+                let out = &mut d[c * sp..(c + 1) * sp];
+                let src = x[base..base + sp].iter().zip(&dy[base..base + sp]);
+                match relu_out {
+                    Some(o) => out.iter_mut().zip(src.zip(&o[base..base + sp])).for_each(
+                        |(v, ((xv, dv), mv))| {
+                            *v = k[0] * gate(*dv, *mv) + k[1] * (xv - k[3]) + k[2];
+                        },
+                    ),
+                    None => out
+                        .iter_mut()
+                        .zip(src)
+                        .for_each(|(v, (xv, dv))| *v = k[0] * dv + k[1] * (xv - k[3]) + k[2]),
+                }
             }
         });
     }
@@ -414,8 +473,7 @@ mod tests {
             for (res, relu) in [(false, false), (false, true), (true, false), (true, true)] {
                 let rr = res.then_some(&r[..]);
                 let mut y = vec![f32::NAN; s.len()];
-                let mut mask = vec![7u8; s.len()];
-                let st = train_forward(&s, &x, &g, &b, 1e-5, rr, relu, &mut y, Some(&mut mask));
+                let st = train_forward(&s, &x, &g, &b, 1e-5, rr, relu, &mut y);
                 let rf = res.then(|| f64s(&r));
                 let want = reference(&s, &f64s(&x), &f64s(&g), &f64s(&b), rf.as_deref(), relu);
                 assert!(
@@ -423,7 +481,6 @@ mod tests {
                     "{s:?} res={res} relu={relu}: {}",
                     rel(&y, &want)
                 );
-                assert!(mask.iter().zip(&y).all(|(m, v)| *m == u8::from(*v > 0.0)));
                 // Inference with the batch statistics reproduces the training output.
                 if !res && !relu {
                     let mut y2 = vec![0.0; s.len()];
@@ -452,7 +509,7 @@ mod tests {
                 .unwrap();
             pool.install(|| {
                 let mut y = vec![0.0; s.len()];
-                let st = train_forward(&s, &x, &g, &b, 1e-5, None, false, &mut y, None);
+                let st = train_forward(&s, &x, &g, &b, 1e-5, None, false, &mut y);
                 let mut dx = vec![0.0; s.len()];
                 let (dg, db) = backward(
                     &s,
@@ -500,8 +557,7 @@ mod tests {
                         .sum()
                 };
                 let mut y = vec![0.0; s.len()];
-                let mut mask = vec![0u8; s.len()];
-                let st = train_forward(&s, &x, &g, &b, 1e-5, rr, relu, &mut y, Some(&mut mask));
+                let st = train_forward(&s, &x, &g, &b, 1e-5, rr, relu, &mut y);
                 let mut dx = vec![f32::NAN; s.len()];
                 let mut dr = vec![f32::NAN; s.len()];
                 let (dg, db) = backward(
@@ -510,7 +566,7 @@ mod tests {
                     &dy,
                     &g,
                     &st,
-                    relu.then_some(&mask[..]),
+                    relu.then_some(&y[..]),
                     Grads {
                         x: Some(&mut dx),
                         residual: Some(&mut dr),
@@ -548,7 +604,7 @@ mod tests {
                     .collect();
                 let want_dr: Vec<f64> = (0..s.len())
                     .map(|j| {
-                        if !relu || mask[j] == 1 {
+                        if !relu || y[j] > 0.0 {
                             f64::from(dy[j])
                         } else {
                             0.0

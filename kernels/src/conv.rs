@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use crate::matmul::{matmul, MatRef};
+use crate::matmul::{matmul, matmul_strided, MatRef};
 use crate::scratch::Buffer;
 use crate::{sum_in_order, CHUNK_IMAGES};
 
@@ -273,7 +273,9 @@ pub struct Grads<'a> {
 
 /// Per-chunk partial sums of the weight and bias gradients.
 struct Partial {
-    w: Vec<f32>,
+    /// `dWᵀ` (`K × C_out`, row-major): as gemm's column-major destination it lets gemm read
+    /// the unfolded columns in place instead of packing a copy of them.
+    wt: Vec<f32>,
     bias: Vec<f64>,
 }
 
@@ -313,7 +315,7 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
     let chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Partial {
         let images = xc.len() / d.input;
         let mut part = Partial {
-            w: vec![0.0; if want_w { g.weight_len() } else { 0 }],
+            wt: vec![0.0; if want_w { g.weight_len() } else { 0 }],
             bias: vec![0.0; if want_b { g.c_out } else { 0 }],
         };
         let mut col = Buffer::take(if want_w && !d.direct { d.k * d.p } else { 0 });
@@ -332,7 +334,7 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
                     im2col(g, &d, xn, &mut col);
                     MatRef::row_major(&col, d.k, d.p)
                 };
-                matmul(&mut part.w, dyn_, c.t(), true, parallel_gemm);
+                matmul_strided(&mut part.wt, [1, g.c_out], dyn_, c.t(), true, parallel_gemm);
             }
             if let Some(dxc) = dxc.as_deref_mut() {
                 let dxn = &mut dxc[n * d.input..(n + 1) * d.input];
@@ -368,9 +370,14 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
             .map(|(xc, dyc)| chunk(xc, dyc, None))
             .collect(),
     };
-    let (pw, pb): (Vec<_>, Vec<_>) = parts.into_iter().map(|p| (p.w, p.bias)).unzip();
+    let (pw, pb): (Vec<_>, Vec<_>) = parts.into_iter().map(|p| (p.wt, p.bias)).unzip();
     if let Some(dw) = dw {
-        dw.copy_from_slice(&sum_in_order(pw));
+        let wt = sum_in_order(pw);
+        for (o, row) in dw.chunks_exact_mut(d.k).enumerate() {
+            for (kk, v) in row.iter_mut().enumerate() {
+                *v = wt[kk * g.c_out + o];
+            }
+        }
     }
     if let Some(db) = db {
         for (v, s) in db.iter_mut().zip(sum_in_order(pb)) {

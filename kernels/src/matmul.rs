@@ -74,23 +74,63 @@ fn stride(s: usize) -> isize {
 /// # Panics
 /// If the inner dimensions differ or `dst` has the wrong length.
 pub fn matmul(dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool, parallel: bool) {
+    let n = b.cols;
+    assert_eq!(
+        dst.len(),
+        a.rows * n,
+        "matmul: destination length is not {}×{n}",
+        a.rows
+    );
+    matmul_strided(dst, [n, 1], a, b, accumulate, parallel);
+}
+
+/// [`matmul`] into a strided destination: element (i, j) of `a · b` goes to
+/// `dst[i·strides[0] + j·strides[1]]` (e.g. `[1, rows]` writes the transpose).
+///
+/// # Panics
+/// If the inner dimensions differ or the destination view exceeds `dst` or overlaps itself.
+pub fn matmul_strided(
+    dst: &mut [f32],
+    strides: [usize; 2],
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    accumulate: bool,
+    parallel: bool,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(
         k, b.rows,
         "matmul: inner dimensions {k} and {} differ",
         b.rows
     );
-    assert_eq!(
-        dst.len(),
-        m * n,
-        "matmul: destination length is not {m}×{n}"
+    // The destination view must lie inside `dst` and its elements must not coincide.
+    let _ = MatRef::strided(dst, m, n, strides[0], strides[1]);
+    assert!(
+        (m <= 1 || strides[0] > 0) && (n <= 1 || strides[1] > 0),
+        "matmul: destination strides {strides:?} overlap for a {m}×{n} result"
     );
+    if m > 1 && n > 1 {
+        let (small, big) = if strides[0] <= strides[1] {
+            (0, 1)
+        } else {
+            (1, 0)
+        };
+        let extent = [m, n][small];
+        assert!(
+            strides[small] > 0 && strides[big] >= strides[small] * extent,
+            "matmul: destination strides {strides:?} overlap for a {m}×{n} result"
+        );
+    }
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
-            dst.fill(0.0);
+            for i in 0..m {
+                for j in 0..n {
+                    dst[i * strides[0] + j * strides[1]] = 0.0;
+                }
+            }
         }
         return;
     }
@@ -99,18 +139,19 @@ pub fn matmul(dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool, p
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: `dst` is an exclusively borrowed contiguous m×n row-major buffer (length checked
-    // above); `a` and `b` are shared views whose every addressed element (i·rs + j·cs for
-    // i < rows, j < cols) was bounds-checked when the view was built; `dst` cannot alias them
-    // (it is a `&mut` borrow). gemm reads `dst` only when `read_dst` is set.
+    // SAFETY: every destination element i·strides[0] + j·strides[1] (i < m, j < n) lies in
+    // the exclusively borrowed `dst` and no two coincide (both checked above); `a` and `b` are
+    // shared views whose every addressed element was bounds-checked when the view was built;
+    // `dst` cannot alias them (it is a `&mut` borrow). gemm reads `dst` only when `read_dst`
+    // is set.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            stride(n),
+            stride(strides[1]),
+            stride(strides[0]),
             accumulate,
             a.data.as_ptr(),
             stride(a.cs),
@@ -176,6 +217,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn transposed_destinations_receive_the_transpose() {
+        let (m, k, n) = (5, 7, 3);
+        let a = random(m * k, 5);
+        let b = random(k * n, 6);
+        let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        let want = naive(av, bv);
+        let mut t = vec![0.0; m * n];
+        matmul_strided(&mut t, [1, m], av, bv, false, false);
+        let back: Vec<f32> = (0..m * n).map(|i| t[(i % n) * m + i / n]).collect();
+        assert!(rel(&back, &want) < 1e-6);
+    }
+
+    #[test]
+    #[should_panic(expected = "overlap")]
+    fn overlapping_destinations_are_refused() {
+        let mut d = vec![0.0; 16];
+        let a = [1.0; 6];
+        matmul_strided(
+            &mut d,
+            [1, 1],
+            MatRef::row_major(&a, 3, 2),
+            MatRef::row_major(&a, 2, 3),
+            false,
+            false,
+        );
     }
 
     #[test]

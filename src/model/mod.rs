@@ -221,8 +221,7 @@ impl Net {
         device: &Device,
         seed: u64,
     ) -> Result<Self> {
-        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
         device.seed(seed);
         let net = Self::with_head(cfg, shape, classes, head_kind, device)?;
         // burn initialises parameters lazily (on first use). Collecting the record reads every
@@ -399,4 +398,26 @@ impl Model {
             .then(|| Param::from_tensor(Tensor::<1>::ones([classes], device)));
         Ok(Self { net, biased, radii })
     }
+}
+
+/// Serialises every use of burn's (possibly process-global) device RNG made by mr2: seeded
+/// initialisation and [`seeded_random`].
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A random tensor drawn from burn's device RNG seeded with `seed`, under the same lock as
+/// [`Net::new_seeded`]. An unlocked `Tensor::random` running on another thread while a model is
+/// initialised would consume that model's draws and change its weights; use this instead
+/// wherever runs may happen concurrently (tests, parallel experiments).
+pub fn seeded_random<const D: usize>(
+    shape: [usize; D],
+    distribution: burn::tensor::Distribution,
+    seed: u64,
+    device: &Device,
+) -> Tensor<D> {
+    let _guard = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
+    device.seed(seed);
+    let t = Tensor::<D>::random(shape, distribution, device);
+    // Materialise the draw while the lock is held.
+    let data = t.into_data();
+    Tensor::<D>::from_data(data, device)
 }

@@ -88,7 +88,8 @@ struct BnState {
     x: FlexTensor,
     gamma: FlexTensor,
     stats: Arc<bn::Stats>,
-    mask: Option<Arc<Vec<u8>>>,
+    /// The output, when it ended in a ReLU (its gate is `y > 0`); shares the output's buffer.
+    relu_out: Option<FlexTensor>,
 }
 
 impl<const N: usize> Backward<Flex, N> for BnBackward {
@@ -108,7 +109,7 @@ impl<const N: usize> Backward<Flex, N> for BnBackward {
             data(&dy),
             data(&st.gamma),
             &st.stats,
-            st.mask.as_deref().map(|m| &m[..]),
+            st.relu_out.as_ref().map(data),
             bn::Grads {
                 x: dx.as_deref_mut(),
                 residual: dr.as_deref_mut(),
@@ -143,7 +144,7 @@ fn bn_ad<C: CheckpointStrategy, const N: usize>(
         t.next().expect("beta"),
     );
     let r = t.next();
-    let (y, stats, mask) = bn_forward(&x, &gamma, &beta, r.as_ref(), eps, relu);
+    let (y, stats) = bn_forward(&x, &gamma, &beta, r.as_ref(), eps, relu);
     let (mean, var) = stats_tensors(&stats);
     let out = match BnBackward.prepare::<C>(guards).compute_bound().stateful() {
         OpsKind::Tracked(prep) => prep.finish(
@@ -151,7 +152,7 @@ fn bn_ad<C: CheckpointStrategy, const N: usize>(
                 x,
                 gamma,
                 stats: Arc::new(stats),
-                mask,
+                relu_out: relu.then(|| y.clone()),
             },
             y,
         ),

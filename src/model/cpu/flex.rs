@@ -1,8 +1,6 @@
 //! `CpuOps` for burn's Flex backend: contiguous f32 buffers in, kernels, buffers out. The
 //! forward helpers here are shared with the autodiff implementation.
 
-use std::sync::Arc;
-
 use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::ops::ConvOptions;
 use burn::backend::Flex;
@@ -93,7 +91,7 @@ pub(super) fn bn_shape(x: &FlexTensor) -> bn::Shape {
     }
 }
 
-/// Training-mode forward: output, statistics and (with a ReLU) the mask.
+/// Training-mode forward: output and statistics.
 pub(super) fn bn_forward(
     x: &FlexTensor,
     gamma: &FlexTensor,
@@ -101,10 +99,9 @@ pub(super) fn bn_forward(
     residual: Option<&FlexTensor>,
     eps: f64,
     relu: bool,
-) -> (FlexTensor, bn::Stats, Option<Arc<Vec<u8>>>) {
+) -> (FlexTensor, bn::Stats) {
     let s = bn_shape(x);
     let mut y = vec![0.0; s.len()];
-    let mut mask = relu.then(|| vec![0u8; s.len()]);
     let stats = bn::train_forward(
         &s,
         data(x),
@@ -114,9 +111,8 @@ pub(super) fn bn_forward(
         residual.map(data),
         relu,
         &mut y,
-        mask.as_deref_mut(),
     );
-    (tensor(y, dims::<4>(x)), stats, mask.map(Arc::new))
+    (tensor(y, dims::<4>(x)), stats)
 }
 
 pub(super) fn stats_tensors(stats: &bn::Stats) -> (FlexTensor, FlexTensor) {
@@ -180,7 +176,7 @@ impl CpuOps for Flex {
         relu: bool,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
         let (x, g, b) = (contiguous(x), contiguous(gamma), contiguous(beta));
-        let (y, stats, _) = bn_forward(&x, &g, &b, None, epsilon, relu);
+        let (y, stats) = bn_forward(&x, &g, &b, None, epsilon, relu);
         let (m, v) = stats_tensors(&stats);
         (y, m, v)
     }
@@ -198,7 +194,7 @@ impl CpuOps for Flex {
             contiguous(beta),
             contiguous(residual),
         );
-        let (y, stats, _) = bn_forward(&x, &g, &b, Some(&r), epsilon, true);
+        let (y, stats) = bn_forward(&x, &g, &b, Some(&r), epsilon, true);
         let (m, v) = stats_tensors(&stats);
         (y, m, v)
     }

@@ -5,12 +5,27 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::Distribution;
 
 use crate::error::Result;
 use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::{Arch, Model, ModelConfig};
 use crate::train::{device, OptimConfig};
+
+pub mod ops;
+
+/// Milliseconds per training step, and its phases.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct StepTimes {
+    /// Whole step.
+    pub total: f64,
+    /// Forward pass and objective.
+    pub forward: f64,
+    /// Backward pass (gradients).
+    pub backward: f64,
+    /// Optimiser update.
+    pub optimizer: f64,
+}
 
 /// One timing: the architecture, input shape and objective, batch size and step counts.
 #[derive(Debug, Clone)]
@@ -36,6 +51,14 @@ impl StepTiming {
     /// # Errors
     /// Model or objective construction, backend failures.
     pub fn ms_per_step(&self) -> Result<f64> {
+        Ok(self.times()?.total)
+    }
+
+    /// [`StepTiming::ms_per_step`] with the forward / backward / optimiser split.
+    ///
+    /// # Errors
+    /// As [`StepTiming::ms_per_step`].
+    pub fn times(&self) -> Result<StepTimes> {
         let dev = device().autodiff();
         let cfg = ModelConfig {
             arch: self.arch,
@@ -68,31 +91,52 @@ impl StepTiming {
             },
         )?;
         let [c, h, w] = self.shape;
-        let x = Tensor::<4>::random([self.batch, c, h, w], Distribution::Normal(0.0, 1.0), &dev);
-        let mut step = |model: Model, obj: &mut Objective| -> Result<Model> {
-            let f = model.net.features(x.clone());
-            let logits = model.net.logits(f.clone());
-            let biased_logits = model.biased.as_ref().map(|b| b.forward(x.clone()).0);
-            let t = obj.loss(&Batch {
-                logits,
-                features: f,
-                labels: &y,
-                indices: &idx,
-                model: &model,
-                biased_logits,
-            })?;
-            let grads = GradientsParams::from_grads(t.total.backward(), &model);
-            Ok(opt.step(0.01, model, grads))
-        };
+        let x = crate::model::seeded_random(
+            [self.batch, c, h, w],
+            Distribution::Normal(0.0, 1.0),
+            1,
+            &dev,
+        );
+        let mut phases = [0.0f64; 3];
+        let mut step =
+            |model: Model, obj: &mut Objective, phases: &mut [f64; 3]| -> Result<Model> {
+                let t0 = Instant::now();
+                let f = model.net.features(x.clone());
+                let logits = model.net.logits(f.clone());
+                let biased_logits = model.biased.as_ref().map(|b| b.forward(x.clone()).0);
+                let t = obj.loss(&Batch {
+                    logits,
+                    features: f,
+                    labels: &y,
+                    indices: &idx,
+                    model: &model,
+                    biased_logits,
+                })?;
+                let t1 = Instant::now();
+                let grads = GradientsParams::from_grads(t.total.backward(), &model);
+                let t2 = Instant::now();
+                let model = opt.step(0.01, model, grads);
+                let t3 = Instant::now();
+                for (p, (a, b)) in phases.iter_mut().zip([(t0, t1), (t1, t2), (t2, t3)]) {
+                    *p += (b - a).as_secs_f64() * 1e3;
+                }
+                Ok(model)
+            };
         for _ in 0..self.warmup {
-            model = step(model, &mut obj)?;
+            model = step(model, &mut obj, &mut [0.0; 3])?;
         }
         let t0 = Instant::now();
         for _ in 0..self.steps {
-            model = step(model, &mut obj)?;
+            model = step(model, &mut obj, &mut phases)?;
         }
         let _ = model.valid();
-        Ok(t0.elapsed().as_secs_f64() * 1e3 / self.steps.max(1) as f64)
+        let n = self.steps.max(1) as f64;
+        Ok(StepTimes {
+            total: t0.elapsed().as_secs_f64() * 1e3 / n,
+            forward: phases[0] / n,
+            backward: phases[1] / n,
+            optimizer: phases[2] / n,
+        })
     }
 }
 
