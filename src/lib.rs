@@ -26,6 +26,7 @@
 //! | configuration, loop and hooks, SAM, verified checkpoints, run lock | [`train`] | | `tests/training.rs`, `tests/reliability.rs` |
 //! | per-class metrics, Table 4 margins, summaries, `compare` | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs`, `tests/reliability.rs` |
 //! | trained model → bound inputs → bounds → report; certificate head | [`bounds`] | [`theory::bounds::prop1_terms`], [`theory::bounds::per_class_terms`], [`theory::rademacher`] | `tests/bounds.rs` |
+//! | experiments: grids of runs, resumable and shardable, aggregated into tables and plots | [`experiments`] | [`eval::compare::mean_sd`], [`eval::Groups`] | `tests/experiments.rs` |
 //! | training-step timing | [`mod@bench`] | | — |
 //!
 #![warn(missing_docs)]
@@ -46,6 +47,7 @@ pub mod bench;
 pub mod bounds;
 pub mod data;
 pub mod eval;
+pub mod experiments;
 pub mod loss;
 pub mod model;
 pub mod report;

@@ -80,44 +80,111 @@ pub fn max_forward(g: &Pool2d, x: &[f32], y: &mut [f32], arg: &mut [u8]) {
         arg.fill(EMPTY);
         return;
     }
-    let [kh, kw] = g.kernel;
     let min_len = (1 << 14) / pout + 1;
+    let unpadded = g.padding == [(0, 0), (0, 0)];
     y.par_chunks_mut(pout)
         .zip(arg.par_chunks_mut(pout))
         .zip(x.par_chunks(pin))
         .with_min_len(min_len)
         .for_each(|((yp, ap), xp)| {
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    let mut best = f32::NEG_INFINITY;
-                    let mut at = EMPTY;
-                    'window: for ki in 0..kh {
-                        let iy = (oy * g.stride[0] + ki) as isize - g.padding[0].0 as isize;
-                        if iy < 0 || iy >= g.h as isize {
-                            continue;
-                        }
-                        for kj in 0..kw {
-                            let ix = (ox * g.stride[1] + kj) as isize - g.padding[1].0 as isize;
-                            if ix < 0 || ix >= g.w as isize {
-                                continue;
-                            }
-                            let v = xp[iy as usize * g.w + ix as usize];
-                            if v.is_nan() {
-                                best = v;
-                                at = (ki * kw + kj) as u8;
-                                break 'window;
-                            }
-                            if v > best || at == EMPTY {
-                                best = v;
-                                at = (ki * kw + kj) as u8;
-                            }
-                        }
-                    }
-                    yp[oy * wo + ox] = best;
-                    ap[oy * wo + ox] = at;
+            // Without padding and NaN every window is full and plain comparisons decide; a
+            // plane holding a NaN takes the general path, which lets the NaN win.
+            if unpadded && !xp.iter().any(|v| v.is_nan()) {
+                if g.kernel == [2, 2] && g.stride == [2, 2] {
+                    plane_2x2(xp, yp, ap, g.w, ho, wo);
+                } else {
+                    plane_full_windows(g, xp, yp, ap, ho, wo);
                 }
+            } else {
+                plane_general(g, xp, yp, ap, ho, wo);
             }
         });
+}
+
+/// 2×2 windows, stride 2, no padding, no NaN: the first maximum of each window.
+fn plane_2x2(xp: &[f32], yp: &mut [f32], ap: &mut [u8], w: usize, ho: usize, wo: usize) {
+    for oy in 0..ho {
+        let r0 = &xp[2 * oy * w..][..2 * wo];
+        let r1 = &xp[(2 * oy + 1) * w..][..2 * wo];
+        let yr = &mut yp[oy * wo..][..wo];
+        let ar = &mut ap[oy * wo..][..wo];
+        for (((p0, p1), yv), av) in r0
+            .chunks_exact(2)
+            .zip(r1.chunks_exact(2))
+            .zip(yr.iter_mut())
+            .zip(ar.iter_mut())
+        {
+            let (a, b, c, d) = (p0[0], p0[1], p1[0], p1[1]);
+            let (mut best, mut at) = (a, 0u8);
+            if b > best {
+                (best, at) = (b, 1);
+            }
+            if c > best {
+                (best, at) = (c, 2);
+            }
+            if d > best {
+                (best, at) = (d, 3);
+            }
+            *yv = best;
+            *av = at;
+        }
+    }
+}
+
+/// Any window and stride, no padding, no NaN: the first maximum of each window.
+fn plane_full_windows(g: &Pool2d, xp: &[f32], yp: &mut [f32], ap: &mut [u8], ho: usize, wo: usize) {
+    let [kh, kw] = g.kernel;
+    for oy in 0..ho {
+        for ox in 0..wo {
+            let base = oy * g.stride[0] * g.w + ox * g.stride[1];
+            let (mut best, mut at) = (xp[base], 0u8);
+            for ki in 0..kh {
+                let row = &xp[base + ki * g.w..][..kw];
+                for (kj, &v) in row.iter().enumerate() {
+                    if v > best {
+                        (best, at) = (v, (ki * kw + kj) as u8);
+                    }
+                }
+            }
+            yp[oy * wo + ox] = best;
+            ap[oy * wo + ox] = at;
+        }
+    }
+}
+
+/// Padding or NaN: bounds-checked windows; a NaN wins, padding never does.
+fn plane_general(g: &Pool2d, xp: &[f32], yp: &mut [f32], ap: &mut [u8], ho: usize, wo: usize) {
+    let [kh, kw] = g.kernel;
+    for oy in 0..ho {
+        for ox in 0..wo {
+            let mut best = f32::NEG_INFINITY;
+            let mut at = EMPTY;
+            'window: for ki in 0..kh {
+                let iy = (oy * g.stride[0] + ki) as isize - g.padding[0].0 as isize;
+                if iy < 0 || iy >= g.h as isize {
+                    continue;
+                }
+                for kj in 0..kw {
+                    let ix = (ox * g.stride[1] + kj) as isize - g.padding[1].0 as isize;
+                    if ix < 0 || ix >= g.w as isize {
+                        continue;
+                    }
+                    let v = xp[iy as usize * g.w + ix as usize];
+                    if v.is_nan() {
+                        best = v;
+                        at = (ki * kw + kj) as u8;
+                        break 'window;
+                    }
+                    if v > best || at == EMPTY {
+                        best = v;
+                        at = (ki * kw + kj) as u8;
+                    }
+                }
+            }
+            yp[oy * wo + ox] = best;
+            ap[oy * wo + ox] = at;
+        }
+    }
 }
 
 /// Backward: `dx = Σ` of `dy` routed to each window's argmax (overlapping windows add).
@@ -134,27 +201,69 @@ pub fn max_backward(g: &Pool2d, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
         "max pool: output gradient length"
     );
     assert_eq!(arg.len(), dy.len(), "max pool: argmax length");
-    dx.fill(0.0);
     if pout == 0 || pin == 0 {
+        dx.fill(0.0);
         return;
     }
-    let kw = g.kernel[1];
     let min_len = (1 << 14) / pin + 1;
+    if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [(0, 0), (0, 0)] {
+        // Disjoint windows: every element of dx is written once (no zero-fill pass).
+        let (w, h) = (g.w, g.h);
+        dx.par_chunks_mut(pin)
+            .zip(dy.par_chunks(pout))
+            .zip(arg.par_chunks(pout))
+            .with_min_len(min_len)
+            .for_each(|((dxp, dyp), ap)| {
+                for oy in 0..ho {
+                    let (r0, rest) = dxp[2 * oy * w..].split_at_mut(w);
+                    let r1 = &mut rest[..w];
+                    let (ar, dr) = (&ap[oy * wo..][..wo], &dyp[oy * wo..][..wo]);
+                    for (((p0, p1), &a), &d) in r0
+                        .chunks_exact_mut(2)
+                        .zip(r1.chunks_exact_mut(2))
+                        .zip(ar)
+                        .zip(dr)
+                    {
+                        // Branch-free select (the argmax is unpredictable): d where a = k, +0
+                        // elsewhere.
+                        let pick = |k: u8| {
+                            f32::from_bits(d.to_bits() & 0u32.wrapping_sub(u32::from(a == k)))
+                        };
+                        p0[0] = pick(0);
+                        p0[1] = pick(1);
+                        p1[0] = pick(2);
+                        p1[1] = pick(3);
+                    }
+                    // An odd width leaves a last column outside every window.
+                    r0[2 * wo..].fill(0.0);
+                    r1[2 * wo..].fill(0.0);
+                }
+                // An odd height leaves a last row.
+                dxp[2 * ho * w..h * w].fill(0.0);
+            });
+        return;
+    }
+    dx.fill(0.0);
+    let [kh, kw] = g.kernel;
+    // Window position byte → offset from the window's top-left corner (no division per element).
+    let offsets: Vec<isize> = (0..kh * kw)
+        .map(|a| ((a / kw) * g.w + a % kw) as isize)
+        .collect();
     dx.par_chunks_mut(pin)
         .zip(dy.par_chunks(pout))
         .zip(arg.par_chunks(pout))
         .with_min_len(min_len)
         .for_each(|((dxp, dyp), ap)| {
             for oy in 0..ho {
+                let row = (oy * g.stride[0]) as isize - g.padding[0].0 as isize;
                 for ox in 0..wo {
                     let a = ap[oy * wo + ox];
                     if a == EMPTY {
                         continue;
                     }
-                    let (ki, kj) = (usize::from(a) / kw, usize::from(a) % kw);
-                    let iy = oy * g.stride[0] + ki - g.padding[0].0;
-                    let ix = ox * g.stride[1] + kj - g.padding[1].0;
-                    dxp[iy * g.w + ix] += dyp[oy * wo + ox];
+                    let col = (ox * g.stride[1]) as isize - g.padding[1].0 as isize;
+                    let at = row * g.w as isize + col + offsets[usize::from(a)];
+                    dxp[at as usize] += dyp[oy * wo + ox];
                 }
             }
         });
@@ -189,6 +298,11 @@ mod tests {
                 w: 2,
                 ..base
             },
+            Pool2d {
+                kernel: [3, 2],
+                stride: [2, 1],
+                ..base
+            },
         ]
     }
 
@@ -197,7 +311,15 @@ mod tests {
     fn forward_and_backward_match_the_definition() {
         for (i, g) in geometries().into_iter().enumerate() {
             let [ho, wo] = g.output_size().unwrap();
-            let x = random(g.planes * g.h * g.w, 40 + i as u64);
+            let mut x = random(g.planes * g.h * g.w, 40 + i as u64);
+            if i % 2 == 1 || i == 4 {
+                // Ties (and infinities): the first maximum in window order must win.
+                for v in &mut x {
+                    *v = (*v * 2.0).round();
+                }
+                x[0] = f32::NEG_INFINITY;
+                x[1] = f32::NEG_INFINITY;
+            }
             let dy = random(g.planes * ho * wo, 80 + i as u64);
             let mut y = vec![0.0; g.output_len()];
             let mut arg = vec![0; y.len()];

@@ -102,7 +102,8 @@ impl TrainConfig {
                 path: src.clone(),
                 reason: e.to_string(),
             })?;
-            toml::Value::try_from(j).map_err(|e| Error::Config {
+            // JSON's null is TOML's absent key (every optional setting defaults to none).
+            toml::Value::try_from(drop_nulls(j)).map_err(|e| Error::Config {
                 path: src.clone(),
                 reason: e.to_string(),
             })?
@@ -300,6 +301,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+/// `v` without its `null` members (recursively), which TOML cannot represent.
+fn drop_nulls(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k, drop_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(drop_nulls).collect()),
+        x => x,
+    }
 }
 
 /// Settings given on the command line, applied over the defaults or a configuration file.

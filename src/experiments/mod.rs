@@ -1,0 +1,85 @@
+//! Experiments: the paper's tables as grids of `train` runs (method × hyper-parameters × seed)
+//! plus an aggregation.
+//!
+//! * [`grids`] — what each experiment trains ([`Experiment::plan`]) under a [`Preset`];
+//! * [`runner`] — runs the missing runs of a plan (finished ones are skipped, interrupted ones
+//!   resume), in slices (`--shard I/N`) or as `train` commands for a cluster (`--plan`);
+//! * [`report`] — aggregates whatever has finished into `table.md`, `results.csv`,
+//!   `results.json` and plots.
+//!
+//! Every run lives in `ROOT/runs/ID/` (the directory `train --out` writes); `ROOT/plan.json`
+//! records the preset, its settings and every run's full configuration.
+
+pub mod grids;
+pub mod report;
+pub mod runner;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::train::TrainConfig;
+
+pub use grids::{Experiment, Preset, PresetSettings};
+pub use report::{aggregate, Report};
+pub use runner::{execute, plan_commands, status, RunState, RunnerOptions};
+
+/// One training run of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Directory name under `ROOT/runs/` (`ROW-sSEED`, file-name safe).
+    pub id: String,
+    /// The table row it belongs to (method or setting).
+    pub row: String,
+    /// Seed.
+    pub seed: u64,
+    /// For sweeps: the swept parameter and its value (plotted on the x axis).
+    pub axis: Option<(String, f64)>,
+    /// The complete configuration `train` runs.
+    pub config: TrainConfig,
+}
+
+/// An experiment's grid under a preset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Experiment name.
+    pub experiment: String,
+    /// Preset name.
+    pub preset: String,
+    /// What the preset sets (printed and saved).
+    pub settings: String,
+    /// The row whose model's per-class accuracy defines the easy / medium / hard thirds of
+    /// every run with the same seed (ERM, as in the paper's tables).
+    pub reference_row: String,
+    /// The runs, in the order they are run.
+    pub runs: Vec<RunSpec>,
+}
+
+impl Plan {
+    /// The run directory of `spec` under `root`.
+    pub fn run_dir(root: &std::path::Path, spec: &RunSpec) -> PathBuf {
+        root.join("runs").join(&spec.id)
+    }
+
+    /// Rows in first-appearance order.
+    pub fn rows(&self) -> Vec<String> {
+        let mut rows: Vec<String> = Vec::new();
+        for r in &self.runs {
+            if !rows.contains(&r.row) {
+                rows.push(r.row.clone());
+            }
+        }
+        rows
+    }
+
+    /// Write `ROOT/plan.json`.
+    ///
+    /// # Errors
+    /// I/O.
+    pub fn save(&self, root: &std::path::Path) -> crate::error::Result<()> {
+        std::fs::create_dir_all(root).map_err(|e| crate::error::io_err(root, e))?;
+        let p = root.join("plan.json");
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        crate::train::checkpoint::write_atomic(&p, text.as_bytes())
+    }
+}

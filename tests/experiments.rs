@@ -1,0 +1,273 @@
+//! The experiment runner: every experiment end to end with `--preset quick`; skipping finished
+//! runs, resuming interrupted ones, shards that partition the grid, `--plan` commands whose
+//! configurations reproduce the planned runs, and the aggregation's arithmetic.
+
+use std::path::PathBuf;
+
+use mr2::experiments::runner::{parse_shard, shard_of};
+use mr2::experiments::{
+    aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions,
+};
+use mr2::train::TrainConfig;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mr2-exp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn opts(root: &std::path::Path) -> RunnerOptions {
+    RunnerOptions {
+        root: root.to_path_buf(),
+        jobs: 2,
+        shard: None,
+        quiet: true,
+    }
+}
+
+#[test]
+fn every_experiment_runs_end_to_end_with_the_quick_preset() {
+    for e in Experiment::ALL {
+        let plan = e.plan(Preset::Quick, None).unwrap();
+        let root = tmp(e.name());
+        let done = execute(&plan, &opts(&root)).unwrap();
+        assert!(done.failed.is_empty(), "{}: {:?}", e.name(), done.failed);
+        assert_eq!(done.trained.len(), plan.runs.len());
+        let report = aggregate(&plan, &root).unwrap();
+        assert_eq!(report.rows.len(), plan.rows().len(), "{}", e.name());
+        for f in ["table.md", "results.csv", "results.json", "plan.json"] {
+            assert!(root.join(f).is_file(), "{}: {f}", e.name());
+        }
+        // Every row finished, its figures are finite accuracies.
+        for r in &report.rows {
+            assert_eq!(r.finished, r.planned, "{} {}", e.name(), r.row);
+            let overall = r.stats[0].1;
+            assert!((0.0..=100.0).contains(&overall), "{} {}", e.name(), r.row);
+        }
+        if e == Experiment::Sweep {
+            for axis in ["p", "c-bar", "lambda-reference", "lambda-paper"] {
+                assert!(root.join(format!("sweep-{axis}.png")).is_file(), "{axis}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
+
+#[test]
+fn grids_follow_the_paper_tables() {
+    let ab = Experiment::Ablation.plan(Preset::Cpu, None).unwrap();
+    assert_eq!(ab.runs.len(), 6 * 3);
+    let names: Vec<&str> = ab
+        .runs
+        .iter()
+        .step_by(3)
+        .map(|r| r.config.loss.name())
+        .collect();
+    assert_eq!(names, ["ce", "gamma-ce", "gamma-ce", "rep", "rep", "mr2"]);
+    let params = |i: usize| ab.runs[3 * i].config.loss.params();
+    let has = |i: usize, k: &str, v: &str| params(i).iter().any(|(pk, pv)| pk == k && pv == v);
+    assert!(has(1, "uniform_gamma", "true") && has(2, "uniform_gamma", "false"));
+    assert!(has(3, "s_bar_zero", "true") && has(4, "s_bar_zero", "false"));
+    // The CPU preset uses the reference ℓ_s̄ scaling for every MR²-family row, and says so.
+    assert!(has(5, "rep_scaling", "\"reference\""), "{:?}", params(5));
+    assert!(ab.settings.contains("reference"));
+    let sweep = Experiment::Sweep.plan(Preset::Cpu, Some(&[0])).unwrap();
+    let lambdas: Vec<f64> = sweep
+        .runs
+        .iter()
+        .filter(|r| r.axis.as_ref().is_some_and(|a| a.0 == "lambda (paper)"))
+        .map(|r| r.axis.as_ref().unwrap().1)
+        .collect();
+    assert_eq!(lambdas, [0.01, 0.1, 0.3, 0.5, 0.7, 0.9]);
+    let paper_scaled = sweep
+        .runs
+        .iter()
+        .find(|r| r.row == "lambda=0.5 paper")
+        .unwrap();
+    assert!(paper_scaled
+        .config
+        .loss
+        .params()
+        .iter()
+        .any(|(k, v)| k == "rep_scaling" && v == "\"paper\""));
+    let lt = Experiment::Imbalanced
+        .plan(Preset::Cpu, Some(&[0]))
+        .unwrap();
+    assert!(lt.runs.iter().all(|r| r.config.data.imbalance.is_some()));
+    let pc = Experiment::PerClass.plan(Preset::Cpu, Some(&[0])).unwrap();
+    assert!(pc.runs.iter().all(|r| r.config.data.subset == Some(0.1)));
+    let bl = Experiment::Baselines.plan(Preset::Cpu, Some(&[0])).unwrap();
+    assert!(bl.runs.len() >= 20);
+    assert!(bl
+        .runs
+        .iter()
+        .any(|r| r.row == "SAM" && (r.config.optim.sam_rho - 0.05).abs() < 1e-15));
+    let ids: std::collections::HashSet<&str> = bl.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), bl.runs.len(), "run ids are unique");
+    let paper = Experiment::Ablation.plan(Preset::Paper, None).unwrap();
+    assert_eq!(paper.runs[0].config.epochs, 200);
+    assert!(Experiment::Ablation.plan(Preset::Quick, Some(&[])).is_err());
+    assert!(Experiment::Ablation
+        .plan(Preset::Quick, Some(&[1, 1]))
+        .is_err());
+}
+
+#[test]
+fn finished_runs_are_skipped_and_interrupted_ones_resume() {
+    let plan = Experiment::PerClass
+        .plan(Preset::Quick, Some(&[0, 1]))
+        .unwrap();
+    let root = tmp("resume");
+    // Slice 0 of 2 first: half the grid.
+    let mut o = opts(&root);
+    o.shard = Some((0, 2));
+    let first = execute(&plan, &o).unwrap();
+    assert_eq!(first.trained.len(), 2);
+    let st = status(&plan, &root);
+    assert_eq!(st.iter().filter(|s| **s == RunState::Done).count(), 2);
+    // The report aggregates what has finished.
+    let partial = aggregate(&plan, &root).unwrap();
+    assert_eq!(partial.runs.len(), 2);
+    // Interrupt a run of slice 1 after its first epoch.
+    let victim = shard_of(&plan, Some((1, 2)))[0];
+    let dir = mr2::experiments::Plan::run_dir(&root, victim);
+    mr2::train::train(
+        &victim.config,
+        mr2::train::RunOptions {
+            out: Some(dir.clone()),
+            stop_after: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(status(&plan, &root)[1], RunState::Started);
+    o.shard = None;
+    let second = execute(&plan, &o).unwrap();
+    assert_eq!(second.skipped.len(), 2);
+    assert_eq!(second.trained.len(), 2);
+    assert!(status(&plan, &root).iter().all(|s| *s == RunState::Done));
+    // The resumed run ends where an uninterrupted one does.
+    let fresh = tmp("resume-fresh");
+    let uninterrupted = mr2::train::train(
+        &victim.config,
+        mr2::train::RunOptions {
+            out: Some(fresh.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Every column of metrics.csv but the last (seconds).
+    let rows = |p: PathBuf| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    let resumed = rows(dir.join("metrics.csv"));
+    assert_eq!(resumed.len(), uninterrupted.history.len() + 1);
+    assert_eq!(resumed, rows(fresh.join("metrics.csv")));
+}
+
+#[test]
+fn shards_partition_the_grid() {
+    let plan = Experiment::Sweep
+        .plan(Preset::Quick, Some(&[0, 1]))
+        .unwrap();
+    for n in 1..5 {
+        let mut seen: Vec<&str> = (0..n)
+            .flat_map(|i| shard_of(&plan, Some((i, n))))
+            .map(|r| r.id.as_str())
+            .collect();
+        seen.sort_unstable();
+        let mut all: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+        all.sort_unstable();
+        assert_eq!(seen, all, "n = {n}");
+    }
+    assert_eq!(parse_shard("1/4").unwrap(), (1, 4));
+    for bad in ["4/4", "1", "a/2", "0/0", "-1/3"] {
+        let e = parse_shard(bad).unwrap_err().to_string();
+        assert!(e.contains("--shard") && e.contains(bad), "{e}");
+    }
+    let mut o = opts(&tmp("jobs0"));
+    o.jobs = 0;
+    assert!(execute(&plan, &o)
+        .unwrap_err()
+        .to_string()
+        .contains("--jobs"));
+}
+
+#[test]
+fn plan_commands_carry_the_planned_configurations() {
+    for e in Experiment::ALL {
+        let plan = e.plan(Preset::Cpu, None).unwrap();
+        let root = tmp(&format!("plan-{}", e.name()));
+        let cmds = plan_commands(&plan, &root, None, "train").unwrap();
+        assert_eq!(cmds.len(), plan.runs.len());
+        for (c, r) in cmds.iter().zip(&plan.runs) {
+            let words: Vec<&str> = c.split(' ').collect();
+            assert_eq!(words[0], "train");
+            let cfg = words[words.iter().position(|w| *w == "--config").unwrap() + 1];
+            let out = words[words.iter().position(|w| *w == "--out").unwrap() + 1];
+            assert!(c.contains("--resume"));
+            let back = TrainConfig::from_file(std::path::Path::new(cfg), None).unwrap();
+            assert_eq!(back, r.config, "{}", r.id);
+            assert!(out.ends_with(&r.id));
+        }
+    }
+}
+
+#[test]
+fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
+    // Two seeds of the per-class grid, trained; then the figures are recomputed by hand from
+    // the summaries.
+    let plan = Experiment::PerClass
+        .plan(Preset::Quick, Some(&[0, 1]))
+        .unwrap();
+    let root = tmp("agg");
+    execute(&plan, &opts(&root)).unwrap();
+    let report = aggregate(&plan, &root).unwrap();
+    let read = |id: &str| {
+        mr2::eval::Summary::read(&root.join("runs").join(id).join("summary.json")).unwrap()
+    };
+    let acc = |s: &mr2::eval::Summary| s.per_class.iter().map(|c| c.accuracy).collect::<Vec<f64>>();
+    let mut hard_deltas = vec![];
+    for seed in [0, 1] {
+        let erm = read(&format!("erm-s{seed}"));
+        let mr2 = read(&format!("mr2-s{seed}"));
+        let g = mr2::eval::Groups::from_accuracy(&acc(&erm));
+        let hard = |s: &mr2::eval::Summary| {
+            let a = acc(s);
+            100.0 * g.hard.iter().map(|&i| a[i]).sum::<f64>() / g.hard.len() as f64
+        };
+        let run = report
+            .runs
+            .iter()
+            .find(|r| r.id == format!("mr2-s{seed}"))
+            .unwrap();
+        assert!(run.reference_groups);
+        assert!((run.hard - hard(&mr2)).abs() < 1e-9);
+        assert!((run.overall - 100.0 * mr2.overall).abs() < 1e-9);
+        hard_deltas.push(hard(&mr2) - hard(&erm));
+    }
+    let row = report.rows.iter().find(|r| r.row == "MR2").unwrap();
+    let m = (hard_deltas[0] + hard_deltas[1]) / 2.0;
+    let sd = (hard_deltas[0] - hard_deltas[1]).abs() / 2f64.sqrt();
+    assert!((row.delta_hard.0 - m).abs() < 1e-9 && (row.delta_hard.1 - sd).abs() < 1e-9);
+    assert_eq!(row.delta_hard.2, 2);
+    // The reference row's own difference is zero.
+    let erm = report.rows.iter().find(|r| r.row == "ERM").unwrap();
+    assert!(erm.delta_hard.0.abs() < 1e-12);
+    // The per-class table is sorted by the reference row's accuracy and shows Δ.
+    assert!(report.markdown.contains("| class | ERM % | MR2 % | Δ |"));
+    let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + plan.runs.len());
+}
+
+#[test]
+fn an_empty_root_is_a_clear_error() {
+    let plan = Experiment::Ablation.plan(Preset::Quick, None).unwrap();
+    let root = tmp("empty");
+    let e = aggregate(&plan, &root).unwrap_err().to_string();
+    assert!(e.contains("no run of `ablation` has finished"), "{e}");
+}
