@@ -23,7 +23,8 @@ use mr2::experiments::{
 #[command(version, about, long_about)]
 struct Args {
     /// The experiment: baselines (Table 1), ablation (Table 3), sweep (Tables 8/12/13, Figs.
-    /// 5–6), per-class (Table 14), imbalanced (Table 7).
+    /// 5–6), per-class (Table 14), imbalanced (Table 7), spread (Fig. 7 / 1b, synthetic data),
+    /// regularization-audit (weight decay and augmentation per class, Balestriero et al.).
     #[arg(value_enum)]
     experiment: Experiment,
     /// quick (seconds, synthetic data; what the tests run), cpu (Fashion-MNIST small CNN, 8

@@ -44,6 +44,20 @@ fn every_experiment_runs_end_to_end_with_the_quick_preset() {
             let overall = r.stats[0].1;
             assert!((0.0..=100.0).contains(&overall), "{} {}", e.name(), r.row);
         }
+        if e == Experiment::Spread {
+            assert!(root.join("spread.png").is_file());
+            assert_eq!(report.spread.len(), 2);
+            for c in &report.spread {
+                let epochs: Vec<f64> = c.thirds[2].iter().map(|p| p.0).collect();
+                assert_eq!(epochs, [1.0, 2.0, 3.0, 4.0], "{}", c.row);
+            }
+            assert!(report.markdown.contains("Mean ‖ŝ_y‖"));
+        }
+        if e == Experiment::RegularizationAudit {
+            for label in ["weight decay (ERM)", "augmentation (MR2)", "MR2 − ERM"] {
+                assert!(report.markdown.contains(&format!("Δ {label}")), "{label}");
+            }
+        }
         if e == Experiment::Sweep {
             for axis in ["p", "c-bar", "lambda-reference", "lambda-paper"] {
                 assert!(root.join(format!("sweep-{axis}.png")).is_file(), "{axis}");
@@ -104,6 +118,40 @@ fn grids_follow_the_paper_tables() {
         .any(|r| r.row == "SAM" && (r.config.optim.sam_rho - 0.05).abs() < 1e-15));
     let ids: std::collections::HashSet<&str> = bl.runs.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), bl.runs.len(), "run ids are unique");
+    // The paper's figures are attached to rows that exist.
+    for e in Experiment::ALL {
+        let plan = e.plan(Preset::Cpu, Some(&[0])).unwrap();
+        if let Some(p) = &plan.paper {
+            for (row, v) in &p.rows {
+                assert!(plan.rows().contains(row), "{}: {row}", e.name());
+                assert!(v.iter().all(|x| (0.0..=100.0).contains(x)));
+            }
+            assert_eq!(p.rows[0].0, plan.reference_row);
+        }
+    }
+    // Spread is about the theory: the synthetic mixture under every preset.
+    let sp = Experiment::Spread.plan(Preset::Cpu, None).unwrap();
+    assert!(sp
+        .runs
+        .iter()
+        .all(|r| r.config.data.name == mr2::data::DatasetName::Synthetic));
+    let audit = Experiment::RegularizationAudit
+        .plan(Preset::Cpu, Some(&[0]))
+        .unwrap();
+    let row = |name: &str| &audit.runs.iter().find(|r| r.row == name).unwrap().config;
+    assert_eq!(row("ERM, no weight decay").optim.weight_decay, 0.0);
+    assert!(row("ERM").optim.weight_decay > 0.0 && !row("ERM").data.augment);
+    assert!(row("MR2 + augmentation").data.augment);
+    for e in Experiment::ALL {
+        let plan = e.plan(Preset::Cpu, Some(&[0])).unwrap();
+        for (_, a, b) in &plan.contrasts {
+            assert!(
+                plan.rows().contains(a) && plan.rows().contains(b),
+                "{}: {a} / {b}",
+                e.name()
+            );
+        }
+    }
     let paper = Experiment::Ablation.plan(Preset::Paper, None).unwrap();
     assert_eq!(paper.runs[0].config.epochs, 200);
     assert!(Experiment::Ablation.plan(Preset::Quick, Some(&[])).is_err());
@@ -259,7 +307,7 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
     let erm = report.rows.iter().find(|r| r.row == "ERM").unwrap();
     assert!(erm.delta_hard.0.abs() < 1e-12);
     // The per-class table is sorted by the reference row's accuracy and shows Δ.
-    assert!(report.markdown.contains("| class | ERM % | MR2 % | Δ |"));
+    assert!(report.markdown.contains("| class | ERM % | Δ MR2 − ERM |"));
     let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + plan.runs.len());
 }

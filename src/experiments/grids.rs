@@ -124,6 +124,12 @@ pub enum Experiment {
     PerClass,
     /// Table 7: long-tailed training set (ρ = 100) with ERM, LA and LA + MR².
     Imbalanced,
+    /// Fig. 7 / Fig. 1b: per-class spread ‖ŝ_y‖ of the easy / medium / hard thirds over
+    /// training, ERM vs MR², on the synthetic mixture (a figure about the theory).
+    Spread,
+    /// Balestriero et al. (2022): the per-class accuracy change caused by weight decay and by
+    /// augmentation, for ERM and for MR² — which classes each regulariser sacrifices.
+    RegularizationAudit,
 }
 
 /// The methods of `baselines` (row label, method name, extra parameters, SAM radius).
@@ -159,24 +165,50 @@ impl Experiment {
             Self::Sweep => "sweep",
             Self::PerClass => "per-class",
             Self::Imbalanced => "imbalanced",
+            Self::Spread => "spread",
+            Self::RegularizationAudit => "regularization-audit",
         }
     }
 
     /// Every experiment.
-    pub const ALL: [Experiment; 5] = [
+    pub const ALL: [Experiment; 7] = [
         Self::Baselines,
         Self::Ablation,
         Self::Sweep,
         Self::PerClass,
         Self::Imbalanced,
+        Self::Spread,
+        Self::RegularizationAudit,
     ];
+
+    /// Per-class differences the report tabulates: `(label, from row, to row)`, Δ = to − from.
+    pub fn contrasts(self) -> Vec<(String, String, String)> {
+        let c = |l: &str, a: &str, b: &str| (l.to_string(), a.to_string(), b.to_string());
+        match self {
+            Self::PerClass | Self::Spread => vec![c("MR2 − ERM", "ERM", "MR2")],
+            Self::Imbalanced => vec![c("LA + MR2 − LA", "LA", "LA + MR2")],
+            Self::RegularizationAudit => vec![
+                c("weight decay (ERM)", "ERM, no weight decay", "ERM"),
+                c("augmentation (ERM)", "ERM", "ERM + augmentation"),
+                c("weight decay (MR2)", "MR2, no weight decay", "MR2"),
+                c("augmentation (MR2)", "MR2", "MR2 + augmentation"),
+                c("MR2 − ERM", "ERM", "MR2"),
+            ],
+            Self::Baselines | Self::Ablation | Self::Sweep => vec![],
+        }
+    }
 
     /// The grid under `preset`, with `seeds` replacing the preset's when given.
     ///
     /// # Errors
     /// Empty or duplicated seeds; a parameter a method does not have (a bug in the grid).
     pub fn plan(self, preset: Preset, seeds: Option<&[u64]>) -> Result<Plan> {
-        let s = preset.settings();
+        let mut s = preset.settings();
+        if self == Self::Spread && preset != Preset::Quick {
+            // A figure about the theory: the synthetic mixture and its MLP whatever the preset.
+            s.base = TrainConfig::defaults_for(DatasetName::Synthetic);
+            s.mr2_params.clear();
+        }
         let seeds: Vec<u64> = seeds.map_or_else(|| s.seeds.clone(), <[u64]>::to_vec);
         if seeds.is_empty() {
             return Err(invalid("seeds", "[]", "give at least one seed"));
@@ -273,6 +305,22 @@ impl Experiment {
                     g.add(row, None, m, &[], lt)?;
                 }
             }
+            Self::Spread => {
+                for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {
+                    g.add(row, None, m, &[], |_| ())?;
+                }
+            }
+            Self::RegularizationAudit => {
+                for (name, m) in [("ERM", "ce"), ("MR2", "mr2")] {
+                    g.add(name, None, m, &[], |_| ())?;
+                    g.add(&format!("{name}, no weight decay"), None, m, &[], |c| {
+                        c.optim.weight_decay = 0.0
+                    })?;
+                    g.add(&format!("{name} + augmentation"), None, m, &[], |c| {
+                        c.data.augment = true
+                    })?;
+                }
+            }
         }
         Ok(Plan {
             experiment: self.name().into(),
@@ -280,8 +328,62 @@ impl Experiment {
             settings: s.describe(preset, &seeds),
             reference_row: g.runs[0].row.clone(),
             runs: g.runs,
+            paper: paper_table(self),
+            contrasts: self.contrasts(),
         })
     }
+}
+
+/// The paper's figures (CIFAR-100, ResNet-32: Tables 1a, 3 and 7) for the rows it reports.
+fn paper_table(e: Experiment) -> Option<super::PaperTable> {
+    let (source, rows): (&str, &[(&str, [f64; 4])]) = match e {
+        Experiment::Baselines => (
+            "Table 1(a), CIFAR-100, ResNet-32",
+            &[
+                ("ERM", [70.9, 84.5, 71.0, 56.7]),
+                ("LfF", [69.1, 83.6, 70.1, 53.7]),
+                ("JTT", [70.6, 84.3, 70.8, 56.2]),
+                ("EQL", [70.7, 84.4, 70.9, 56.4]),
+                ("LDAM-DRW", [71.1, 84.7, 71.2, 57.0]),
+                ("L-GM", [70.8, 84.0, 71.4, 56.6]),
+                ("SAM", [71.0, 84.6, 71.1, 56.9]),
+                ("center (DFL)", [71.3, 84.8, 71.3, 57.1]),
+                ("SupCon", [71.5, 85.0, 72.1, 57.5]),
+                ("DRL", [71.9, 85.5, 72.5, 57.7]),
+                ("CSR", [71.2, 85.1, 71.3, 57.1]),
+                ("group-DRO", [71.6, 85.1, 72.2, 57.2]),
+                ("FairDRO", [72.0, 85.7, 72.5, 57.7]),
+                ("MR2", [73.9, 85.9, 73.8, 61.9]),
+            ],
+        ),
+        Experiment::Ablation => (
+            "Table 3, CIFAR-100, ResNet-32",
+            &[
+                ("(a) CE", [70.9, 84.5, 71.0, 56.7]),
+                ("(b) gamma-ce, uniform gamma", [70.6, 84.6, 70.8, 56.5]),
+                ("(c) gamma-ce", [72.8, 85.1, 72.9, 60.4]),
+                ("(d) CE + rep, s_bar = 0", [71.6, 85.0, 72.2, 57.6]),
+                ("(e) CE + rep", [72.3, 85.4, 73.1, 58.8]),
+                ("(f) MR2", [73.9, 85.9, 73.8, 61.9]),
+            ],
+        ),
+        Experiment::Imbalanced => (
+            "Table 7, CIFAR-100-IB-100, ResNet-32",
+            &[
+                ("ERM", [37.7, 69.6, 38.9, 5.4]),
+                ("LA", [41.9, 66.9, 43.9, 15.6]),
+                ("LA + MR2", [44.2, 68.1, 46.3, 18.9]),
+            ],
+        ),
+        Experiment::Sweep
+        | Experiment::PerClass
+        | Experiment::Spread
+        | Experiment::RegularizationAudit => return None,
+    };
+    Some(super::PaperTable {
+        source: source.into(),
+        rows: rows.iter().map(|(r, v)| (r.to_string(), *v)).collect(),
+    })
 }
 
 /// An ablation row: label, method, parameters.

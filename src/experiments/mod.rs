@@ -53,6 +53,19 @@ pub struct Plan {
     pub reference_row: String,
     /// The runs, in the order they are run.
     pub runs: Vec<RunSpec>,
+    /// The paper's figures for the rows it reports (shown next to ours; its setting differs).
+    pub paper: Option<PaperTable>,
+    /// Per-class differences to tabulate: `(label, from row, to row)`.
+    pub contrasts: Vec<(String, String, String)>,
+}
+
+/// The paper's figures for some rows of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaperTable {
+    /// Where they come from (table, dataset, backbone).
+    pub source: String,
+    /// `(row, [overall, easy, medium, hard])` in %.
+    pub rows: Vec<(String, [f64; 4])>,
 }
 
 impl Plan {

@@ -77,8 +77,20 @@ pub struct Report {
     pub rows: Vec<RowFigures>,
     /// Finished runs.
     pub runs: Vec<RunFigures>,
+    /// For `spread`: per row, the mean over seeds of the easy / medium / hard thirds' mean
+    /// ‖ŝ_y‖ (test features) after each epoch, from the runs' `metrics.csv`.
+    pub spread: Vec<SpreadCurve>,
     /// The markdown table (`table.md`).
     pub markdown: String,
+}
+
+/// One row's spread curves.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpreadCurve {
+    /// Row.
+    pub row: String,
+    /// `(epoch, mean spread)` of the easy, medium and hard thirds.
+    pub thirds: [Vec<(f64, f64)>; 3],
 }
 
 const STATS: [&str; 6] = [
@@ -155,7 +167,32 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         .iter()
         .map(|row| row_figures(plan, row, &runs, classes.len()))
         .collect();
-    let markdown = markdown(plan, &rows, &runs, &classes);
+    let spread = if plan.experiment == "spread" {
+        spread_curves(plan, root, &runs)?
+    } else {
+        vec![]
+    };
+    let mut markdown = markdown(plan, &rows, &runs, &classes);
+    if !spread.is_empty() {
+        let _ = writeln!(
+            markdown,
+            "\nMean ‖ŝ_y‖ of the test features over each third (thirds by that epoch's accuracy), first → last epoch:\n\n| row | easy | medium | hard |\n|---|---|---|---|"
+        );
+        for c in &spread {
+            let cell = |v: &[(f64, f64)]| match (v.first(), v.last()) {
+                (Some(a), Some(b)) => format!("{:.3} → {:.3}", a.1, b.1),
+                _ => "—".into(),
+            };
+            let _ = writeln!(
+                markdown,
+                "| {} | {} | {} | {} |",
+                c.row,
+                cell(&c.thirds[0]),
+                cell(&c.thirds[1]),
+                cell(&c.thirds[2])
+            );
+        }
+    }
     let report = Report {
         experiment: plan.experiment.clone(),
         settings: plan.settings.clone(),
@@ -163,10 +200,69 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         classes,
         rows,
         runs,
+        spread,
         markdown,
     };
     write(&report, root)?;
     Ok(report)
+}
+
+/// The spread columns of each finished run's `metrics.csv`, averaged over seeds per epoch.
+fn spread_curves(plan: &Plan, root: &Path, runs: &[RunFigures]) -> Result<Vec<SpreadCurve>> {
+    let mut out = Vec::new();
+    for row in plan.rows() {
+        // epoch → per-third values over seeds
+        let mut by_epoch: std::collections::BTreeMap<usize, [Vec<f64>; 3]> = Default::default();
+        for r in runs.iter().filter(|r| r.row == row) {
+            let spec = plan
+                .runs
+                .iter()
+                .find(|s| s.id == r.id)
+                .expect("run of the plan");
+            let p = Plan::run_dir(root, spec).join("metrics.csv");
+            let mut rd = csv::Reader::from_path(&p)
+                .map_err(|e| crate::error::data_err(&p, e.to_string()))?;
+            let head = rd
+                .headers()
+                .map_err(|e| crate::error::data_err(&p, e.to_string()))?
+                .clone();
+            let col = |name: &str| {
+                head.iter()
+                    .position(|h| h == name)
+                    .ok_or_else(|| crate::error::data_err(&p, format!("no column {name}")))
+            };
+            let cols = [
+                col("epoch")?,
+                col("spread_easy")?,
+                col("spread_medium")?,
+                col("spread_hard")?,
+            ];
+            for rec in rd.records() {
+                let rec = rec.map_err(|e| crate::error::data_err(&p, e.to_string()))?;
+                let num = |i: usize| rec.get(cols[i]).and_then(|v| v.parse::<f64>().ok());
+                let Some(epoch) = num(0) else { continue };
+                let e = by_epoch.entry(epoch as usize).or_default();
+                for (g, vals) in e.iter_mut().enumerate() {
+                    if let Some(v) = num(g + 1).filter(|v| v.is_finite()) {
+                        vals.push(v);
+                    }
+                }
+            }
+        }
+        if by_epoch.is_empty() {
+            continue;
+        }
+        let mut thirds: [Vec<(f64, f64)>; 3] = Default::default();
+        for (epoch, vals) in &by_epoch {
+            for (curve, v) in thirds.iter_mut().zip(vals) {
+                if !v.is_empty() {
+                    curve.push((*epoch as f64, mean_sd(v).0));
+                }
+            }
+        }
+        out.push(SpreadCurve { row, thirds });
+    }
+    Ok(out)
 }
 
 fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigures {
@@ -261,6 +357,25 @@ fn markdown(plan: &Plan, rows: &[RowFigures], runs: &[RunFigures], classes: &[St
             s(5, 1)
         );
     }
+    if let Some(p) = &plan.paper {
+        let _ = writeln!(
+            t,
+            "\nThe paper ({}; another dataset and scale — for direction, not level):\n\n| row | overall % | easy % | medium % | hard % | Δ hard |\n|---|---|---|---|---|---|",
+            p.source
+        );
+        let base = p.rows.first().map(|r| r.1[3]);
+        for (row, v) in &p.rows {
+            let _ = writeln!(
+                t,
+                "| {row} | {:.1} | {:.1} | {:.1} | {:.1} | {:+.1} |",
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[3] - base.unwrap_or(v[3])
+            );
+        }
+    }
     let own = runs.iter().filter(|r| !r.reference_groups).count();
     let _ = writeln!(
         t,
@@ -275,24 +390,39 @@ fn markdown(plan: &Plan, rows: &[RowFigures], runs: &[RunFigures], classes: &[St
             String::new()
         }
     );
-    if plan.experiment == "per-class" && rows.len() >= 2 {
-        let (a, b) = (&rows[0], &rows[rows.len() - 1]);
+    let contrasts: Vec<(&String, &RowFigures, &RowFigures)> = plan
+        .contrasts
+        .iter()
+        .filter_map(|(label, from, to)| {
+            let find = |r: &String| rows.iter().find(|x| &x.row == r && x.finished > 0);
+            Some((label, find(from)?, find(to)?))
+        })
+        .collect();
+    if let (Some(base), false) = (
+        rows.first().filter(|r| r.finished > 0),
+        contrasts.is_empty(),
+    ) {
         let mut order: Vec<usize> = (0..classes.len()).collect();
-        order.sort_by(|&x, &y| a.per_class[x].total_cmp(&a.per_class[y]));
-        let _ = writeln!(
+        order.sort_by(|&x, &y| base.per_class[x].total_cmp(&base.per_class[y]));
+        let _ = write!(
             t,
-            "\n| class | {} % | {} % | Δ |\n|---|---|---|---|",
-            a.row, b.row
+            "\nPer class (mean over seeds; hardest first by `{}`):\n\n| class | {} % |",
+            base.row, base.row
         );
+        for (label, _, _) in &contrasts {
+            let _ = write!(t, " Δ {label} |");
+        }
+        let _ = write!(t, "\n|---|---|");
+        for _ in &contrasts {
+            let _ = write!(t, "---|");
+        }
+        let _ = writeln!(t);
         for c in order {
-            let _ = writeln!(
-                t,
-                "| {} | {:.2} | {:.2} | {:+.2} |",
-                classes[c],
-                a.per_class[c],
-                b.per_class[c],
-                b.per_class[c] - a.per_class[c]
-            );
+            let _ = write!(t, "| {} | {:.2} |", classes[c], base.per_class[c]);
+            for (_, a, b) in &contrasts {
+                let _ = write!(t, " {:+.2} |", b.per_class[c] - a.per_class[c]);
+            }
+            let _ = writeln!(t);
         }
     }
     t
@@ -406,6 +536,23 @@ fn plots(r: &Report, root: &Path) -> Result<()> {
             &format!("{}: accuracy vs {a}", r.experiment),
             a,
             "test accuracy (%)",
+            &series,
+        )?;
+    }
+    if !r.spread.is_empty() {
+        let names = ["easy", "medium", "hard"];
+        let series: Vec<(String, Vec<(f64, f64)>)> = r
+            .spread
+            .iter()
+            .flat_map(|c| {
+                (0..3).map(move |g| (format!("{} {}", c.row, names[g]), c.thirds[g].clone()))
+            })
+            .collect();
+        plot::lines(
+            &root.join("spread"),
+            "per-class spread of the test features over training",
+            "epoch",
+            "mean ‖ŝ_y‖ over the third",
             &series,
         )?;
     }

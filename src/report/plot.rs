@@ -75,11 +75,15 @@ fn category_labels<DB: DrawingBackend>(
 }
 
 /// Series colours: first run blue, second orange, third green.
-pub const COLORS: [RGBColor; 4] = [
+pub const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
 ];
 
 /// Per-class accuracy bars, classes sorted by the first series' accuracy (descending), one bar

@@ -518,3 +518,79 @@ pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
         alt: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpha_is_the_population_second_moment() {
+        // α_k = ‖m_k‖² + 2σ_k² (two dimensions, each of variance σ_k²): by hand.
+        let a = MIX.alpha();
+        let want = [2.25 + 0.5, 2.25 + 1.28, 2.25 + 2.88];
+        for (got, w) in a.iter().zip(want) {
+            assert!((got - w).abs() < 1e-12, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn draws_are_balanced_and_centred_on_the_means() {
+        let still = Mixture {
+            means: MIX.means,
+            sigma: [0.0; K],
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (x, y) = still.draw(7, true, &mut rng);
+        for (i, &k) in y.iter().enumerate() {
+            assert_eq!(k, i % K);
+            assert_eq!(
+                [x[[i, 0]].to_bits(), x[[i, 1]].to_bits()],
+                MIX.means[k].map(f64::to_bits)
+            );
+        }
+        // With spread, the sample variance per class approaches σ_k².
+        let (x, y) = MIX.draw(30_000, true, &mut rng);
+        for k in 0..K {
+            let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == k).collect();
+            let n = rows.len() as f64;
+            let m0 = rows.iter().map(|&i| x[[i, 0]]).sum::<f64>() / n;
+            let v0 = rows.iter().map(|&i| (x[[i, 0]] - m0).powi(2)).sum::<f64>() / n;
+            assert!((m0 - MIX.means[k][0]).abs() < 0.05, "class {k} mean {m0}");
+            assert!(
+                (v0 / MIX.sigma[k].powi(2) - 1.0).abs() < 0.05,
+                "class {k} var {v0}"
+            );
+        }
+    }
+
+    #[test]
+    fn heads_are_the_fitted_head_and_bounded_perturbations_of_it() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (x, y) = MIX.draw(90, true, &mut rng);
+        let lam = 2.0;
+        let hs = heads(&x, &y, lam, 40, &mut rng);
+        assert_eq!(hs.len(), 41);
+        for k in 0..K {
+            // Row k of the fitted head: Λ times the normalised class mean (computed here).
+            let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == k).collect();
+            let m: Vec<f64> = (0..2)
+                .map(|j| rows.iter().map(|&i| x[[i, j]]).sum::<f64>())
+                .collect();
+            let nrm = m[0].hypot(m[1]);
+            for j in 0..2 {
+                assert!((hs[0][[k, j]] - lam * m[j] / nrm).abs() < 1e-12);
+            }
+            let a0 = hs[0][[k, 1]].atan2(hs[0][[k, 0]]);
+            for h in &hs[1..] {
+                let r = h[[k, 0]].hypot(h[[k, 1]]);
+                assert!((0.6 * lam - 1e-12..=lam + 1e-12).contains(&r), "radius {r}");
+                let mut d = h[[k, 1]].atan2(h[[k, 0]]) - a0;
+                d = (d + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI)
+                    - std::f64::consts::PI;
+                assert!(d.abs() <= 0.6 + 1e-12, "angle {d}");
+            }
+        }
+        // The perturbations differ from one another (they are drawn, not copied).
+        assert!(hs[1] != hs[2]);
+    }
+}
