@@ -11,7 +11,8 @@ use mr2_core::theory::bounds::{
 use mr2_core::theory::rademacher::{
     b8_corrected, b8_printed, class_complexity, expected_norm, expected_norm_exact,
     gamma_margin_complexity, gamma_margin_complexity_bruteforce, lemma2_corrected, lemma2_general,
-    lemma2_printed, prop2_constant_corrected, prop2_constant_printed, prop2_shape, Method,
+    lemma2_printed, prop2_bound, prop2_constant_corrected, prop2_constant_printed, prop2_shape,
+    Method, Prop2Constant,
 };
 use mr2_core::theory::{
     conjugate, contraction, gamma, khintchine, lp_norm, lse, margin, moments, objective,
@@ -421,6 +422,33 @@ fn bounds_by_their_terms() {
         prop2_constant_corrected(f64::INFINITY, 4),
         (2.0 * 8f64.ln()).sqrt(),
         "√(2 log 2d)",
+    );
+    // The bound = constant × shape: C(4) = 3 printed, B_4 = 3^{1/4} corrected.
+    close(
+        prop2_bound(
+            Prop2Constant::Printed,
+            4.0,
+            4,
+            &[4.0, 9.0],
+            &[1.0, 1.0],
+            2,
+            1.0,
+        ),
+        3.0 * 13f64.sqrt(),
+        "Prop. 2 printed, p = 4",
+    );
+    close(
+        prop2_bound(
+            Prop2Constant::Corrected,
+            4.0,
+            4,
+            &[4.0, 9.0],
+            &[1.0, 1.0],
+            2,
+            1.0,
+        ),
+        3f64.powf(0.25) * 13f64.sqrt(),
+        "Prop. 2 corrected, p = 4",
     );
     close(prop2_constant_printed(4.0, 4), 3.0, "C(4)");
     close(prop2_constant_corrected(4.0, 4), 3f64.powf(0.25), "B_4");

@@ -316,9 +316,28 @@ fn building_blocks_match_the_numpy_reference() {
     }
     close(value(&mut csr, &Z, None), CSR, "csr");
     // FairDRO's worst case over the χ² ball for L = (1, 2, 4), ρ = 0.5.
-    let q = FairDroParams { rho: 0.5 }.worst_case_weights(&[1.0, 2.0, 4.0]);
+    let q = FairDroParams {
+        rho: 0.5,
+        nonnegative: false,
+    }
+    .worst_case_weights(&[1.0, 2.0, 4.0]);
     for (a, b) in q.iter().zip(FAIR_DRO_Q) {
         close(*a, b, "FairDRO q*");
+    }
+    // As printed the first class gets a negative weight (its loss would be maximised); the
+    // nonnegative option sets it to 0 and renormalises the rest.
+    assert!(q[0] < 0.0, "{q:?}");
+    let clipped = FairDroParams {
+        rho: 0.5,
+        nonnegative: true,
+    }
+    .worst_case_weights(&[1.0, 2.0, 4.0]);
+    let kept = FAIR_DRO_Q[1] + FAIR_DRO_Q[2];
+    for (a, b) in clipped
+        .iter()
+        .zip([0.0, FAIR_DRO_Q[1] / kept, FAIR_DRO_Q[2] / kept])
+    {
+        close(*a, b, "FairDRO q* clipped");
     }
 }
 

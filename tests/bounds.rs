@@ -450,3 +450,139 @@ fn plot_labels_do_not_collide() {
         }
     }
 }
+
+#[test]
+fn half_precision_safetensors_give_the_bounds_of_the_same_values_in_f32() {
+    // Every tensor of the fixture rounded to f16 (and bf16), written as F16 / BF16 and as F32:
+    // the same values, so the same bounds, whatever the dtype on disk.
+    use safetensors::tensor::{Dtype, TensorView};
+    let src = std::fs::read(fixture("byom.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&src).unwrap();
+    let dir = std::env::temp_dir().join(format!("mr2-half-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut reports = vec![];
+    for (tag, dtype) in [("f16", Dtype::F16), ("bf16", Dtype::BF16)] {
+        let mut low: Vec<(String, Vec<u8>, Vec<usize>, Dtype)> = vec![];
+        let mut wide: Vec<(String, Vec<u8>, Vec<usize>, Dtype)> = vec![];
+        for (name, view) in st.tensors() {
+            let is_float = view.dtype() == Dtype::F32 || view.dtype() == Dtype::F64;
+            if !is_float {
+                low.push((
+                    name.clone(),
+                    view.data().to_vec(),
+                    view.shape().to_vec(),
+                    view.dtype(),
+                ));
+                wide.push((
+                    name.clone(),
+                    view.data().to_vec(),
+                    view.shape().to_vec(),
+                    view.dtype(),
+                ));
+                continue;
+            }
+            let vals: Vec<f64> = match view.dtype() {
+                Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+                    .collect(),
+                _ => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            };
+            let (bytes, rounded): (Vec<u8>, Vec<f32>) = match dtype {
+                Dtype::F16 => {
+                    let h: Vec<half::f16> = vals.iter().map(|v| half::f16::from_f64(*v)).collect();
+                    (
+                        h.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                        h.iter().map(|x| x.to_f32()).collect(),
+                    )
+                }
+                _ => {
+                    let h: Vec<half::bf16> =
+                        vals.iter().map(|v| half::bf16::from_f64(*v)).collect();
+                    (
+                        h.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                        h.iter().map(|x| x.to_f32()).collect(),
+                    )
+                }
+            };
+            low.push((name.clone(), bytes, view.shape().to_vec(), dtype));
+            wide.push((
+                name.clone(),
+                rounded.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                view.shape().to_vec(),
+                Dtype::F32,
+            ));
+        }
+        let mut pair = vec![];
+        for (kind, set) in [("low", &low), ("f32", &wide)] {
+            let views: Vec<(String, TensorView)> = set
+                .iter()
+                .map(|(n, b, sh, dt)| (n.clone(), TensorView::new(*dt, sh.clone(), b).unwrap()))
+                .collect();
+            let p = dir.join(format!("{tag}-{kind}.safetensors"));
+            safetensors::serialize_to_file(views, None, &p).unwrap();
+            let s = BoundSettings {
+                mc_samples: 50,
+                ..BoundSettings::default()
+            };
+            pair.push(compute(&mr2::bounds::files::read(&p).unwrap(), &s).unwrap());
+        }
+        assert_eq!(
+            pair[0].lemma2_corrected.to_bits(),
+            pair[1].lemma2_corrected.to_bits(),
+            "{tag}"
+        );
+        assert_eq!(
+            pair[0].test_error.to_bits(),
+            pair[1].test_error.to_bits(),
+            "{tag}"
+        );
+        reports.push(pair.remove(0));
+    }
+    // Rounding to half precision moves the inputs, and so the bounds, a little.
+    let full = compute(
+        &mr2::bounds::files::read(&fixture("byom.safetensors")).unwrap(),
+        &BoundSettings {
+            mc_samples: 50,
+            ..BoundSettings::default()
+        },
+    )
+    .unwrap();
+    for r in &reports {
+        assert!((r.lemma2_corrected / full.lemma2_corrected - 1.0).abs() < 0.02);
+    }
+}
+
+#[test]
+fn bounds_binary_reads_a_features_directory() {
+    let out = std::env::temp_dir().join(format!("mr2-bounds-features-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_bounds"))
+        .args(["--mc", "100", "--features"])
+        .arg(fixture("npy"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("Spearman"));
+    for f in [
+        "report.txt",
+        "bounds.json",
+        "bounds.csv",
+        "bound_vs_error.png",
+    ] {
+        assert!(out.join(f).exists(), "missing {f}");
+    }
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_bounds"))
+        .args(["--features", "no/such/dir.npz"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no/such/dir.npz"));
+}

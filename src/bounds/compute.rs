@@ -10,7 +10,10 @@ use crate::theory::bounds::{
     confidence_term, per_class_terms, prop1_terms, BoundTerms, Lemma1Constant, PerClassConstant,
 };
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
-use crate::theory::rademacher::{self, Method};
+use crate::theory::rademacher::{
+    self, Method,
+    Prop2Constant::{Corrected, Printed},
+};
 use crate::theory::{check_p, conjugate, gamma, lp_norm, moments, Estimate};
 
 /// How to compute: confidence, the Prop. 2 exponent, Monte Carlo draws, seed.
@@ -199,7 +202,6 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
     let complexity_p = complexity(&inp.gamma, lambda_q, s.p)?;
     let complexity_opt = complexity(&gamma_opt, lambda_2, 2.0)?;
     let r2p: Vec<f64> = statsp.iter().map(|c| c.r2_p).collect();
-    let shape_p = rademacher::prop2_shape(&r2p, &inp.gamma, n, lambda_q);
     let mut classes = Vec::with_capacity(k);
     for c in 0..k {
         let rows: Vec<usize> = (0..n).filter(|&i| inp.labels[i] == c).collect();
@@ -253,8 +255,8 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         lemma2_corrected: lemma2_c,
         lemma2_general: rademacher::lemma2_general(&counts, &alpha, &inp.gamma, lambda_2),
         complexity_p,
-        prop2_printed: rademacher::prop2_constant_printed(s.p, d) * shape_p,
-        prop2_corrected: rademacher::prop2_constant_corrected(s.p, d) * shape_p,
+        prop2_printed: rademacher::prop2_bound(Printed, s.p, d, &r2p, &inp.gamma, n, lambda_q),
+        prop2_corrected: rademacher::prop2_bound(Corrected, s.p, d, &r2p, &inp.gamma, n, lambda_q),
         prop1_printed: prop1_terms(ce_risk, lemma2_c, k, n, s.delta, Lemma1Constant::Printed)?,
         prop1_corrected: prop1_terms(
             ce_risk,

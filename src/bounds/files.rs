@@ -124,13 +124,22 @@ fn from_safetensors(path: &Path) -> Result<Arrays> {
             Dtype::I64 => decode!(i64, 8),
             Dtype::I32 => decode!(i32, 4),
             Dtype::I16 => decode!(i16, 2),
+            // Half precision, as PyTorch users often save features.
+            Dtype::F16 => d
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect(),
+            Dtype::BF16 => d
+                .chunks_exact(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect(),
             Dtype::U8 => d.iter().map(|&b| f64::from(b)).collect(),
             Dtype::I8 => d.iter().map(|&b| f64::from(b as i8)).collect(),
             other => {
                 return Err(data_err(
                     path,
                     format!(
-                    "tensor `{name}` has dtype {other:?}; use float32/float64 or an integer type"
+                    "tensor `{name}` has dtype {other:?}; use float16/bfloat16/float32/float64 or an integer type"
                 ),
                 ))
             }

@@ -11,6 +11,8 @@
 //! records the preset, its settings and every run's full configuration.
 
 pub mod grids;
+mod paper;
+mod render;
 pub mod report;
 pub mod runner;
 

@@ -132,17 +132,26 @@ impl GroupDro {
 /// # Formula
 /// Per batch: `Σ_k q_k ℓ̄_k`. At each epoch start, from the training set's per-class mean CE
 /// `L_k`: `q* = 1/K + √(2ρ/K)·(L − mean L)/‖L − mean L‖` (uniform when all `L_k` are equal),
-/// then `q ← q + η_e (q* − q)` with `η_e = 1 − e/E`. As in the code, `q` is not clipped at 0.
+/// then `q ← q + η_e (q* − q)` with `η_e = 1 − e/E`. As in the code, `q` is not clipped at 0
+/// by default: when `√(2ρ/K) > 1/K` a class can get a negative weight, so training *maximises*
+/// its loss and can diverge (Fashion-MNIST, K = 10, ρ = 0.5: NaN in the first epoch).
+/// `nonnegative = true` projects `q*` onto the simplex instead (negative entries set to 0, then
+/// renormalised) — the χ²-ball maximiser restricted to distributions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FairDroParams {
     /// Radius `ρ > 0` of the χ² ball (code default 0.5).
     pub rho: f64,
+    /// Clip the worst-case weights at 0 and renormalise (default false: as the code).
+    pub nonnegative: bool,
 }
 
 impl Default for FairDroParams {
     fn default() -> Self {
-        Self { rho: 0.5 }
+        Self {
+            rho: 0.5,
+            nonnegative: false,
+        }
     }
 }
 
@@ -153,12 +162,14 @@ impl FairDroParams {
         check_positive("rho", self.rho, "the χ² radius ρ must be finite and > 0")
     }
 
-    /// The maximiser `q*` over the χ² ball for class losses `l` (no positivity constraint).
+    /// The maximiser `q*` over the χ² ball for class losses `l` (no positivity constraint
+    /// unless `nonnegative`).
     pub fn worst_case_weights(&self, l: &[f64]) -> Vec<f64> {
         let k = l.len() as f64;
         let mean = l.iter().sum::<f64>() / k;
         let norm = l.iter().map(|v| (v - mean).powi(2)).sum::<f64>().sqrt();
-        l.iter()
+        let q: Vec<f64> = l
+            .iter()
             .map(|v| {
                 if norm > 0.0 {
                     1.0 / k + (2.0 * self.rho / k).sqrt() * (v - mean) / norm
@@ -166,7 +177,13 @@ impl FairDroParams {
                     1.0 / k
                 }
             })
-            .collect()
+            .collect();
+        if !self.nonnegative {
+            return q;
+        }
+        let clipped: Vec<f64> = q.iter().map(|v| v.max(0.0)).collect();
+        let total: f64 = clipped.iter().sum();
+        clipped.iter().map(|v| v / total).collect()
     }
 }
 

@@ -12,8 +12,7 @@ use crate::theory::khintchine::{haagerup_upper, paper_constant, rademacher_momen
 use crate::theory::lp_norm;
 use crate::theory::moments::{class_moments, require_all};
 use crate::theory::rademacher::{
-    expected_norm_exact, gamma_margin_complexity, prop2_constant_corrected, prop2_constant_printed,
-    prop2_shape, Method,
+    expected_norm_exact, gamma_margin_complexity, prop2_bound, Method, Prop2Constant,
 };
 use crate::tolerance::{TIGHT, VIOLATION};
 
@@ -541,16 +540,16 @@ fn prop2_sides(
         .iter()
         .map(|s| s.r2_p)
         .collect();
-    let c = if corrected {
-        prop2_constant_corrected(p, dcols)
+    let constant = if corrected {
+        Prop2Constant::Corrected
     } else {
-        prop2_constant_printed(p, dcols)
+        Prop2Constant::Printed
     };
     (
         gamma_margin_complexity(f.view(), y, g, l, p, Method::Exact)
             .expect("small")
             .mean,
-        c * prop2_shape(&r2, g, N, l),
+        prop2_bound(constant, p, dcols, &r2, g, N, l),
     )
 }
 

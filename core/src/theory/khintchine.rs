@@ -32,10 +32,10 @@ pub fn haagerup_upper(p: f64) -> f64 {
 /// `(E|Σ_i a_i ε_i|^p)^{1/p}` by enumerating all sign vectors (`a.len() ≤ 24`).
 pub fn rademacher_moment_exact(a: &[f64], p: f64) -> crate::Result<f64> {
     let n = a.len();
-    if n > super::rademacher::MAX_EXACT {
+    if n > super::MAX_EXACT {
         return Err(crate::Error::TooLarge {
             n,
-            limit: super::rademacher::MAX_EXACT,
+            limit: super::MAX_EXACT,
         });
     }
     let mut acc = 0.0;

@@ -13,6 +13,11 @@ pub mod moments;
 pub mod objective;
 pub mod rademacher;
 
+/// Largest number of signs enumerated exactly (2^24 ≈ 1.7e7 sign vectors) — shared by the
+/// exact Rademacher averages ([`rademacher`]) and the exact Khintchine expectations
+/// ([`khintchine`]), so neither module depends on the other.
+pub const MAX_EXACT: usize = 24;
+
 /// An estimate with its Monte Carlo standard error (0 for exact values).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Estimate {

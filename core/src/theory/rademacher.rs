@@ -16,8 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{check_p, khintchine, lp_norm, Estimate};
 use crate::error::{invalid, Error, Result};
 
-/// Largest number of signs enumerated exactly (2^24 ≈ 1.7e7 sign vectors).
-pub const MAX_EXACT: usize = 24;
+pub use super::MAX_EXACT;
 
 /// How to evaluate an expectation over Rademacher signs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -287,6 +286,34 @@ pub fn prop2_constant_corrected(p: f64, d: usize) -> f64 {
 pub fn prop2_shape(r2p: &[f64], gamma: &[f64], n: usize, weight_norm: f64) -> f64 {
     let k = r2p.len() as f64;
     weight_norm * (k / n as f64).sqrt() * s_term(r2p, gamma).sqrt()
+}
+
+/// Which constant of Prop. 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prop2Constant {
+    /// As printed ([`prop2_constant_printed`]).
+    Printed,
+    /// As corrected ([`prop2_constant_corrected`]).
+    Corrected,
+}
+
+/// Prop. 2's bound (Eq. 16): `C(p) Λ_q √(K/N) √(Σ_k r²_{k,p}/γ_k²)` with the printed or the
+/// corrected constant for dimension `d` — the one definition `bounds` reports and the claims
+/// check.
+pub fn prop2_bound(
+    constant: Prop2Constant,
+    p: f64,
+    d: usize,
+    r2p: &[f64],
+    gamma: &[f64],
+    n: usize,
+    weight_norm: f64,
+) -> f64 {
+    let c = match constant {
+        Prop2Constant::Printed => prop2_constant_printed(p, d),
+        Prop2Constant::Corrected => prop2_constant_corrected(p, d),
+    };
+    c * prop2_shape(r2p, gamma, n, weight_norm)
 }
 
 /// Per-class complexity of B.8 (Eq. 88–90): `(Λ/N_k) E_ε ‖Σ_{i∈I_k} ε_i φ(x_i)‖_p` for the
