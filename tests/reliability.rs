@@ -187,6 +187,26 @@ fn invalid_checkpoint_contents_are_refused() {
     assert!(e.contains("EMA value") && e.contains("state.json"), "{e}");
     let e = edit("checksum", &|v| v["files"]["model.bpk"] = "00".into());
     assert!(e.contains("model.bpk") && e.contains("checksum"), "{e}");
+    // A consistent checkpoint (directory, epoch and history agree) for an epoch beyond the run's.
+    let out = tmp("beyond");
+    run(&cfg, &out, false, None).unwrap();
+    let last = latest(&out);
+    let total = cfg.epochs;
+    let moved = last.with_file_name(format!("epoch-{:04}", total + 1));
+    std::fs::rename(&last, &moved).unwrap();
+    let p = moved.join("state.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    v["epoch"] = (total + 1).into();
+    let mut extra = v["history"][total - 1].clone();
+    extra["epoch"] = (total + 1).into();
+    v["history"].as_array_mut().unwrap().push(extra);
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    let e = err(run(&cfg, &out, true, None));
+    assert!(
+        e.contains(&format!("beyond the run's {total} epochs")),
+        "{e}"
+    );
     // state.json deleted: an error naming it, not a silent restart.
     let out = tmp("nostate");
     run(&cfg, &out, false, Some(2)).unwrap();
@@ -220,6 +240,15 @@ fn a_run_directory_has_one_writer() {
         RunDir::open(&out, true),
         Err(mr2::Error::Locked { .. })
     ));
+    // Another process (a second `train` on the same --out) is refused too.
+    let other = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--epochs", "1", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    let msg = String::from_utf8_lossy(&other.stderr);
+    assert!(msg.contains("in use by another"), "{msg}");
     drop(held);
     assert!(
         RunDir::open(&out, false).is_ok(),
