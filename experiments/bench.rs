@@ -4,11 +4,10 @@
 //! Expected outcome: MR² costs a few percent more than CE per step; `--compare-pytorch` prints
 //! mr2/PyTorch ratios from alternating rounds of fresh processes (medians).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Parser;
-use mr2::bench::{
-    bench_method, compare, comparison_table, median, Measurement, StepTiming, MODELS,
-};
+use mr2::bench::suite::{measure, median_table, ops_report, select, steps_for, Settings};
+use mr2::bench::{compare, comparison_table};
 
 /// Time training steps (forward, loss, backward, SGD update) at batch 128, alone or against
 /// PyTorch (`--compare-pytorch`; needs `torch` importable by --python, e.g. a venv with
@@ -55,59 +54,24 @@ fn main() -> std::process::ExitCode {
     mr2::cli::exit_code(run())
 }
 
-fn steps_for(model: &str, steps: usize) -> usize {
-    if model == "resnet20" {
-        (steps / 3).max(2)
-    } else {
-        steps
-    }
-}
-
 fn run() -> Result<()> {
     let a = Args::parse();
-    let models: Vec<_> = MODELS
-        .iter()
-        .filter(|m| a.model.as_deref().is_none_or(|x| x == m.0))
-        .collect();
-    if models.is_empty() {
-        bail!("--model must be one of mlp, cnn, resnet20");
-    }
-    let losses: Vec<&str> = ["ce", "mr2"]
-        .into_iter()
-        .filter(|l| a.loss.as_deref().is_none_or(|x| x == *l))
-        .collect();
-    if losses.is_empty() {
-        bail!("--loss must be ce or mr2");
-    }
-    if a.ops {
-        let mut out = Vec::new();
-        for (name, arch, shape) in models.iter().filter(|m| m.0 != "mlp") {
-            let rows = mr2::bench::ops::op_table(name, a.batch, a.steps.max(3));
-            println!("{}", mr2::bench::ops::op_markdown(name, &rows));
-            let times = StepTiming {
-                arch: *arch,
-                shape: *shape,
-                method: bench_method(losses[0])?,
-                batch: a.batch,
-                steps: steps_for(name, a.steps),
-                warmup: a.warmup,
-            }
-            .times()?;
-            println!(
-                "{name} {} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n",
-                losses[0],
-                times.total,
-                times.forward,
-                times.backward,
-                times.optimizer,
-                times.total - times.forward - times.backward - times.optimizer
-            );
-            out.push(serde_json::json!({"model": name, "ops": rows, "step": times}));
-        }
+    let (models, losses) = select(a.model.as_deref(), a.loss.as_deref())?;
+    let s = Settings {
+        batch: a.batch,
+        steps: a.steps,
+        warmup: a.warmup,
+    };
+    let write_json = |v: serde_json::Value| -> Result<()> {
         if let Some(p) = &a.json {
-            std::fs::write(p, serde_json::to_string_pretty(&out)?)?;
+            std::fs::write(p, serde_json::to_string_pretty(&v)?)?;
         }
-        return Ok(());
+        Ok(())
+    };
+    if a.ops {
+        let (text, json) = ops_report(&models, losses[0], s)?;
+        print!("{text}");
+        return write_json(json);
     }
     if a.compare_pytorch {
         let exe = std::env::current_exe()?.display().to_string();
@@ -129,65 +93,17 @@ fn run() -> Result<()> {
             a.warmup,
         )?;
         println!("{}", comparison_table(&all));
-        println!("(batch 128, 2 threads, medians of {} alternating rounds, each measurement a fresh process)", a.rounds);
-        if let Some(p) = &a.json {
-            std::fs::write(p, serde_json::to_string_pretty(&all)?)?;
-        }
-        return Ok(());
+        println!("(batch {}, 2 threads, medians of {} alternating rounds, each measurement a fresh process)", a.batch, a.rounds);
+        return write_json(serde_json::to_value(&all)?);
     }
-    let single = a.model.is_some() && a.loss.is_some();
-    let mut all = Vec::new();
-    for (name, arch, shape) in models {
-        for _ in 0..if single { 1 } else { a.rounds.max(1) } {
-            for l in &losses {
-                let ms = StepTiming {
-                    arch: *arch,
-                    shape: *shape,
-                    method: bench_method(l)?,
-                    batch: a.batch,
-                    steps: steps_for(name, a.steps),
-                    warmup: a.warmup,
-                }
-                .ms_per_step()?;
-                all.push(Measurement {
-                    model: name.to_string(),
-                    loss: l.to_string(),
-                    ms_per_step: ms,
-                    engine: "mr2".into(),
-                });
-            }
-        }
-    }
-    if single {
+    // One model and one loss: a single measurement as one JSON line (what --compare-pytorch
+    // runs in each fresh process).
+    if a.model.is_some() && a.loss.is_some() {
+        let all = measure(&models, &losses, 1, s)?;
         println!("{}", serde_json::to_string(&all[0])?);
         return Ok(());
     }
-    println!(
-        "{:<10} {:>6} {:>10} {:>12}",
-        "model", "loss", "ms/step", "images/s"
-    );
-    for (name, _, _) in MODELS {
-        for l in &losses {
-            let mut v: Vec<f64> = all
-                .iter()
-                .filter(|m| m.model == name && m.loss == *l)
-                .map(|m| m.ms_per_step)
-                .collect();
-            if v.is_empty() {
-                continue;
-            }
-            let ms = median(&mut v);
-            println!(
-                "{:<10} {:>6} {:>10.1} {:>12.0}",
-                name,
-                l,
-                ms,
-                a.batch as f64 / (ms / 1e3)
-            );
-        }
-    }
-    if let Some(p) = &a.json {
-        std::fs::write(p, serde_json::to_string_pretty(&all)?)?;
-    }
-    Ok(())
+    let all = measure(&models, &losses, a.rounds, s)?;
+    print!("{}", median_table(&all, a.batch));
+    write_json(serde_json::to_value(&all)?)
 }

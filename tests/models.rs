@@ -156,3 +156,35 @@ fn heads_and_their_linear_form_rank_classes_alike() {
         }
     }
 }
+
+#[test]
+fn bench_selection_and_median_table() {
+    use mr2::bench::suite::{median_table, select, steps_for};
+    use mr2::bench::Measurement;
+    let (m, l) = select(None, Some("mr2")).unwrap();
+    assert_eq!((m.len(), l), (3, vec!["mr2"]));
+    let e = select(Some("vgg"), None).unwrap_err().to_string();
+    assert!(e.contains("--model") && e.contains("vgg"), "{e}");
+    let e = select(None, Some("focal")).unwrap_err().to_string();
+    assert!(e.contains("--loss") && e.contains("focal"), "{e}");
+    assert_eq!(
+        (
+            steps_for("resnet20", 15),
+            steps_for("cnn", 15),
+            steps_for("resnet20", 3)
+        ),
+        (5, 15, 2)
+    );
+    let ms = |v: f64| Measurement {
+        model: "cnn".into(),
+        loss: "ce".into(),
+        ms_per_step: v,
+        engine: "mr2".into(),
+    };
+    // The median of 10, 40, 20 ms is 20 ms: 128 images / 0.02 s = 6400 images/s.
+    let t = median_table(&[ms(10.0), ms(40.0), ms(20.0)], 128);
+    let row = t.lines().find(|l| l.starts_with("cnn")).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols, ["cnn", "ce", "20.0", "6400"]);
+    assert_eq!(t.lines().count(), 2);
+}

@@ -13,6 +13,7 @@ use crate::model::{Arch, Model, ModelConfig};
 use crate::train::{device, OptimConfig};
 
 pub mod ops;
+pub mod suite;
 
 /// Milliseconds per training step, and its phases.
 #[derive(Debug, Clone, Copy, serde::Serialize)]

@@ -1,0 +1,158 @@
+//! What the `bench` binary runs, as library calls: the per-operation report, the local
+//! step-time measurements and their median table.
+
+use super::{bench_method, median, Measurement, StepTiming, MODELS};
+use crate::error::{invalid, Result};
+use crate::model::Arch;
+
+/// A model of [`MODELS`]: name, architecture, input shape.
+pub type BenchModel = (&'static str, Arch, [usize; 3]);
+
+/// The models and losses selected by optional names.
+///
+/// # Errors
+/// An unknown model or loss (named).
+pub fn select(
+    model: Option<&str>,
+    loss: Option<&str>,
+) -> Result<(Vec<BenchModel>, Vec<&'static str>)> {
+    let models: Vec<BenchModel> = MODELS
+        .iter()
+        .filter(|m| model.is_none_or(|x| x == m.0))
+        .copied()
+        .collect();
+    if models.is_empty() {
+        return Err(invalid(
+            "--model",
+            model.unwrap_or(""),
+            "must be one of mlp, cnn, resnet20",
+        ));
+    }
+    let losses: Vec<&'static str> = ["ce", "mr2"]
+        .into_iter()
+        .filter(|l| loss.is_none_or(|x| x == *l))
+        .collect();
+    if losses.is_empty() {
+        return Err(invalid("--loss", loss.unwrap_or(""), "must be ce or mr2"));
+    }
+    Ok((models, losses))
+}
+
+/// Timed steps for a model: ResNet-20 gets a third of them (at least 2).
+pub fn steps_for(model: &str, steps: usize) -> usize {
+    if model == "resnet20" {
+        (steps / 3).max(2)
+    } else {
+        steps
+    }
+}
+
+/// Step settings shared by the measurements.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Batch size.
+    pub batch: usize,
+    /// Timed steps (before [`steps_for`]).
+    pub steps: usize,
+    /// Warm-up steps.
+    pub warmup: usize,
+}
+
+fn timing(m: &BenchModel, loss: &str, s: Settings) -> Result<StepTiming> {
+    Ok(StepTiming {
+        arch: m.1,
+        shape: m.2,
+        method: bench_method(loss)?,
+        batch: s.batch,
+        steps: steps_for(m.0, s.steps),
+        warmup: s.warmup,
+    })
+}
+
+/// The per-operation tables (mr2 kernels vs burn ops, [`super::ops`]) and the step's forward /
+/// backward / optimiser split of every convolutional model in `models`: the printed text and
+/// the JSON value.
+///
+/// # Errors
+/// Training-step failures.
+pub fn ops_report(
+    models: &[BenchModel],
+    loss: &str,
+    s: Settings,
+) -> Result<(String, serde_json::Value)> {
+    let mut text = String::new();
+    let mut out = Vec::new();
+    for m in models.iter().filter(|m| m.0 != "mlp") {
+        let rows = super::ops::op_table(m.0, s.batch, s.steps.max(3));
+        text.push_str(&super::ops::op_markdown(m.0, &rows));
+        text.push('\n');
+        let t = timing(m, loss, s)?.times()?;
+        text.push_str(&format!(
+            "{} {loss} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n\n",
+            m.0,
+            t.total,
+            t.forward,
+            t.backward,
+            t.optimizer,
+            t.total - t.forward - t.backward - t.optimizer
+        ));
+        out.push(serde_json::json!({"model": m.0, "ops": rows, "step": t}));
+    }
+    Ok((text, serde_json::Value::Array(out)))
+}
+
+/// Milliseconds per step of each model × loss, `rounds` times in alternation (models outer,
+/// rounds, then losses), in this process.
+///
+/// # Errors
+/// Training-step failures.
+pub fn measure(
+    models: &[BenchModel],
+    losses: &[&str],
+    rounds: usize,
+    s: Settings,
+) -> Result<Vec<Measurement>> {
+    let mut all = Vec::new();
+    for m in models {
+        for _ in 0..rounds.max(1) {
+            for l in losses {
+                all.push(Measurement {
+                    model: m.0.to_string(),
+                    loss: l.to_string(),
+                    ms_per_step: timing(m, l, s)?.ms_per_step()?,
+                    engine: "mr2".into(),
+                });
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The table of medians (ms/step and images/s) of [`measure`]'s measurements.
+pub fn median_table(all: &[Measurement], batch: usize) -> String {
+    let mut t = format!(
+        "{:<10} {:>6} {:>10} {:>12}\n",
+        "model", "loss", "ms/step", "images/s"
+    );
+    for (name, _, _) in MODELS {
+        for l in ["ce", "mr2"] {
+            let mut v: Vec<f64> = all
+                .iter()
+                .filter(|m| m.model == name && m.loss == l)
+                .map(|m| m.ms_per_step)
+                .collect();
+            if v.is_empty() {
+                continue;
+            }
+            let ms = median(&mut v);
+            t.push_str(&format!(
+                "{:<10} {:>6} {:>10.1} {:>12.0}\n",
+                name,
+                l,
+                ms,
+                batch as f64 / (ms / 1e3)
+            ));
+        }
+    }
+    t
+}
