@@ -76,33 +76,13 @@ pub fn layers(model: &str, batch: usize) -> Vec<Layer> {
                 bias: true,
                 count: 1,
             },
-            Layer::Pool {
-                g: pool::Pool2d {
-                    planes: batch * 16,
-                    h: 28,
-                    w: 28,
-                    kernel: [2, 2],
-                    stride: [2, 2],
-                    padding: [(0, 0); 2],
-                },
-                count: 1,
-            },
+            pool2(batch * 16, 28),
             Layer::Conv {
                 g: conv3(batch, 16, 32, 14, 1),
                 bias: true,
                 count: 1,
             },
-            Layer::Pool {
-                g: pool::Pool2d {
-                    planes: batch * 32,
-                    h: 14,
-                    w: 14,
-                    kernel: [2, 2],
-                    stride: [2, 2],
-                    padding: [(0, 0); 2],
-                },
-                count: 1,
-            },
+            pool2(batch * 32, 14),
         ],
         "resnet20" => {
             let c = |g, count| Layer::Conv {
@@ -388,6 +368,21 @@ pub fn op_table(model: &str, batch: usize, reps: usize) -> Vec<OpRow> {
         }
     }
     rows
+}
+
+/// One 2×2, stride-2 max pool of `planes` square `side × side` planes.
+fn pool2(planes: usize, side: usize) -> Layer {
+    Layer::Pool {
+        g: pool::Pool2d {
+            planes,
+            h: side,
+            w: side,
+            kernel: [2, 2],
+            stride: [2, 2],
+            padding: [(0, 0); 2],
+        },
+        count: 1,
+    }
 }
 
 /// The table as Markdown.
