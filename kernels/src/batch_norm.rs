@@ -359,23 +359,43 @@ pub fn backward(
         x: dx,
         residual: dr,
     } = out;
-    if let Some(dr) = dr {
+    if let Some(dr) = &dr {
         check("residual gradient", dr.len(), s.len());
-        dr.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
-            let base = n * img;
-            let src = dy[base..base + img].iter();
-            match relu_out {
-                Some(o) => d
-                    .iter_mut()
-                    .zip(src.zip(&o[base..base + img]))
-                    .for_each(|(v, (dv, mv))| *v = gate(*dv, *mv)),
-                None => d.copy_from_slice(&dy[base..base + img]),
-            }
-        });
     }
-    if let Some(dx) = dx {
+    if let Some(dx) = &dx {
         check("input gradient", dx.len(), s.len());
-        dx.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
+    }
+    match (dx, dr) {
+        // One pass over x, dy and the ReLU output writes both gradients.
+        (Some(dx), Some(dr)) => dx
+            .par_chunks_mut(img)
+            .zip(dr.par_chunks_mut(img))
+            .enumerate()
+            .for_each(|(n, (d, r))| {
+                for (c, k) in coef.iter().enumerate() {
+                    let base = n * img + c * sp;
+                    let span = c * sp..(c + 1) * sp;
+                    let (xs, dys) = (&x[base..base + sp], &dy[base..base + sp]);
+                    let (d, r) = (&mut d[span.clone()], &mut r[span]);
+                    match relu_out {
+                        Some(o) => {
+                            let o = &o[base..base + sp];
+                            for j in 0..sp {
+                                let g = gate(dys[j], o[j]);
+                                r[j] = g;
+                                d[j] = k[0] * g + k[1] * (xs[j] - k[3]) + k[2];
+                            }
+                        }
+                        None => {
+                            for j in 0..sp {
+                                r[j] = dys[j];
+                                d[j] = k[0] * dys[j] + k[1] * (xs[j] - k[3]) + k[2];
+                            }
+                        }
+                    }
+                }
+            }),
+        (Some(dx), None) => dx.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
             for (c, k) in coef.iter().enumerate() {
                 let base = n * img + c * sp;
                 let out = &mut d[c * sp..(c + 1) * sp];
@@ -392,7 +412,18 @@ pub fn backward(
                         .for_each(|(v, (xv, dv))| *v = k[0] * dv + k[1] * (xv - k[3]) + k[2]),
                 }
             }
-        });
+        }),
+        (None, Some(dr)) => dr.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
+            let base = n * img;
+            match relu_out {
+                Some(o) => d
+                    .iter_mut()
+                    .zip(dy[base..base + img].iter().zip(&o[base..base + img]))
+                    .for_each(|(v, (dv, mv))| *v = gate(*dv, *mv)),
+                None => d.copy_from_slice(&dy[base..base + img]),
+            }
+        }),
+        (None, None) => {}
     }
     (dgamma, dbeta)
 }
