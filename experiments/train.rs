@@ -112,7 +112,7 @@ struct Args {
     /// Step imbalance ratio ρ ≥ 1: the last ⌊K/2⌋ classes keep n_max/ρ samples.
     #[arg(long, conflicts_with = "long_tail")]
     step_imbalance: Option<f64>,
-    /// Random crop (pad 4) + flip.
+    /// Random crop (pad 4) + flip (image datasets only; an error on the synthetic mixture).
     #[arg(long)]
     augment: bool,
     /// Seed (default 0).

@@ -54,9 +54,11 @@ fn every_experiment_runs_end_to_end_with_the_quick_preset() {
             assert!(report.markdown.contains("Mean ‖ŝ_y‖"));
         }
         if e == Experiment::RegularizationAudit {
-            for label in ["weight decay (ERM)", "augmentation (MR2)", "MR2 − ERM"] {
+            for label in ["weight decay (ERM)", "weight decay (MR2)", "MR2 − ERM"] {
                 assert!(report.markdown.contains(&format!("Δ {label}")), "{label}");
             }
+            // No augmentation rows on the synthetic mixture (crop + flip needs images).
+            assert!(!report.markdown.contains("augmentation"));
         }
         if e == Experiment::Sweep {
             for axis in ["p", "c-bar", "lambda-reference", "lambda-paper"] {
@@ -142,6 +144,12 @@ fn grids_follow_the_paper_tables() {
     assert_eq!(row("ERM, no weight decay").optim.weight_decay, 0.0);
     assert!(row("ERM").optim.weight_decay > 0.0 && !row("ERM").data.augment);
     assert!(row("MR2 + augmentation").data.augment);
+    assert_eq!(audit.contrasts.len(), 5);
+    // Augmentation on data without an image layout is refused, naming the setting.
+    let mut c = TrainConfig::defaults_for(mr2::data::DatasetName::Synthetic);
+    c.data.augment = true;
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("augment") && e.contains("image"), "{e}");
     for e in Experiment::ALL {
         let plan = e.plan(Preset::Cpu, Some(&[0])).unwrap();
         for (_, a, b) in &plan.contrasts {

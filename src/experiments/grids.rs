@@ -323,12 +323,23 @@ impl Experiment {
                     g.add(&format!("{name}, no weight decay"), None, m, &[], |c| {
                         c.optim.weight_decay = 0.0
                     })?;
-                    g.add(&format!("{name} + augmentation"), None, m, &[], |c| {
-                        c.data.augment = true
-                    })?;
+                    // Crop + flip needs images (not the quick preset's synthetic mixture).
+                    if s.base.data.name.is_image() {
+                        g.add(&format!("{name} + augmentation"), None, m, &[], |c| {
+                            c.data.augment = true
+                        })?;
+                    }
                 }
             }
         }
+        // Only the contrasts whose two rows the grid has.
+        let contrasts = {
+            let rows: Vec<&str> = g.runs.iter().map(|r| r.row.as_str()).collect();
+            self.contrasts()
+                .into_iter()
+                .filter(|(_, a, b)| rows.contains(&a.as_str()) && rows.contains(&b.as_str()))
+                .collect()
+        };
         Ok(Plan {
             experiment: self.name().into(),
             preset: preset.name().into(),
@@ -336,7 +347,7 @@ impl Experiment {
             reference_row: g.runs[0].row.clone(),
             runs: g.runs,
             paper: super::paper::paper_table(self),
-            contrasts: self.contrasts(),
+            contrasts,
         })
     }
 }

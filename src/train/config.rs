@@ -188,6 +188,13 @@ impl TrainConfig {
                 "batches need at least 2 samples (ℓ_s̄ compares pairs)",
             ));
         }
+        if self.data.augment && !self.data.name.is_image() {
+            return Err(invalid(
+                "augment",
+                true,
+                "crop + flip needs an image dataset (the synthetic mixture has no image layout)",
+            ));
+        }
         self.optim.validate(self.epochs)
     }
 
