@@ -4,10 +4,8 @@
 /// Numerically stable `ln Σ_j exp(z_j)`; `-∞` for an empty slice.
 pub fn logsumexp(z: &[f64]) -> f64 {
     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY || m.is_nan() {
-        return m;
-    }
-    if m.is_infinite() {
+    // Empty or all −∞ (−∞), any +∞ (+∞), all NaN (NaN): the maximum is the answer.
+    if !m.is_finite() {
         return m;
     }
     m + z.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
