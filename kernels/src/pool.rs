@@ -55,6 +55,16 @@ impl Pool2d {
         Ok(out)
     }
 
+    /// No padding on any side.
+    fn unpadded(&self) -> bool {
+        self.padding == [(0, 0), (0, 0)]
+    }
+
+    /// Disjoint 2×2 windows (stride 2, no padding): the geometry of the fast paths.
+    fn disjoint_2x2(&self) -> bool {
+        self.kernel == [2, 2] && self.stride == [2, 2] && self.unpadded()
+    }
+
     /// Elements of the output.
     ///
     /// # Panics
@@ -81,7 +91,6 @@ pub fn max_forward(g: &Pool2d, x: &[f32], y: &mut [f32], arg: &mut [u8]) {
         return;
     }
     let min_len = (1 << 14) / pout + 1;
-    let unpadded = g.padding == [(0, 0), (0, 0)];
     y.par_chunks_mut(pout)
         .zip(arg.par_chunks_mut(pout))
         .zip(x.par_chunks(pin))
@@ -89,8 +98,8 @@ pub fn max_forward(g: &Pool2d, x: &[f32], y: &mut [f32], arg: &mut [u8]) {
         .for_each(|((yp, ap), xp)| {
             // Without padding and NaN every window is full and plain comparisons decide; a
             // plane holding a NaN takes the general path, which lets the NaN win.
-            if unpadded && !xp.iter().any(|v| v.is_nan()) {
-                if g.kernel == [2, 2] && g.stride == [2, 2] {
+            if g.unpadded() && !xp.iter().any(|v| v.is_nan()) {
+                if g.disjoint_2x2() {
                     plane_2x2(xp, yp, ap, g.w, ho, wo);
                 } else {
                     plane_full_windows(g, xp, yp, ap, ho, wo);
@@ -206,7 +215,7 @@ pub fn max_backward(g: &Pool2d, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
         return;
     }
     let min_len = (1 << 14) / pin + 1;
-    if g.kernel == [2, 2] && g.stride == [2, 2] && g.padding == [(0, 0), (0, 0)] {
+    if g.disjoint_2x2() {
         // Disjoint windows: every element of dx is written once (no zero-fill pass).
         let (w, h) = (g.w, g.h);
         dx.par_chunks_mut(pin)
