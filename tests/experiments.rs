@@ -275,9 +275,9 @@ fn plan_commands_carry_the_planned_configurations() {
 
 #[test]
 fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
-    // Two seeds of the per-class grid, trained; then the figures are recomputed by hand from
-    // the summaries.
-    let plan = Experiment::PerClass
+    // Two seeds of the ERM-vs-MR² grid of `spread` (full quick training sets, so the two
+    // models differ), trained; then the figures are recomputed by hand from the summaries.
+    let plan = Experiment::Spread
         .plan(Preset::Quick, Some(&[0, 1]))
         .unwrap();
     let root = tmp("agg");
@@ -306,6 +306,11 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
         assert!((run.overall - 100.0 * mr2.overall).abs() < 1e-9);
         hard_deltas.push(hard(&mr2) - hard(&erm));
     }
+    // The differences are not zero, so their sign and pairing are checked.
+    assert!(
+        hard_deltas.iter().all(|d| d.abs() > 1e-9),
+        "{hard_deltas:?}"
+    );
     let row = report.rows.iter().find(|r| r.row == "MR2").unwrap();
     let m = (hard_deltas[0] + hard_deltas[1]) / 2.0;
     let sd = (hard_deltas[0] - hard_deltas[1]).abs() / 2f64.sqrt();
