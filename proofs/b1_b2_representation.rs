@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use mr2_core::claims::Verdict;
 use mr2_core::theory::{lse, moments};
+use mr2_core::tolerance::{le, IDENTITY};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -62,8 +63,8 @@ proptest! {
     fn prop_relaxation_sandwich(d in prop::collection::vec(0.0f64..50.0, 0..10), s in 0.0f64..20.0) {
         let l = lse::rep_margin_loss(&d, s);
         let h = lse::rep_margin_hinge(&d, s);
-        prop_assert!(h <= l + 1e-12);
-        prop_assert!(l <= h + ((d.len() + 1) as f64).ln() + 1e-12);
+        prop_assert!(le(h, l));
+        prop_assert!(le(l, h + ((d.len() + 1) as f64).ln()));
     }
 
     /// V-statistic identity and U-statistic factor n/(n−1), for any point set.
@@ -74,7 +75,7 @@ proptest! {
         let s = moments::msd(a.view());
         let v = moments::mean_pairwise_sq_dist_all(a.view()).unwrap();
         let u = moments::mean_pairwise_sq_dist_distinct(a.view()).unwrap();
-        prop_assert!((v - 2.0 * s).abs() <= 1e-9 * (1.0 + v));
-        prop_assert!((u - 2.0 * n as f64 / (n as f64 - 1.0) * s).abs() <= 1e-9 * (1.0 + u));
+        prop_assert!(IDENTITY.close(v, 2.0 * s), "{v} vs {}", 2.0 * s);
+        prop_assert!(IDENTITY.close(u, 2.0 * n as f64 / (n as f64 - 1.0) * s));
     }
 }

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use mr2_core::claims::Verdict;
 use mr2_core::theory::bounds::{per_class_bound, PerClassConstant};
+use mr2_core::tolerance::SUPREMUM;
 
 #[test]
 fn eq95() {
@@ -16,7 +17,7 @@ fn eq95() {
 fn final_line_is_loose() {
     let ev = check_claim("b8-final", Verdict::Loose);
     assert!(
-        (ev.observed - 1.0 / 3f64.sqrt()).abs() < 1e-3,
+        (ev.observed - 1.0 / 3f64.sqrt()).abs() < SUPREMUM,
         "best ratio 1/√N_k, got {}",
         ev.observed
     );

@@ -13,6 +13,7 @@ use mr2_core::search::Budget;
 use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
 use mr2_core::theory::contraction;
 use mr2_core::theory::margin::margin;
+use mr2_core::tolerance::{le, SUPREMUM};
 use proptest::prelude::*;
 
 #[test]
@@ -127,7 +128,7 @@ fn psi_lipschitz_is_loose() {
     let ev = check_claim("psi-lipschitz-constant", Verdict::Loose);
     // The best ratio is √2 / (2√K) for K = 3.
     assert!(
-        (ev.observed - 2f64.sqrt() / (2.0 * 3f64.sqrt())).abs() < 1e-3,
+        (ev.observed - 2f64.sqrt() / (2.0 * 3f64.sqrt())).abs() < SUPREMUM,
         "{}",
         ev.observed
     );
@@ -138,7 +139,7 @@ fn eq40_is_loose() {
     let ev = check_claim("eq40-vector-contraction", Verdict::Loose);
     // Lemma 1's constant with the tight form is smaller by √(2K).
     assert!(
-        ev.observed <= 1.0 / 6f64.sqrt() + 1e-9,
+        le(ev.observed, 1.0 / 6f64.sqrt()),
         "tight form implies ratio ≤ 2/(2√(2K)), got {}",
         ev.observed
     );
@@ -172,8 +173,8 @@ proptest! {
         let y = vec![0, 1, 2];
         let lhs = contraction::scaled_margin_complexity(&class, &y, &g);
         let rhs = 2.0 * contraction::gamma_margin_complexity_finite(&class, &y, &g);
-        prop_assert!(lhs <= rhs + 1e-12, "{lhs} > {rhs}");
+        prop_assert!(le(lhs, rhs), "{lhs} > {rhs}");
         // Eq. 32 on the same class.
-        prop_assert!(contraction::margin_loss_complexity(&class, &y, &g) <= lhs + 1e-12);
+        prop_assert!(le(contraction::margin_loss_complexity(&class, &y, &g), lhs));
     }
 }

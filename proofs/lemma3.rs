@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use mr2_core::claims::Verdict;
 use mr2_core::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, lemma4_rhs, ramp};
+use mr2_core::tolerance::le;
 use proptest::prelude::*;
 
 #[test]
@@ -51,8 +52,8 @@ proptest! {
     /// Lemma 4 pointwise and Lemma 3 per sample, any logits and margins.
     #[test]
     fn prop_lemma4_and_3(z in prop::collection::vec(-30.0f64..30.0, 2..8), y in 0usize..8, g in 1e-3f64..100.0, u in -1e3f64..1e3) {
-        prop_assert!(ramp(u, g) <= lemma4_rhs(u, g) + 1e-12);
+        prop_assert!(le(ramp(u, g), lemma4_rhs(u, g)));
         let y = y % z.len();
-        prop_assert!(gamma_margin_loss(&z, y, g) <= gamma_ce_pairwise(&z, y, g) / std::f64::consts::LN_2 + 1e-12);
+        prop_assert!(le(gamma_margin_loss(&z, y, g), gamma_ce_pairwise(&z, y, g) / std::f64::consts::LN_2));
     }
 }

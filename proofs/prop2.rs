@@ -18,6 +18,7 @@ use mr2_core::theory::moments::{class_moments, require_all};
 use mr2_core::theory::rademacher::{
     gamma_margin_complexity, prop2_constant_corrected, prop2_constant_printed, prop2_shape, Method,
 };
+use mr2_core::tolerance::le;
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -148,7 +149,7 @@ proptest! {
     #[test]
     fn prop_haagerup(a in prop::collection::vec(-5.0f64..5.0, 1..10), p in 1.0f64..8.0) {
         let l2 = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-        prop_assert!(rademacher_moment_exact(&a, p).unwrap() <= haagerup_upper(p) * l2 * (1.0 + 1e-9) + 1e-12);
+        prop_assert!(le(rademacher_moment_exact(&a, p).unwrap(), haagerup_upper(p) * l2));
     }
 
     /// Corrected Prop. 2 (every p regime) on random balanced data.
@@ -158,6 +159,6 @@ proptest! {
         let f = Array2::from_shape_vec((6, 3), vals).unwrap();
         let y: Vec<usize> = (0..6).map(|i| i % 2).collect();
         let (r, b) = prop2_sides(&f, &y, p, true);
-        prop_assert!(r <= b * (1.0 + 1e-9) + 1e-12, "p = {p}: {r} > {b}");
+        prop_assert!(le(r, b), "p = {p}: {r} > {b}");
     }
 }

@@ -11,6 +11,7 @@ mod common;
 use common::*;
 use mr2_core::claims::Verdict;
 use mr2_core::theory::{gamma, margin, moments};
+use mr2_core::tolerance::{le, ROUNDING};
 use ndarray::array;
 use proptest::prelude::*;
 
@@ -104,7 +105,7 @@ proptest! {
         let a = margin::gamma_ce_softmax(&z, y, g);
         let b = margin::gamma_ce_pairwise(&z, y, g);
         let scale = 1.0 + z.iter().fold(0.0f64, |m, v| m.max(v.abs())) / g;
-        prop_assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
+        prop_assert!((a - b).abs() <= ROUNDING * scale, "{a} vs {b}");
     }
 
     /// γ has mean c̄ and is ordered like α (larger spread, larger margin).
@@ -112,7 +113,7 @@ proptest! {
     fn prop_gamma_mean_and_order(alpha in prop::collection::vec(1e-3f64..1e3, 1..12), c in 0.01f64..10.0) {
         let g = gamma::optimal_gamma(&alpha, c).unwrap();
         let mean = g.iter().sum::<f64>() / g.len() as f64;
-        prop_assert!((mean - c).abs() <= 1e-12 * c);
+        prop_assert!((mean - c).abs() <= ROUNDING * c);
         for i in 0..alpha.len() {
             for j in 0..alpha.len() {
                 if alpha[i] < alpha[j] { prop_assert!(g[i] < g[j]); }
@@ -125,6 +126,6 @@ proptest! {
     fn prop_monotone_when_correct(rest in prop::collection::vec(-10.0f64..10.0, 1..6), m in 1e-3f64..5.0, g1 in 0.05f64..5.0, r in 1.001f64..10.0) {
         let mut z = vec![rest.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + m];
         z.extend(rest);
-        prop_assert!(margin::gamma_ce_pairwise(&z, 0, g1) <= margin::gamma_ce_pairwise(&z, 0, g1 * r) + 1e-15);
+        prop_assert!(le(margin::gamma_ce_pairwise(&z, 0, g1), margin::gamma_ce_pairwise(&z, 0, g1 * r)));
     }
 }

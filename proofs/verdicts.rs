@@ -9,6 +9,7 @@ use mr2_core::claims::{
     Searched, Verdict,
 };
 use mr2_core::search::Budget;
+use mr2_core::tolerance::{IDENTITY, OPTIMUM, SUPREMUM};
 use mr2_core::tolerance::{INEQ_ABS, MC_Z, TIGHT, VIOLATION};
 
 fn searched<'a>(
@@ -224,8 +225,8 @@ fn the_search_finds_a_known_maximum_and_counts_its_work() {
     // −(x − 3)² − (y + 1)²: the maximum 0 at (3, −1), away from the random starts' centre.
     let f = |x: &[f64]| -(x[0] - 3.0).powi(2) - (x[1] + 1.0).powi(2);
     let found = maximize(&f, 2, 1.0, &[vec![0.0, 0.0]], Budget::Quick, 7);
-    assert!(found.value > -1e-8, "{}", found.value);
-    assert!((found.arg[0] - 3.0).abs() < 1e-3 && (found.arg[1] + 1.0).abs() < 1e-3);
+    assert!(OPTIMUM.close(found.value, 0.0), "{}", found.value);
+    assert!((found.arg[0] - 3.0).abs() < SUPREMUM && (found.arg[1] + 1.0).abs() < SUPREMUM);
     assert!(
         found.evals > Budget::Quick.random_points() + 1,
         "{}",
@@ -239,7 +240,7 @@ fn the_search_finds_a_known_maximum_and_counts_its_work() {
             f64::NAN
         }
     };
-    assert!(maximize(&g, 1, 3.0, &[], Budget::Quick, 1).value > -1e-6);
+    assert!(OPTIMUM.close(maximize(&g, 1, 3.0, &[], Budget::Quick, 1).value, 0.0));
     // Random starts spread with the scale: a maximum at 40 is found at scale 30.
     let far = |x: &[f64]| {
         if (x[0] - 40.0).abs() < 20.0 {
@@ -249,7 +250,7 @@ fn the_search_finds_a_known_maximum_and_counts_its_work() {
         }
     };
     assert!(maximize(&far, 1, 30.0, &[], Budget::Quick, 3).value > 0.99);
-    assert!((squash(0.0, 2.0, 4.0) - 3.0).abs() < 1e-15 && squash(50.0, 2.0, 4.0) > 3.999);
+    assert!(IDENTITY.close(squash(0.0, 2.0, 4.0), 3.0) && squash(50.0, 2.0, 4.0) > 3.999);
 }
 
 #[test]
@@ -261,8 +262,6 @@ fn inputs_are_rendered_as_they_are() {
         "[[1.0000, 2.0000], [3.0000, 4.0000]]"
     );
     assert!(
-        (pos(0.0) - 1.0).abs() < 1e-15
-            && pos(100.0) == 30f64.exp()
-            && pos(-100.0) == (-30f64).exp()
+        IDENTITY.close(pos(0.0), 1.0) && pos(100.0) == 30f64.exp() && pos(-100.0) == (-30f64).exp()
     );
 }

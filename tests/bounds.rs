@@ -85,7 +85,7 @@ fn arithmetic_matches_theory_and_ordering_is_recovered() {
         let pts = f.select(ndarray::Axis(0), &rows);
         let cx = class_complexity(
             pts.view(),
-            r.lambda_2,
+            r.weight_norm_2,
             2.0,
             Method::MonteCarlo {
                 samples: 4000,
@@ -314,7 +314,7 @@ fn bring_your_own_model_files_in_three_formats() {
                 exp["d"].as_u64().unwrap() as usize
             )
         );
-        assert!(IDENTITY.close(r.lambda_2, exp["lambda"].as_f64().unwrap()));
+        assert!(IDENTITY.close(r.weight_norm_2, exp["lambda"].as_f64().unwrap()));
         assert!(IDENTITY.close(
             r.lemma2_corrected,
             exp["lemma2_corrected"].as_f64().unwrap()
@@ -412,7 +412,7 @@ fn exported_features_give_the_same_bounds_as_the_checkpoint() {
 
 #[test]
 fn plot_labels_do_not_collide() {
-    use mr2::report::plot::place_labels;
+    use mr2::report::labels::place_labels;
     // Ten points within a few pixels of each other, plus a legend box in the corner.
     let pts: Vec<(i32, i32)> = (0..10)
         .map(|i| (300 + (i % 3) * 3, 200 + (i / 3) * 4))

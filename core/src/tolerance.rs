@@ -75,6 +75,16 @@ pub const OPTIMUM: Tolerance = Tolerance {
     abs: 1e-9,
 };
 
+/// Rounding of a closed form evaluated two ways in f64 (e.g. Eq. 1 against Eq. 5, a mean of
+/// generated margins against c̄): a handful of operations leaves a few ulps, so 1e-12 times the
+/// values' scale still catches any algebraic difference.
+pub const ROUNDING: f64 = 1e-12;
+
+/// A searched best ratio (or argmax) against its analytically known supremum: the quick
+/// budget's Nelder–Mead starts reach it to ~1e-5 on the claims that have one; 1e-3 accepts
+/// that and rejects a supremum off by a constant factor (the printed forms are off by ≥ 1.4×).
+pub const SUPREMUM: f64 = 1e-3;
+
 /// `lhs <= rhs` within [`INEQ_REL`] / [`INEQ_ABS`].
 pub fn le(lhs: f64, rhs: f64) -> bool {
     lhs <= rhs + INEQ_REL * rhs.abs() + INEQ_ABS

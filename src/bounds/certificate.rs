@@ -60,13 +60,13 @@ pub fn fit_head(
     y: &[usize],
     k: usize,
     gamma: &[f64],
-    lambda: f64,
+    norm_bound: f64,
     iters: usize,
 ) -> Result<Vec<Vec<f64>>> {
-    if !(lambda.is_finite() && lambda > 0.0) {
+    if !(norm_bound.is_finite() && norm_bound > 0.0) {
         return Err(invalid(
             "Lambda",
-            lambda,
+            norm_bound,
             "the head-norm bound Λ must be finite and > 0",
         ));
     }
@@ -85,8 +85,8 @@ pub fn fit_head(
                 *a -= 0.5 * b;
             }
             let nrm = lp_norm(wc, 2.0);
-            if nrm > lambda {
-                wc.iter_mut().for_each(|v| *v *= lambda / nrm);
+            if nrm > norm_bound {
+                wc.iter_mut().for_each(|v| *v *= norm_bound / nrm);
             }
         }
     }
@@ -124,13 +124,13 @@ pub fn certificate_inputs(
             overall: 1.0,
         },
     )?;
-    let lambda = folded
+    let norm_bound = folded
         .head
         .iter()
         .map(|w| lp_norm(w, 2.0))
         .fold(0.0, f64::max);
     let k = held_out.classes;
-    let fitted = fit_head(&fb, &bp.labels, k, &gamma, lambda, 300)?;
+    let fitted = fit_head(&fb, &bp.labels, k, &gamma, norm_bound, 300)?;
     let plain = LinearHead {
         bias: vec![0.0; k],
         weights: fitted,

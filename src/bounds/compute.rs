@@ -102,9 +102,9 @@ pub struct BoundReport {
     /// Feature dimension (bias coordinate included when folded).
     pub d: usize,
     /// Λ = max_y ‖w_y‖₂.
-    pub lambda_2: f64,
+    pub weight_norm_2: f64,
     /// Λ_q = max_y ‖w_y‖_q for the chosen p.
-    pub lambda_q: f64,
+    pub weight_norm_q: f64,
     /// Settings.
     pub settings: BoundSettings,
     /// Empirical ramp risk R̂^γ (Eq. 9).
@@ -167,8 +167,8 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
     let (n, d) = f.dim();
     let k = inp.classes();
     let q = conjugate(s.p);
-    let lambda_2 = inp.head.iter().map(|w| lp_norm(w, 2.0)).fold(0.0, f64::max);
-    let lambda_q = inp.head.iter().map(|w| lp_norm(w, q)).fold(0.0, f64::max);
+    let weight_norm_2 = inp.head.iter().map(|w| lp_norm(w, 2.0)).fold(0.0, f64::max);
+    let weight_norm_q = inp.head.iter().map(|w| lp_norm(w, q)).fold(0.0, f64::max);
     let stats2 = moments::require_all(
         moments::class_moments(f.view(), &inp.labels, k, 2.0)?,
         "the bounds need every class",
@@ -195,12 +195,12 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         samples: s.mc_samples,
         seed: s.seed,
     };
-    let complexity = |g: &[f64], lambda: f64, p: f64| {
-        rademacher::gamma_margin_complexity(f.view(), &inp.labels, g, lambda, p, method)
+    let complexity = |g: &[f64], norm_bound: f64, p: f64| {
+        rademacher::gamma_margin_complexity(f.view(), &inp.labels, g, norm_bound, p, method)
     };
-    let complexity_2 = complexity(&inp.gamma, lambda_2, 2.0)?;
-    let complexity_p = complexity(&inp.gamma, lambda_q, s.p)?;
-    let complexity_opt = complexity(&gamma_opt, lambda_2, 2.0)?;
+    let complexity_2 = complexity(&inp.gamma, weight_norm_2, 2.0)?;
+    let complexity_p = complexity(&inp.gamma, weight_norm_q, s.p)?;
+    let complexity_opt = complexity(&gamma_opt, weight_norm_2, 2.0)?;
     let r2p: Vec<f64> = statsp.iter().map(|c| c.r2_p).collect();
     let mut classes = Vec::with_capacity(k);
     for c in 0..k {
@@ -208,7 +208,7 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         let pts = f.select(ndarray::Axis(0), &rows);
         let cx = rademacher::class_complexity(
             pts.view(),
-            lambda_2,
+            weight_norm_2,
             2.0,
             Method::MonteCarlo {
                 samples: s.mc_samples,
@@ -236,7 +236,7 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         });
     }
     let ce_risk = ce.iter().sum::<f64>() / n as f64;
-    let lemma2_c = rademacher::lemma2_corrected(&alpha, &inp.gamma, n, lambda_2);
+    let lemma2_c = rademacher::lemma2_corrected(&alpha, &inp.gamma, n, weight_norm_2);
     let b: Vec<f64> = classes.iter().map(|c| c.tight.total()).collect();
     let e: Vec<f64> = classes.iter().map(|c| c.test_error).collect();
     Ok(BoundReport {
@@ -244,19 +244,27 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         n,
         k,
         d,
-        lambda_2,
-        lambda_q,
+        weight_norm_2,
+        weight_norm_q,
         settings: *s,
         ramp_risk: ramp.iter().sum::<f64>() / n as f64,
         ce_risk,
         train_error: err / n as f64,
         complexity_2,
-        lemma2_printed: rademacher::lemma2_printed(&alpha, &inp.gamma, n, lambda_2),
+        lemma2_printed: rademacher::lemma2_printed(&alpha, &inp.gamma, n, weight_norm_2),
         lemma2_corrected: lemma2_c,
-        lemma2_general: rademacher::lemma2_general(&counts, &alpha, &inp.gamma, lambda_2),
+        lemma2_general: rademacher::lemma2_general(&counts, &alpha, &inp.gamma, weight_norm_2),
         complexity_p,
-        prop2_printed: rademacher::prop2_bound(Printed, s.p, d, &r2p, &inp.gamma, n, lambda_q),
-        prop2_corrected: rademacher::prop2_bound(Corrected, s.p, d, &r2p, &inp.gamma, n, lambda_q),
+        prop2_printed: rademacher::prop2_bound(Printed, s.p, d, &r2p, &inp.gamma, n, weight_norm_q),
+        prop2_corrected: rademacher::prop2_bound(
+            Corrected,
+            s.p,
+            d,
+            &r2p,
+            &inp.gamma,
+            n,
+            weight_norm_q,
+        ),
         prop1_printed: prop1_terms(ce_risk, lemma2_c, k, n, s.delta, Lemma1Constant::Printed)?,
         prop1_corrected: prop1_terms(
             ce_risk,

@@ -35,7 +35,7 @@ pub fn text(r: &BoundReport) -> String {
     let _ = writeln!(
         s,
         "\n== {}: N = {}, K = {}, d = {}, Λ = {:.3}, δ = {}",
-        r.name, r.n, r.k, r.d, r.lambda_2, r.settings.delta
+        r.name, r.n, r.k, r.d, r.weight_norm_2, r.settings.delta
     );
     let _ = writeln!(
         s,

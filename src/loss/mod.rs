@@ -41,6 +41,7 @@ pub mod largest_margin;
 pub mod margin;
 mod method;
 pub mod mr2;
+mod objective;
 pub mod representation;
 pub mod reweight;
 pub mod tensor;
@@ -51,8 +52,9 @@ use crate::error::{invalid, Result};
 use crate::eval::Predictions;
 use crate::model::Model;
 
-pub use method::{CeParams, Method, MethodInfo, Objective, METHODS};
+pub use method::{CeParams, Method, MethodInfo, METHODS};
 pub use mr2::{MarginState, RepScaling};
+pub use objective::Objective;
 
 /// The value of an objective on a batch: the differentiable total and its named terms (for
 /// logs and tests).

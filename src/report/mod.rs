@@ -1,3 +1,4 @@
 //! Reports of trained models: plots (PNG + SVG). The claim catalogue is [`crate::catalogue`].
 
+pub mod labels;
 pub mod plot;

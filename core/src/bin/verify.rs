@@ -4,16 +4,12 @@
 //! Expected outcome: all claims report the verdict the suite expects; the exit status is 1 if
 //! any computed verdict differs from the registry's expectation (a regression or a new finding).
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use mr2_core::catalogue::{claims_json, claims_markdown, ClaimRecord};
-use mr2_core::claims::{registry, Claim, Evidence};
+use mr2_core::catalogue;
 use mr2_core::search::Budget;
 
 /// Check every printed claim of the MR² paper's theory (§3–§4, Appendix B) and print the
@@ -49,16 +45,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     let budget = args.budget;
-    let claims: Vec<Claim> = registry()
-        .into_iter()
-        .filter(|c| args.only.is_empty() || args.only.iter().any(|o| c.id.contains(o.as_str())))
-        .collect();
-    if claims.is_empty() {
-        anyhow::bail!(
-            "no claim id matches {:?}; run `verify --list` for the ids",
-            args.only
-        );
-    }
+    let claims = catalogue::select(&args.only).map_err(anyhow::Error::msg)?;
     if args.list {
         for c in &claims {
             println!("{:<28} {:<40} {}", c.id, c.paper_ref, c.statement);
@@ -67,69 +54,35 @@ fn run() -> Result<()> {
     }
     let threads = args
         .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let start = Instant::now();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Evidence, f64)>>> = Mutex::new(vec![None; claims.len()]);
-    let total = claims.len();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= total {
-                    break;
-                }
-                let t = Instant::now();
-                let ev = (claims[i].check)(budget);
-                let secs = t.elapsed().as_secs_f64();
-                let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                eprintln!(
-                    "[{d:>2}/{total}] {:<28} {:<6} ({secs:.1} s)",
-                    claims[i].id,
-                    ev.verdict.to_string()
-                );
-                results.lock().expect("no poisoned lock")[i] = Some((ev, secs));
-            });
-        }
+    let records = catalogue::check_all(&claims, budget, threads, |d, total, r| {
+        eprintln!(
+            "[{d:>2}/{total}] {:<28} {:<6} ({:.1} s)",
+            r.id,
+            r.verdict.to_string(),
+            r.seconds
+        );
     });
-    let results = results.into_inner().expect("no poisoned lock");
-    let records: Vec<ClaimRecord> = claims
-        .iter()
-        .zip(results)
-        .map(|(c, r)| {
-            let (ev, secs) = r.expect("every claim ran");
-            ClaimRecord::new(c, ev, secs)
-        })
-        .collect();
-    print_table(&records)?;
-    let mismatches: Vec<&ClaimRecord> = records.iter().filter(|r| !r.as_expected).collect();
+    print!("{}", catalogue::claims_text(&records));
     if let Some(p) = &args.json {
-        std::fs::write(p, claims_json(&records)?)
+        std::fs::write(p, catalogue::claims_json(&records)?)
             .with_context(|| format!("writing {}", p.display()))?;
         eprintln!("wrote {}", p.display());
     }
     if let Some(p) = &args.markdown {
-        std::fs::write(p, claims_markdown(&records))
+        std::fs::write(p, catalogue::claims_markdown(&records))
             .with_context(|| format!("writing {}", p.display()))?;
         eprintln!("wrote {}", p.display());
-    }
-    let mut counts = std::collections::BTreeMap::new();
-    for r in &records {
-        *counts.entry(r.verdict.to_string()).or_insert(0) += 1;
     }
     println!(
         "\n{} claims in {:.1} s ({:?} budget): {}",
         records.len(),
         start.elapsed().as_secs_f64(),
         budget,
-        counts
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        catalogue::verdict_counts(&records)
     );
+    let mismatches: Vec<_> = records.iter().filter(|r| !r.as_expected).collect();
     if !mismatches.is_empty() {
         for r in &mismatches {
             eprintln!(
@@ -138,30 +91,6 @@ fn run() -> Result<()> {
             );
         }
         std::process::exit(1);
-    }
-    Ok(())
-}
-
-fn print_table(records: &[ClaimRecord]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{:<26} {:<34} {:<7} {:>12} {:>12}  note",
-        "id", "paper", "verdict", "observed", "theory"
-    )?;
-    writeln!(out, "{}", "-".repeat(130))?;
-    for r in records {
-        let note: String = r.note.chars().take(90).collect();
-        writeln!(
-            out,
-            "{:<26} {:<34} {:<7} {:>12.5} {:>12.5}  {}",
-            r.id,
-            r.paper_ref.chars().take(34).collect::<String>(),
-            r.verdict.to_string(),
-            r.observed,
-            r.theoretical,
-            note
-        )?;
     }
     Ok(())
 }

@@ -1,0 +1,127 @@
+//! The uniform deviation bound Prop. 1 rests on (Eq. 27, Mohri et al. Thm 3.3), by Monte Carlo
+//! on a finite function class over a 6-point distribution, with an invalid bound alongside.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::DELTA;
+use crate::claims::{frequency_verdict, Evidence};
+use crate::search::Budget;
+use crate::theory::bounds::confidence_term;
+use crate::theory::contraction;
+
+/// Outcome of the Eq. 27 Monte Carlo.
+#[derive(Debug, Clone)]
+pub struct Eq27Run {
+    /// Samples drawn.
+    pub trials: usize,
+    /// Sample size N.
+    pub n: usize,
+    /// Samples on which sup_g (E g − Ê g) > 2R̂_D(G) + conf.
+    pub violations: usize,
+    /// Samples on which sup_g (E g − Ê g) > 0 (the invalid bound E g ≤ Ê g).
+    pub invalid_violations: usize,
+    /// The bound's largest value over the samples.
+    pub max_bound: f64,
+    /// Largest sup_g(E g − Ê g) / (2R̂_D(G) + conf).
+    pub max_ratio: f64,
+}
+
+/// The Eq. 27 Monte Carlo: 24 functions into [0, 1] on a 6-point distribution, samples of
+/// size `n` (the claim uses 400), the Rademacher average of the class on each sample by Monte
+/// Carlo.
+pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
+    let (trials, draws) = match b {
+        Budget::Quick => (150, 400),
+        Budget::Full => (1000, 2000),
+    };
+    let probs = [0.3, 0.2, 0.15, 0.15, 0.1, 0.1];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // G: 16 random indicator functions and 8 random [0,1]-valued functions on 6 points.
+    let mut g: Vec<[f64; 6]> = Vec::new();
+    for _ in 0..16 {
+        let mut t = [0.0; 6];
+        t.iter_mut()
+            .for_each(|v| *v = f64::from(u8::from(rng.random::<bool>())));
+        g.push(t);
+    }
+    for _ in 0..8 {
+        let mut t = [0.0; 6];
+        t.iter_mut().for_each(|v| *v = rng.random::<f64>());
+        g.push(t);
+    }
+    let expect: Vec<f64> = g
+        .iter()
+        .map(|t| t.iter().zip(&probs).map(|(a, p)| a * p).sum())
+        .collect();
+    let conf = confidence_term(n, DELTA).expect("valid δ");
+    let mut run = Eq27Run {
+        trials,
+        n,
+        violations: 0,
+        invalid_violations: 0,
+        max_bound: f64::NEG_INFINITY,
+        max_ratio: f64::NEG_INFINITY,
+    };
+    for _ in 0..trials {
+        let xs: Vec<usize> = (0..n)
+            .map(|_| {
+                let u: f64 = rng.random();
+                let mut c = 0.0;
+                probs
+                    .iter()
+                    .position(|p| {
+                        c += p;
+                        u < c
+                    })
+                    .unwrap_or(5)
+            })
+            .collect();
+        let vals: Vec<Vec<f64>> = g
+            .iter()
+            .map(|t| xs.iter().map(|&i| t[i]).collect())
+            .collect();
+        let rad = contraction::rademacher_finite_mc(&vals, draws, &mut rng);
+        let gap = vals
+            .iter()
+            .zip(&expect)
+            .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let bound = 2.0 * rad + conf;
+        run.max_bound = run.max_bound.max(bound);
+        run.violations += usize::from(gap > bound);
+        run.invalid_violations += usize::from(gap > 0.0);
+        run.max_ratio = run.max_ratio.max(gap / bound);
+    }
+    run
+}
+
+/// Evidence of an Eq. 27 run (with `invalid`: of the invalid bound `E g ≤ Ê g`).
+pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
+    let fails = if invalid {
+        run.invalid_violations
+    } else {
+        run.violations
+    };
+    Evidence {
+        quantity: if invalid {
+            "fraction of samples on which sup_g (E g − Ê g) > 0 (the invalid bound)".into()
+        } else {
+            "fraction of samples on which sup_g (E g − Ê g) > 2R̂_D(G) + 3√(ln(2/δ)/2N)".into()
+        },
+        observed: fails as f64 / run.trials as f64,
+        theoretical: DELTA,
+        worst_input: format!(
+            "{} samples of N = {} from a 6-point distribution; G = 16 random indicators + 8 random [0,1] functions; R̂_D(G) by Monte Carlo; δ = {DELTA}",
+            run.trials, run.n
+        ),
+        verdict: frequency_verdict(fails, run.trials, DELTA, if invalid { f64::INFINITY } else { run.max_ratio }),
+        corrected: None,
+        note: format!(
+            "the bound is below 1 on every sample (largest {:.3}); largest sup_g(E g − Ê g) / (2R̂_D(G) + confidence term) = {:.4}; the invalid bound E g ≤ Ê g failed on {} of {} samples. The theorem is a worst case over all classes and distributions, so this class leaves slack.",
+            run.max_bound, run.max_ratio, run.invalid_violations, run.trials
+        ),
+        counterexample: None,
+        alt: None,
+    }
+}
