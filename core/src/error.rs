@@ -146,7 +146,16 @@ pub fn checkpoint_err(path: impl AsRef<std::path::Path>, reason: impl Into<Strin
     }
 }
 
-/// Build an [`Error::Io`].
+/// `x` as pretty JSON for the file `path` (a serialisation failure is reported as an I/O error
+/// on that file, never written as an empty file).
+///
+/// # Errors
+/// `x` cannot be represented in JSON (e.g. a map with non-string keys).
+pub fn json_for(path: impl AsRef<std::path::Path>, x: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string_pretty(x).map_err(|e| io_err(path, e.into()))
+}
+
+/// Build an [`Error::Io`]: an I/O error on `path`.
 pub fn io_err(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Error {
     Error::Io {
         path: path.as_ref().display().to_string(),

@@ -151,8 +151,7 @@ pub fn write(out: &Path, reports: &[BoundReport], mode: Mode) -> Result<String> 
     std::fs::write(&p, &txt).map_err(|e| io_err(&p, e))?;
     let js = serde_json::json!({ "mode": mode, "reports": reports });
     let p = out.join("bounds.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&js).unwrap_or_default())
-        .map_err(|e| io_err(&p, e))?;
+    std::fs::write(&p, crate::error::json_for(&p, &js)?).map_err(|e| io_err(&p, e))?;
     let p = out.join("bounds.csv");
     let mut w =
         csv::Writer::from_path(&p).map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;

@@ -94,7 +94,7 @@ impl Plan {
     pub fn save(&self, root: &std::path::Path) -> crate::error::Result<()> {
         std::fs::create_dir_all(root).map_err(|e| crate::error::io_err(root, e))?;
         let p = root.join("plan.json");
-        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        let text = crate::error::json_for(&p, self)?;
         crate::train::checkpoint::write_atomic(&p, text.as_bytes())
     }
 }

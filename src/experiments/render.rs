@@ -165,10 +165,7 @@ pub(super) fn write(r: &Report, root: &Path) -> Result<()> {
         crate::train::checkpoint::write_atomic(&root.join(name), text.as_bytes())
     };
     put("table.md", &r.markdown)?;
-    put(
-        "results.json",
-        &serde_json::to_string_pretty(r).unwrap_or_default(),
-    )?;
+    put("results.json", &crate::error::json_for("results.json", r)?)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut head = vec![
         "id",

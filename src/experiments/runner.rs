@@ -186,7 +186,7 @@ pub fn plan_commands(
     let mut cmds = Vec::new();
     for r in shard_of(plan, shard) {
         let p = cfg_dir.join(format!("{}.json", r.id));
-        let text = serde_json::to_string_pretty(&r.config).unwrap_or_default();
+        let text = crate::error::json_for(&p, &r.config)?;
         crate::train::checkpoint::write_atomic(&p, text.as_bytes())?;
         cmds.push(format!(
             "{train} --config {} --out {} --resume --quiet",

@@ -2,6 +2,7 @@
 //! loop ([`run`]) with its per-epoch hooks ([`hooks`]), metrics ([`metrics`]) and verified,
 //! crash-safe checkpoints in a locked run directory ([`checkpoint`]).
 
+mod batches;
 pub mod checkpoint;
 pub mod config;
 pub mod hooks;

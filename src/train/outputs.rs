@@ -36,11 +36,7 @@ pub fn write_outputs(
     }
     let (summary, test, trainp) = summarize(trained, ranking)?;
     let p = out.join("summary.json");
-    std::fs::write(
-        &p,
-        serde_json::to_string_pretty(&summary).unwrap_or_default(),
-    )
-    .map_err(|e| io_err(&p, e))?;
+    std::fs::write(&p, crate::error::json_for(&p, &summary)?).map_err(|e| io_err(&p, e))?;
     if export_features {
         crate::bounds::files::export(
             &out.join("features"),
