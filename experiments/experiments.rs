@@ -1,10 +1,12 @@
 //! `experiments` — the paper's tables as grids of `train` runs, run (resumably, in slices) and
 //! aggregated into `results/NAME/` (table.md, results.csv, results.json, plots).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Parser;
+use mr2::bounds::BoundSettings;
+use mr2::experiments::bounds_vs_error;
 use mr2::experiments::runner::parse_shard;
 use mr2::experiments::{
     aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions,
@@ -24,7 +26,9 @@ use mr2::experiments::{
 struct Args {
     /// The experiment: baselines (Table 1), ablation (Table 3), sweep (Tables 8/12/13, Figs.
     /// 5–6), per-class (Table 14), imbalanced (Table 7), spread (Fig. 7 / 1b, synthetic data),
-    /// regularization-audit (weight decay and augmentation per class, Balestriero et al.).
+    /// regularization-audit (weight decay and augmentation per class, Balestriero et al.),
+    /// bounds-vs-error (the class-sensitive bound of every baselines run against its error;
+    /// trains the baselines grid where it is missing).
     #[arg(value_enum)]
     experiment: Experiment,
     /// quick (seconds, synthetic data; what the tests run), cpu (Fashion-MNIST small CNN, 8
@@ -55,6 +59,25 @@ struct Args {
     /// No per-run progress lines.
     #[arg(long)]
     quiet: bool,
+    /// bounds-vs-error: the directory of the grid's runs (default: the baselines' results
+    /// directory for the preset).
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// bounds-vs-error: Monte Carlo draws for the Rademacher complexities.
+    #[arg(long, default_value_t = 300)]
+    mc: usize,
+    /// bounds-vs-error: confidence δ of the bounds.
+    #[arg(long, default_value_t = 0.05)]
+    delta: f64,
+}
+
+/// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise.
+fn default_root(name: &str, preset: Preset) -> PathBuf {
+    let dir = match preset {
+        Preset::Cpu => name.to_string(),
+        p => format!("{name}-{}", p.name()),
+    };
+    PathBuf::from("results").join(dir)
 }
 
 fn main() -> std::process::ExitCode {
@@ -64,13 +87,17 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let a = Args::parse();
     let plan = a.experiment.plan(a.preset, a.seeds.as_deref())?;
-    let root = a.out.clone().unwrap_or_else(|| {
-        let dir = match a.preset {
-            Preset::Cpu => plan.experiment.clone(),
-            p => format!("{}-{}", plan.experiment, p.name()),
-        };
-        PathBuf::from("results").join(dir)
-    });
+    let bounding = a.experiment == Experiment::BoundsVsError;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_root(a.experiment.name(), a.preset));
+    // Where the grid's runs live: its own directory, or the baselines' for bounds-vs-error.
+    let root = match (&a.source, bounding) {
+        (Some(s), true) => s.clone(),
+        (None, true) => default_root(&plan.experiment, a.preset),
+        _ => out.clone(),
+    };
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     if a.plan {
         for c in plan_commands(&plan, &root, shard, &a.train_bin)? {
@@ -109,16 +136,36 @@ fn run() -> Result<()> {
             done.failed.len(),
             plan.runs.len()
         );
-        let report = aggregate(&plan, &root)?;
-        print!("{}", report.markdown);
-        eprintln!("results in {}", root.display());
+        summarise(&a, &plan, &root, &out)?;
         if !done.failed.is_empty() {
             bail!("{} run(s) failed (listed above)", done.failed.len());
         }
         return Ok(());
     }
-    let report = aggregate(&plan, &root)?;
-    print!("{}", report.markdown);
-    eprintln!("results in {}", root.display());
+    summarise(&a, &plan, &root, &out)
+}
+
+/// Aggregate the finished runs under `root` (and, for bounds-vs-error, bound them) into `out`.
+fn summarise(a: &Args, plan: &mr2::experiments::Plan, root: &Path, out: &Path) -> Result<()> {
+    let report = aggregate(plan, root)?;
+    if a.experiment != Experiment::BoundsVsError {
+        print!("{}", report.markdown);
+        eprintln!("results in {}", out.display());
+        return Ok(());
+    }
+    let settings = BoundSettings {
+        delta: a.delta,
+        mc_samples: a.mc,
+        ..BoundSettings::default()
+    };
+    let quiet = a.quiet;
+    let r = bounds_vs_error::compute_all(plan, root, out, &settings, |line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })?;
+    bounds_vs_error::write(out, &r)?;
+    print!("{}", r.markdown);
+    eprintln!("results in {}", out.display());
     Ok(())
 }

@@ -332,3 +332,91 @@ fn an_empty_root_is_a_clear_error() {
     let e = aggregate(&plan, &root).unwrap_err().to_string();
     assert!(e.contains("no run of `ablation` has finished"), "{e}");
 }
+
+#[test]
+fn bounds_vs_error_bounds_every_finished_run_and_reuses_what_it_computed() {
+    use mr2::bounds::BoundSettings;
+    use mr2::experiments::bounds_vs_error::{compute_all, write};
+    let e = Experiment::BoundsVsError;
+    assert_eq!(e.grid(), Experiment::Baselines);
+    let plan = e.plan(Preset::Quick, None).unwrap();
+    assert_eq!(plan, Experiment::Baselines.plan(Preset::Quick, None).unwrap());
+    let root = tmp("bve-runs");
+    let out = tmp("bve-out");
+    let settings = BoundSettings {
+        mc_samples: 40,
+        ..BoundSettings::default()
+    };
+    // Nothing trained yet: a clear error naming the directory.
+    let err = compute_all(&plan, &root, &out, &settings, |_| ()).unwrap_err();
+    assert!(err.to_string().contains("train the grid first"), "{err}");
+    // Half the grid trained: the rest is reported as skipped.
+    let half = RunnerOptions {
+        shard: Some((0, 2)),
+        ..opts(&root)
+    };
+    execute(&plan, &half).unwrap();
+    let part = compute_all(&plan, &root, &out, &settings, |_| ()).unwrap();
+    assert_eq!(part.runs.len() + part.skipped.len(), plan.runs.len());
+    assert!(!part.skipped.is_empty() && !part.runs.is_empty());
+    execute(&plan, &opts(&root)).unwrap();
+    let lines = std::sync::Mutex::new(Vec::new());
+    let r = compute_all(&plan, &root, &out, &settings, |l| {
+        lines.lock().unwrap().push(l.to_string())
+    })
+    .unwrap();
+    // Only the runs not bounded before were computed now.
+    assert_eq!(lines.into_inner().unwrap().len(), part.skipped.len());
+    assert_eq!(r.runs.len(), plan.runs.len(), "skipped: {:?}", r.skipped);
+    assert_eq!(r.rows.len(), plan.rows().len());
+    for run in &r.runs {
+        // The bound's test error is the trained model's (up to argmax ties of f32 vs f64).
+        let s = mr2::eval::Summary::read(&root.join("runs").join(&run.id).join("summary.json"))
+            .unwrap();
+        // The quick preset's test set: 100 samples per class.
+        let n_test = 100.0 * run.class_error.len() as f64;
+        assert!(
+            (run.test_error - 100.0 * (1.0 - s.overall)).abs() <= 2.0 * 100.0 / n_test,
+            "{}: {} vs {}",
+            run.id,
+            run.test_error,
+            s.overall
+        );
+        for (c, e) in s.per_class.iter().zip(&run.class_error) {
+            assert!((e - 100.0 * (1.0 - c.accuracy)).abs() <= 2.0 * 100.0 / 100.0);
+        }
+        assert!((-1.0..=1.0).contains(&run.spearman) && (-1.0..=1.0).contains(&run.kendall));
+        assert!(run.bound > 0.0 && run.bound_printed > run.bound, "{}", run.id);
+        assert_eq!(
+            run.spearman,
+            mr2::bounds::spearman(&run.class_bound, &run.class_error)
+        );
+    }
+    // Across methods, one correlation per seed, computed from the runs.
+    let (b, te): (Vec<f64>, Vec<f64>) = r.runs.iter().map(|x| (x.bound, x.test_error)).unzip();
+    assert_eq!(r.across_methods, vec![(0, Some(mr2::bounds::spearman(&b, &te)))]);
+    // Row means are the means of the row's runs.
+    let erm: Vec<_> = r.runs.iter().filter(|x| x.row == "ERM").collect();
+    let row = r.rows.iter().find(|x| x.row == "ERM").unwrap();
+    assert_eq!(row.bound.0, erm.iter().map(|x| x.bound).sum::<f64>() / erm.len() as f64);
+    write(&out, &r).unwrap();
+    for f in ["table.md", "results.json", "results.csv", "bound_vs_error.png"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let k = r.runs[0].class_error.len();
+    assert_eq!(csv.lines().count(), 1 + k * r.runs.len());
+    // Other settings: every run is computed again.
+    let again = std::sync::atomic::AtomicUsize::new(0);
+    let other = BoundSettings {
+        mc_samples: 41,
+        ..settings
+    };
+    compute_all(&plan, &root, &out, &other, |_| {
+        again.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    })
+    .unwrap();
+    assert_eq!(again.into_inner(), plan.runs.len());
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -17,7 +17,7 @@ use crate::theory::rademacher::{
 use crate::theory::{check_p, conjugate, gamma, lp_norm, moments, Estimate};
 
 /// How to compute: confidence, the Prop. 2 exponent, Monte Carlo draws, seed.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct BoundSettings {
     /// Confidence δ ∈ (0, 1).
     pub delta: f64,

@@ -130,6 +130,11 @@ pub enum Experiment {
     /// Balestriero et al. (2022): the per-class accuracy change caused by weight decay and by
     /// augmentation, for ERM and for MR² — which classes each regulariser sacrifices.
     RegularizationAudit,
+    /// The per-class bound of `bounds` for every run of the baselines grid, against the
+    /// per-class and the per-method test error (rank correlations). Trains the baselines grid
+    /// where it is missing (in the baselines' directory) and computes bounds; not in
+    /// [`Experiment::ALL`], which lists the training grids.
+    BoundsVsError,
 }
 
 /// The methods of `baselines` (row label, method name, extra parameters, SAM radius).
@@ -167,10 +172,20 @@ impl Experiment {
             Self::Imbalanced => "imbalanced",
             Self::Spread => "spread",
             Self::RegularizationAudit => "regularization-audit",
+            Self::BoundsVsError => "bounds-vs-error",
         }
     }
 
-    /// Every experiment.
+    /// The training grid whose runs the experiment uses: its own, except `bounds-vs-error`,
+    /// which bounds the baselines' runs.
+    pub fn grid(self) -> Experiment {
+        match self {
+            Self::BoundsVsError => Self::Baselines,
+            e => e,
+        }
+    }
+
+    /// Every training grid (`bounds-vs-error` reuses the baselines').
     pub const ALL: [Experiment; 7] = [
         Self::Baselines,
         Self::Ablation,
@@ -194,7 +209,7 @@ impl Experiment {
                 c("augmentation (MR2)", "MR2", "MR2 + augmentation"),
                 c("MR2 − ERM", "ERM", "MR2"),
             ],
-            Self::Baselines | Self::Ablation | Self::Sweep => vec![],
+            Self::Baselines | Self::Ablation | Self::Sweep | Self::BoundsVsError => vec![],
         }
     }
 
@@ -203,6 +218,9 @@ impl Experiment {
     /// # Errors
     /// Empty or duplicated seeds; a parameter a method does not have (a bug in the grid).
     pub fn plan(self, preset: Preset, seeds: Option<&[u64]>) -> Result<Plan> {
+        if self != self.grid() {
+            return self.grid().plan(preset, seeds);
+        }
         let mut s = preset.settings();
         if self == Self::Spread && preset != Preset::Quick {
             // A figure about the theory: the synthetic mixture and its MLP whatever the preset.
@@ -230,6 +248,8 @@ impl Experiment {
                 .collect()
         };
         match self {
+            // Planned as its grid (above).
+            Self::BoundsVsError => {}
             Self::Baselines => {
                 for (row, m, sam) in BASELINES {
                     // FairDRO as in its code gives a class a negative weight at K = 10 and

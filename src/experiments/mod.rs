@@ -5,11 +5,14 @@
 //! * [`runner`] — runs the missing runs of a plan (finished ones are skipped, interrupted ones
 //!   resume), in slices (`--shard I/N`) or as `train` commands for a cluster (`--plan`);
 //! * [`report`] — aggregates whatever has finished into `table.md`, `results.csv`,
-//!   `results.json` and plots.
+//!   `results.json` and plots;
+//! * [`bounds_vs_error`] — the class-sensitive bound of every finished run of a grid against
+//!   its per-class and per-method error.
 //!
 //! Every run lives in `ROOT/runs/ID/` (the directory `train --out` writes); `ROOT/plan.json`
 //! records the preset, its settings and every run's full configuration.
 
+pub mod bounds_vs_error;
 pub mod grids;
 mod paper;
 mod render;

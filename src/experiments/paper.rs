@@ -47,7 +47,8 @@ pub(super) fn paper_table(e: Experiment) -> Option<PaperTable> {
         Experiment::Sweep
         | Experiment::PerClass
         | Experiment::Spread
-        | Experiment::RegularizationAudit => return None,
+        | Experiment::RegularizationAudit
+        | Experiment::BoundsVsError => return None,
     };
     Some(PaperTable {
         source: source.into(),
