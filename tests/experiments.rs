@@ -340,7 +340,10 @@ fn bounds_vs_error_bounds_every_finished_run_and_reuses_what_it_computed() {
     let e = Experiment::BoundsVsError;
     assert_eq!(e.grid(), Experiment::Baselines);
     let plan = e.plan(Preset::Quick, None).unwrap();
-    assert_eq!(plan, Experiment::Baselines.plan(Preset::Quick, None).unwrap());
+    assert_eq!(
+        plan,
+        Experiment::Baselines.plan(Preset::Quick, None).unwrap()
+    );
     let root = tmp("bve-runs");
     let out = tmp("bve-out");
     let settings = BoundSettings {
@@ -386,7 +389,11 @@ fn bounds_vs_error_bounds_every_finished_run_and_reuses_what_it_computed() {
             assert!((e - 100.0 * (1.0 - c.accuracy)).abs() <= 2.0 * 100.0 / 100.0);
         }
         assert!((-1.0..=1.0).contains(&run.spearman) && (-1.0..=1.0).contains(&run.kendall));
-        assert!(run.bound > 0.0 && run.bound_printed > run.bound, "{}", run.id);
+        assert!(
+            run.bound > 0.0 && run.bound_printed > run.bound,
+            "{}",
+            run.id
+        );
         assert_eq!(
             run.spearman,
             mr2::bounds::spearman(&run.class_bound, &run.class_error)
@@ -394,13 +401,24 @@ fn bounds_vs_error_bounds_every_finished_run_and_reuses_what_it_computed() {
     }
     // Across methods, one correlation per seed, computed from the runs.
     let (b, te): (Vec<f64>, Vec<f64>) = r.runs.iter().map(|x| (x.bound, x.test_error)).unzip();
-    assert_eq!(r.across_methods, vec![(0, Some(mr2::bounds::spearman(&b, &te)))]);
+    assert_eq!(
+        r.across_methods,
+        vec![(0, Some(mr2::bounds::spearman(&b, &te)))]
+    );
     // Row means are the means of the row's runs.
     let erm: Vec<_> = r.runs.iter().filter(|x| x.row == "ERM").collect();
     let row = r.rows.iter().find(|x| x.row == "ERM").unwrap();
-    assert_eq!(row.bound.0, erm.iter().map(|x| x.bound).sum::<f64>() / erm.len() as f64);
+    assert_eq!(
+        row.bound.0,
+        erm.iter().map(|x| x.bound).sum::<f64>() / erm.len() as f64
+    );
     write(&out, &r).unwrap();
-    for f in ["table.md", "results.json", "results.csv", "bound_vs_error.png"] {
+    for f in [
+        "table.md",
+        "results.json",
+        "results.csv",
+        "bound_vs_error.png",
+    ] {
         assert!(out.join(f).is_file(), "{f}");
     }
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();

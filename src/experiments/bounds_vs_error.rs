@@ -202,7 +202,8 @@ fn summarise_rows(plan: &Plan, runs: &[RunBound]) -> Vec<RowBound> {
             if rs.is_empty() {
                 return None;
             }
-            let stat = |f: fn(&RunBound) -> f64| mean_sd(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let stat =
+                |f: fn(&RunBound) -> f64| mean_sd(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
             Some(RowBound {
                 runs: rs.len(),
                 test_error: stat(|r| r.test_error),
@@ -290,7 +291,15 @@ pub fn write(out: &Path, r: &BoundsVsError) -> Result<()> {
     let csv_err = |e: csv::Error| io_err(&p, std::io::Error::other(e.to_string()));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "id", "row", "seed", "test_error", "bound", "spearman", "kendall", "class", "class_bound",
+        "id",
+        "row",
+        "seed",
+        "test_error",
+        "bound",
+        "spearman",
+        "kendall",
+        "class",
+        "class_bound",
         "class_error",
     ])
     .map_err(csv_err)?;
@@ -311,7 +320,9 @@ pub fn write(out: &Path, r: &BoundsVsError) -> Result<()> {
             .map_err(csv_err)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
     crate::train::checkpoint::write_atomic(&p, &bytes)?;
     let points: Vec<plot::LabeledPoint> = r
         .rows
