@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use crate::simd::dispatch;
 use crate::{sum_in_order, CHUNK_IMAGES};
 
 /// Shape `[batch, channels, spatial]` (spatial = H·W).
@@ -71,6 +72,7 @@ fn combine<const N: usize>(lanes: [[f32; LANES]; N]) -> [f64; N] {
 }
 
 /// `[Σ (x − shift), Σ (x − shift)²]` over one plane.
+#[inline(always)]
 fn shifted_sums(x: &[f32], shift: f32) -> [f64; 2] {
     let mut acc = [[0.0f32; LANES]; 2];
     let (chunks, rest) = x.as_chunks::<LANES>();
@@ -91,6 +93,7 @@ fn shifted_sums(x: &[f32], shift: f32) -> [f64; 2] {
 }
 
 /// `[Σ g, Σ g·(x − μ)]` over one plane, `g = dy` where the ReLU output (if any) is positive.
+#[inline(always)]
 fn gradient_sums(x: &[f32], dy: &[f32], relu_out: Option<&[f32]>, mu: f32) -> [f64; 2] {
     let mut acc = [[0.0f32; LANES]; 2];
     let (xc, _) = x.as_chunks::<LANES>();
@@ -135,15 +138,19 @@ fn channel_sums(s: &Shape, x: &[f32], shift: &[f32]) -> Vec<[f64; 2]> {
     let parts: Vec<Vec<[f64; 2]>> = x
         .par_chunks(per)
         .map(|xc| {
-            let mut acc = zero();
-            for xi in xc.chunks_exact(s.image()) {
-                for ((a, plane), sh) in acc.iter_mut().zip(xi.chunks_exact(s.spatial)).zip(shift) {
-                    let [s1, s2] = shifted_sums(plane, *sh);
-                    a[0] += s1;
-                    a[1] += s2;
+            dispatch(|| {
+                let mut acc = zero();
+                for xi in xc.chunks_exact(s.image()) {
+                    for ((a, plane), sh) in
+                        acc.iter_mut().zip(xi.chunks_exact(s.spatial)).zip(shift)
+                    {
+                        let [s1, s2] = shifted_sums(plane, *sh);
+                        a[0] += s1;
+                        a[1] += s2;
+                    }
                 }
-            }
-            acc
+                acc
+            })
         })
         .collect();
     add_pairs(parts)
@@ -254,29 +261,7 @@ fn apply(
     }
     let img = s.image();
     let one = |yi: &mut [f32], xi: &[f32], ri: Option<&[f32]>| {
-        for c in 0..s.channels {
-            let r = c * s.spatial..(c + 1) * s.spatial;
-            let (yc, xc) = (&mut yi[r.clone()], &xi[r.clone()]);
-            let (mc, ac, bc) = (mean[c], a[c], b[c]);
-            match (ri, relu) {
-                (Some(ri), true) => yc
-                    .iter_mut()
-                    .zip(xc.iter().zip(&ri[r.clone()]))
-                    .for_each(|(y, (x, r))| *y = ((x - mc) * ac + bc + r).max(0.0)),
-                (Some(ri), false) => yc
-                    .iter_mut()
-                    .zip(xc.iter().zip(&ri[r.clone()]))
-                    .for_each(|(y, (x, r))| *y = (x - mc) * ac + bc + r),
-                (None, true) => yc
-                    .iter_mut()
-                    .zip(xc)
-                    .for_each(|(y, x)| *y = ((x - mc) * ac + bc).max(0.0)),
-                (None, false) => yc
-                    .iter_mut()
-                    .zip(xc)
-                    .for_each(|(y, x)| *y = (x - mc) * ac + bc),
-            }
-        }
+        dispatch(|| apply_image(s, mean, a, b, relu, yi, xi, ri));
     };
     let yx = y.par_chunks_mut(img).zip(x.par_chunks(img));
     match residual {
@@ -284,6 +269,44 @@ fn apply(
         Some(r) => yx
             .zip(r.par_chunks(img))
             .for_each(|((yi, xi), ri)| one(yi, xi, Some(ri))),
+    }
+}
+
+/// One image of [`apply`]: `y = (x − mean)·a + b (+ r) (then ReLU)` per channel.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn apply_image(
+    s: &Shape,
+    mean: &[f32],
+    a: &[f32],
+    b: &[f32],
+    relu: bool,
+    yi: &mut [f32],
+    xi: &[f32],
+    ri: Option<&[f32]>,
+) {
+    for c in 0..s.channels {
+        let r = c * s.spatial..(c + 1) * s.spatial;
+        let (yc, xc) = (&mut yi[r.clone()], &xi[r.clone()]);
+        let (mc, ac, bc) = (mean[c], a[c], b[c]);
+        match (ri, relu) {
+            (Some(ri), true) => yc
+                .iter_mut()
+                .zip(xc.iter().zip(&ri[r.clone()]))
+                .for_each(|(y, (x, r))| *y = ((x - mc) * ac + bc + r).max(0.0)),
+            (Some(ri), false) => yc
+                .iter_mut()
+                .zip(xc.iter().zip(&ri[r.clone()]))
+                .for_each(|(y, (x, r))| *y = (x - mc) * ac + bc + r),
+            (None, true) => yc
+                .iter_mut()
+                .zip(xc)
+                .for_each(|(y, x)| *y = ((x - mc) * ac + bc).max(0.0)),
+            (None, false) => yc
+                .iter_mut()
+                .zip(xc)
+                .for_each(|(y, x)| *y = (x - mc) * ac + bc),
+        }
     }
 }
 
@@ -326,18 +349,21 @@ pub fn backward(
     let parts: Vec<Vec<[f64; 2]>> = (0..s.batch.div_ceil(CHUNK_IMAGES))
         .into_par_iter()
         .map(|chunk| {
-            let mut acc = zero();
-            for n in chunk * CHUNK_IMAGES..((chunk + 1) * CHUNK_IMAGES).min(s.batch) {
-                for (c, a) in acc.iter_mut().enumerate() {
-                    let base = n * img + c * sp;
-                    let mu = stats.mean[c];
-                    let o = relu_out.map(|o| &o[base..base + sp]);
-                    let [s1, s2] = gradient_sums(&x[base..base + sp], &dy[base..base + sp], o, mu);
-                    a[0] += s1;
-                    a[1] += s2;
+            dispatch(|| {
+                let mut acc = zero();
+                for n in chunk * CHUNK_IMAGES..((chunk + 1) * CHUNK_IMAGES).min(s.batch) {
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        let base = n * img + c * sp;
+                        let mu = stats.mean[c];
+                        let o = relu_out.map(|o| &o[base..base + sp]);
+                        let [s1, s2] =
+                            gradient_sums(&x[base..base + sp], &dy[base..base + sp], o, mu);
+                        a[0] += s1;
+                        a[1] += s2;
+                    }
                 }
-            }
-            acc
+                acc
+            })
         })
         .collect();
     let sums = add_pairs(parts);
@@ -372,56 +398,67 @@ pub fn backward(
             .zip(dr.par_chunks_mut(img))
             .enumerate()
             .for_each(|(n, (d, r))| {
-                for (c, k) in coef.iter().enumerate() {
-                    let base = n * img + c * sp;
-                    let span = c * sp..(c + 1) * sp;
-                    let (xs, dys) = (&x[base..base + sp], &dy[base..base + sp]);
-                    let (d, r) = (&mut d[span.clone()], &mut r[span]);
-                    match relu_out {
-                        Some(o) => {
-                            let o = &o[base..base + sp];
-                            for j in 0..sp {
-                                let g = gate(dys[j], o[j]);
-                                r[j] = g;
-                                d[j] = k[0] * g + k[1] * (xs[j] - k[3]) + k[2];
+                dispatch(|| {
+                    for (c, k) in coef.iter().enumerate() {
+                        let base = n * img + c * sp;
+                        let span = c * sp..(c + 1) * sp;
+                        let (xs, dys) = (&x[base..base + sp], &dy[base..base + sp]);
+                        let (d, r) = (&mut d[span.clone()], &mut r[span]);
+                        match relu_out {
+                            Some(o) => {
+                                let o = &o[base..base + sp];
+                                let src = xs.iter().zip(dys).zip(o);
+                                for ((dj, rj), ((xv, dv), ov)) in
+                                    d.iter_mut().zip(r.iter_mut()).zip(src)
+                                {
+                                    let g = gate(*dv, *ov);
+                                    *rj = g;
+                                    *dj = k[0] * g + k[1] * (xv - k[3]) + k[2];
+                                }
                             }
-                        }
-                        None => {
-                            for j in 0..sp {
-                                r[j] = dys[j];
-                                d[j] = k[0] * dys[j] + k[1] * (xs[j] - k[3]) + k[2];
+                            None => {
+                                let src = xs.iter().zip(dys);
+                                for ((dj, rj), (xv, dv)) in d.iter_mut().zip(r.iter_mut()).zip(src)
+                                {
+                                    *rj = *dv;
+                                    *dj = k[0] * dv + k[1] * (xv - k[3]) + k[2];
+                                }
                             }
                         }
                     }
-                }
+                })
             }),
         (Some(dx), None) => dx.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
-            for (c, k) in coef.iter().enumerate() {
-                let base = n * img + c * sp;
-                let out = &mut d[c * sp..(c + 1) * sp];
-                let src = x[base..base + sp].iter().zip(&dy[base..base + sp]);
-                match relu_out {
-                    Some(o) => out.iter_mut().zip(src.zip(&o[base..base + sp])).for_each(
-                        |(v, ((xv, dv), mv))| {
-                            *v = k[0] * gate(*dv, *mv) + k[1] * (xv - k[3]) + k[2];
-                        },
-                    ),
-                    None => out
-                        .iter_mut()
-                        .zip(src)
-                        .for_each(|(v, (xv, dv))| *v = k[0] * dv + k[1] * (xv - k[3]) + k[2]),
+            dispatch(|| {
+                for (c, k) in coef.iter().enumerate() {
+                    let base = n * img + c * sp;
+                    let out = &mut d[c * sp..(c + 1) * sp];
+                    let src = x[base..base + sp].iter().zip(&dy[base..base + sp]);
+                    match relu_out {
+                        Some(o) => out.iter_mut().zip(src.zip(&o[base..base + sp])).for_each(
+                            |(v, ((xv, dv), mv))| {
+                                *v = k[0] * gate(*dv, *mv) + k[1] * (xv - k[3]) + k[2];
+                            },
+                        ),
+                        None => out
+                            .iter_mut()
+                            .zip(src)
+                            .for_each(|(v, (xv, dv))| *v = k[0] * dv + k[1] * (xv - k[3]) + k[2]),
+                    }
                 }
-            }
+            })
         }),
         (None, Some(dr)) => dr.par_chunks_mut(img).enumerate().for_each(|(n, d)| {
-            let base = n * img;
-            match relu_out {
-                Some(o) => d
-                    .iter_mut()
-                    .zip(dy[base..base + img].iter().zip(&o[base..base + img]))
-                    .for_each(|(v, (dv, mv))| *v = gate(*dv, *mv)),
-                None => d.copy_from_slice(&dy[base..base + img]),
-            }
+            dispatch(|| {
+                let base = n * img;
+                match relu_out {
+                    Some(o) => d
+                        .iter_mut()
+                        .zip(dy[base..base + img].iter().zip(&o[base..base + img]))
+                        .for_each(|(v, (dv, mv))| *v = gate(*dv, *mv)),
+                    None => d.copy_from_slice(&dy[base..base + img]),
+                }
+            })
         }),
         (None, None) => {}
     }
@@ -520,6 +557,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every instruction-set level the CPU has gives the same bits (spatial sizes that leave a
+    /// remainder after the 16-lane chunks; with and without residual and ReLU), so results do
+    /// not depend on the machine's vector width.
+    #[test]
+    fn every_simd_level_gives_the_same_bits() {
+        use crate::simd::{force, level, Level};
+        let s = Shape {
+            batch: 9,
+            channels: 3,
+            spatial: 37,
+        };
+        let x = random(s.len(), 11);
+        let dy = random(s.len(), 12);
+        let r = random(s.len(), 13);
+        let (g, b) = (random(3, 14), random(3, 15));
+        let run = |lv: Level| {
+            force(Some(lv));
+            let mut out = Vec::new();
+            for (residual, relu) in [(false, false), (false, true), (true, true)] {
+                let mut y = vec![0.0; s.len()];
+                let st = train_forward(
+                    &s,
+                    &x,
+                    &g,
+                    &b,
+                    1e-5,
+                    residual.then_some(&r[..]),
+                    relu,
+                    &mut y,
+                );
+                let (mut dx, mut dr) = (vec![0.0; s.len()], vec![0.0; s.len()]);
+                let (dg, db) = backward(
+                    &s,
+                    &x,
+                    &dy,
+                    &g,
+                    &st,
+                    relu.then_some(&y[..]),
+                    Grads {
+                        x: Some(&mut dx),
+                        residual: residual.then_some(&mut dr[..]),
+                    },
+                );
+                let mut yi = vec![0.0; s.len()];
+                infer_forward(&s, &x, &g, &b, &st.mean, &st.var, 1e-5, &mut yi);
+                out.extend(
+                    [y, st.mean, st.var, dx, dr, dg, db, yi]
+                        .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>()),
+                );
+            }
+            (level(), out)
+        };
+        let (got, base) = run(Level::Baseline);
+        assert_eq!(got, Level::Baseline);
+        for lv in [Level::V3, Level::V4] {
+            let (used, bits) = run(lv);
+            assert_eq!(
+                bits, base,
+                "{used:?} (asked for {lv:?}) differs from the baseline"
+            );
+        }
+        force(None);
     }
 
     /// Fixed chunking: the same bits with 1, 2 or 3 threads.

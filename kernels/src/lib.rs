@@ -27,6 +27,7 @@ pub mod conv;
 pub mod matmul;
 pub mod pool;
 pub mod scratch;
+pub mod simd;
 
 /// Images per chunk of a parallel reduction. Fixed — not derived from the thread count — so
 /// that partial sums are formed and added in the same order on every run and machine: the

@@ -3,6 +3,7 @@
 //! i64 index tensor; the backward scatters `dy` through those bytes. A NaN in a window wins
 //! (propagates), as in burn and PyTorch. Padding never wins.
 
+use crate::simd::dispatch;
 use rayon::prelude::*;
 
 /// The geometry of a max pooling.
@@ -96,21 +97,24 @@ pub fn max_forward(g: &Pool2d, x: &[f32], y: &mut [f32], arg: &mut [u8]) {
         .zip(x.par_chunks(pin))
         .with_min_len(min_len)
         .for_each(|((yp, ap), xp)| {
-            // Without padding and NaN every window is full and plain comparisons decide; a
-            // plane holding a NaN takes the general path, which lets the NaN win.
-            if g.unpadded() && !xp.iter().any(|v| v.is_nan()) {
-                if g.disjoint_2x2() {
-                    plane_2x2(xp, yp, ap, g.w, ho, wo);
+            dispatch(|| {
+                // Without padding and NaN every window is full and plain comparisons decide; a
+                // plane holding a NaN takes the general path, which lets the NaN win.
+                if g.unpadded() && !xp.iter().any(|v| v.is_nan()) {
+                    if g.disjoint_2x2() {
+                        plane_2x2(xp, yp, ap, g.w, ho, wo);
+                    } else {
+                        plane_full_windows(g, xp, yp, ap, ho, wo);
+                    }
                 } else {
-                    plane_full_windows(g, xp, yp, ap, ho, wo);
+                    plane_general(g, xp, yp, ap, ho, wo);
                 }
-            } else {
-                plane_general(g, xp, yp, ap, ho, wo);
-            }
+            })
         });
 }
 
 /// 2×2 windows, stride 2, no padding, no NaN: the first maximum of each window.
+#[inline(always)]
 fn plane_2x2(xp: &[f32], yp: &mut [f32], ap: &mut [u8], w: usize, ho: usize, wo: usize) {
     for oy in 0..ho {
         let r0 = &xp[2 * oy * w..][..2 * wo];
@@ -141,6 +145,7 @@ fn plane_2x2(xp: &[f32], yp: &mut [f32], ap: &mut [u8], w: usize, ho: usize, wo:
 }
 
 /// Any window and stride, no padding, no NaN: the first maximum of each window.
+#[inline(always)]
 fn plane_full_windows(g: &Pool2d, xp: &[f32], yp: &mut [f32], ap: &mut [u8], ho: usize, wo: usize) {
     let [kh, kw] = g.kernel;
     for oy in 0..ho {
@@ -223,32 +228,34 @@ pub fn max_backward(g: &Pool2d, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
             .zip(arg.par_chunks(pout))
             .with_min_len(min_len)
             .for_each(|((dxp, dyp), ap)| {
-                for oy in 0..ho {
-                    let (r0, rest) = dxp[2 * oy * w..].split_at_mut(w);
-                    let r1 = &mut rest[..w];
-                    let (ar, dr) = (&ap[oy * wo..][..wo], &dyp[oy * wo..][..wo]);
-                    for (((p0, p1), &a), &d) in r0
-                        .chunks_exact_mut(2)
-                        .zip(r1.chunks_exact_mut(2))
-                        .zip(ar)
-                        .zip(dr)
-                    {
-                        // Branch-free select (the argmax is unpredictable): d where a = k, +0
-                        // elsewhere.
-                        let pick = |k: u8| {
-                            f32::from_bits(d.to_bits() & 0u32.wrapping_sub(u32::from(a == k)))
-                        };
-                        p0[0] = pick(0);
-                        p0[1] = pick(1);
-                        p1[0] = pick(2);
-                        p1[1] = pick(3);
+                dispatch(|| {
+                    for oy in 0..ho {
+                        let (r0, rest) = dxp[2 * oy * w..].split_at_mut(w);
+                        let r1 = &mut rest[..w];
+                        let (ar, dr) = (&ap[oy * wo..][..wo], &dyp[oy * wo..][..wo]);
+                        for (((p0, p1), &a), &d) in r0
+                            .chunks_exact_mut(2)
+                            .zip(r1.chunks_exact_mut(2))
+                            .zip(ar)
+                            .zip(dr)
+                        {
+                            // Branch-free select (the argmax is unpredictable): d where a = k, +0
+                            // elsewhere.
+                            let pick = |k: u8| {
+                                f32::from_bits(d.to_bits() & 0u32.wrapping_sub(u32::from(a == k)))
+                            };
+                            p0[0] = pick(0);
+                            p0[1] = pick(1);
+                            p1[0] = pick(2);
+                            p1[1] = pick(3);
+                        }
+                        // An odd width leaves a last column outside every window.
+                        r0[2 * wo..].fill(0.0);
+                        r1[2 * wo..].fill(0.0);
                     }
-                    // An odd width leaves a last column outside every window.
-                    r0[2 * wo..].fill(0.0);
-                    r1[2 * wo..].fill(0.0);
-                }
-                // An odd height leaves a last row.
-                dxp[2 * ho * w..h * w].fill(0.0);
+                    // An odd height leaves a last row.
+                    dxp[2 * ho * w..h * w].fill(0.0);
+                })
             });
         return;
     }
@@ -316,6 +323,41 @@ mod tests {
     }
 
     /// The definition: max over the window's in-range elements, gradient to the first maximum.
+    /// Every instruction-set level the CPU has gives the same outputs, argmax bytes and
+    /// gradients (ties included).
+    #[test]
+    fn every_simd_level_gives_the_same_bits() {
+        use crate::simd::{force, Level};
+        let run = |lv: Level| {
+            force(Some(lv));
+            let mut out = Vec::new();
+            for (i, g) in geometries().into_iter().enumerate() {
+                let [ho, wo] = g.output_size().unwrap();
+                let mut x = random(g.planes * g.h * g.w, 140 + i as u64);
+                if i % 2 == 1 {
+                    x.iter_mut().for_each(|v| *v = (*v * 2.0).round());
+                }
+                let dy = random(g.planes * ho * wo, 180 + i as u64);
+                let mut y = vec![0.0; g.output_len()];
+                let mut arg = vec![0; y.len()];
+                max_forward(&g, &x, &mut y, &mut arg);
+                let mut dx = vec![f32::NAN; x.len()];
+                max_backward(&g, &dy, &arg, &mut dx);
+                out.push((
+                    y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    arg,
+                    dx.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                ));
+            }
+            out
+        };
+        let base = run(Level::Baseline);
+        for lv in [Level::V3, Level::V4] {
+            assert!(run(lv) == base, "{lv:?} differs from the baseline");
+        }
+        force(None);
+    }
+
     #[test]
     fn forward_and_backward_match_the_definition() {
         for (i, g) in geometries().into_iter().enumerate() {
