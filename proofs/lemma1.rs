@@ -51,6 +51,13 @@ fn lemma1_monte_carlo_is_informative_and_can_fail() {
         "{}",
         small.invalid_violations
     );
+    // The tighter form is stated with the bound's evidence, not with the invalid bound's.
+    assert!(montecarlo::evidence(&small, Statement::Lemma1, false)
+        .corrected
+        .is_some_and(|c| c.contains("4·R̂^γ_D(F)")));
+    assert!(montecarlo::evidence(&small, Statement::Lemma1, true)
+        .corrected
+        .is_none());
 }
 
 #[test]
@@ -71,6 +78,40 @@ fn eq27_monte_carlo_is_informative_and_can_fail() {
         Verdict::False
     );
     assert_eq!(run.violations, 0);
+    // The counts and extremes are those of the per-sample gaps and bounds.
+    assert_eq!(run.detail.len(), run.trials);
+    let count = |f: &dyn Fn(f64, f64) -> bool| run.detail.iter().filter(|(g, b)| f(*g, *b)).count();
+    assert_eq!(run.violations, count(&|g, b| g > b));
+    assert_eq!(run.invalid_violations, count(&|g, _| g > 0.0));
+    let fold = |f: &dyn Fn(f64, f64) -> f64| {
+        run.detail
+            .iter()
+            .map(|(g, b)| f(*g, *b))
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    assert_eq!(run.max_bound, fold(&|_, b| b));
+    assert_eq!(run.max_ratio, fold(&|g, b| g / b));
+    // Some sample has a positive gap (else the invalid bound could not fail), none exceeds the
+    // bound; the bound is 2R̂ + 3√(ln(2/δ)/(2N)) with R̂ ≥ 0.
+    assert!(
+        run.max_ratio > 0.0 && run.max_ratio < 1.0,
+        "{}",
+        run.max_ratio
+    );
+    let conf = confidence_term(400, 0.05).unwrap();
+    assert!(run.detail.iter().all(|(_, b)| *b >= conf));
+    let ev = montecarlo::eq27_evidence(&run, false);
+    assert_eq!(ev.observed, 0.0);
+    assert!(
+        ev.note.contains(&format!("{:.4}", run.max_ratio)),
+        "{}",
+        ev.note
+    );
+    let bad = montecarlo::eq27_evidence(&run, true);
+    assert_eq!(
+        bad.observed,
+        run.invalid_violations as f64 / run.trials as f64
+    );
 }
 
 #[test]

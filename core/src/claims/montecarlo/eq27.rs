@@ -25,6 +25,8 @@ pub struct Eq27Run {
     pub max_bound: f64,
     /// Largest sup_g(E g − Ê g) / (2R̂_D(G) + conf).
     pub max_ratio: f64,
+    /// Per sample `(sup_g (E g − Ê g), 2R̂_D(G) + conf)`, for checks that recount from them.
+    pub detail: Vec<(f64, f64)>,
 }
 
 /// The Eq. 27 Monte Carlo: 24 functions into [0, 1] on a 6-point distribution, samples of
@@ -62,6 +64,7 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
         invalid_violations: 0,
         max_bound: f64::NEG_INFINITY,
         max_ratio: f64::NEG_INFINITY,
+        detail: Vec::with_capacity(trials),
     };
     for _ in 0..trials {
         let xs: Vec<usize> = (0..n)
@@ -88,6 +91,7 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
             .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
             .fold(f64::NEG_INFINITY, f64::max);
         let bound = 2.0 * rad + conf;
+        run.detail.push((gap, bound));
         run.max_bound = run.max_bound.max(bound);
         run.violations += usize::from(gap > bound);
         run.invalid_violations += usize::from(gap > 0.0);
