@@ -559,6 +559,40 @@ mod tests {
         }
     }
 
+    /// The bits of every output of a training forward (with `residual`, `relu`), its backward
+    /// and an inference forward with the batch statistics.
+    #[allow(clippy::too_many_arguments)]
+    fn all_bits(
+        s: &Shape,
+        x: &[f32],
+        dy: &[f32],
+        g: &[f32],
+        b: &[f32],
+        residual: Option<&[f32]>,
+        relu: bool,
+    ) -> Vec<Vec<u32>> {
+        let mut y = vec![0.0; s.len()];
+        let st = train_forward(s, x, g, b, 1e-5, residual, relu, &mut y);
+        let (mut dx, mut dr) = (vec![0.0; s.len()], vec![0.0; s.len()]);
+        let (dg, db) = backward(
+            s,
+            x,
+            dy,
+            g,
+            &st,
+            relu.then_some(&y[..]),
+            Grads {
+                x: Some(&mut dx),
+                residual: residual.is_some().then_some(&mut dr[..]),
+            },
+        );
+        let mut yi = vec![0.0; s.len()];
+        infer_forward(s, x, g, b, &st.mean, &st.var, 1e-5, &mut yi);
+        [y, st.mean, st.var, dx, dr, dg, db, yi]
+            .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+            .to_vec()
+    }
+
     /// Every instruction-set level the CPU has gives the same bits (spatial sizes that leave a
     /// remainder after the 16-lane chunks; with and without residual and ReLU), so results do
     /// not depend on the machine's vector width.
@@ -578,36 +612,15 @@ mod tests {
             force(Some(lv));
             let mut out = Vec::new();
             for (residual, relu) in [(false, false), (false, true), (true, true)] {
-                let mut y = vec![0.0; s.len()];
-                let st = train_forward(
-                    &s,
-                    &x,
-                    &g,
-                    &b,
-                    1e-5,
-                    residual.then_some(&r[..]),
-                    relu,
-                    &mut y,
-                );
-                let (mut dx, mut dr) = (vec![0.0; s.len()], vec![0.0; s.len()]);
-                let (dg, db) = backward(
+                out.extend(all_bits(
                     &s,
                     &x,
                     &dy,
                     &g,
-                    &st,
-                    relu.then_some(&y[..]),
-                    Grads {
-                        x: Some(&mut dx),
-                        residual: residual.then_some(&mut dr[..]),
-                    },
-                );
-                let mut yi = vec![0.0; s.len()];
-                infer_forward(&s, &x, &g, &b, &st.mean, &st.var, 1e-5, &mut yi);
-                out.extend(
-                    [y, st.mean, st.var, dx, dr, dg, db, yi]
-                        .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>()),
-                );
+                    &b,
+                    residual.then_some(&r[..]),
+                    relu,
+                ));
             }
             (level(), out)
         };
@@ -639,25 +652,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| {
-                let mut y = vec![0.0; s.len()];
-                let st = train_forward(&s, &x, &g, &b, 1e-5, None, false, &mut y);
-                let mut dx = vec![0.0; s.len()];
-                let (dg, db) = backward(
-                    &s,
-                    &x,
-                    &dy,
-                    &g,
-                    &st,
-                    None,
-                    Grads {
-                        x: Some(&mut dx),
-                        residual: None,
-                    },
-                );
-                [y, st.mean, st.var, dx, dg, db]
-                    .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
-            })
+            pool.install(|| all_bits(&s, &x, &dy, &g, &b, None, false))
         };
         let one = run(1);
         for t in [2, 3, 2] {
