@@ -265,3 +265,22 @@ fn inputs_are_rendered_as_they_are() {
         IDENTITY.close(pos(0.0), 1.0) && pos(100.0) == 30f64.exp() && pos(-100.0) == (-30f64).exp()
     );
 }
+
+#[test]
+fn tolerances_accept_rounding_and_refuse_infinities() {
+    use mr2_core::tolerance::{le, INEQ_REL};
+    // Relative and absolute parts, just inside and just outside.
+    assert!(IDENTITY.close(1.0, 1.0 + 0.5 * IDENTITY.rel));
+    assert!(!IDENTITY.close(1.0, 1.0 + 2.0 * IDENTITY.rel));
+    assert!(IDENTITY.close(0.0, 0.5 * IDENTITY.abs));
+    assert!(!IDENTITY.close(0.0, 2.0 * IDENTITY.abs));
+    // A non-finite value is close only to itself: an overflowed formula never passes.
+    assert!(!IDENTITY.close(f64::INFINITY, 1000.0));
+    assert!(!IDENTITY.close(1000.0, f64::NEG_INFINITY));
+    assert!(!IDENTITY.close(f64::NAN, f64::NAN));
+    assert!(IDENTITY.close(f64::INFINITY, f64::INFINITY));
+    // Inequalities: rhs·(1 + INEQ_REL) + INEQ_ABS.
+    assert!(le(1.0 + 0.5 * INEQ_REL, 1.0) && !le(1.0 + 2.0 * INEQ_REL + INEQ_ABS, 1.0));
+    assert!(le(0.5 * INEQ_ABS, 0.0) && !le(2.0 * INEQ_ABS, 0.0));
+    assert!(!le(f64::NAN, 1.0));
+}

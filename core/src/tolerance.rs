@@ -12,8 +12,12 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// Whether `a` and `b` agree within this tolerance.
+    /// Whether `a` and `b` agree within this tolerance. A non-finite value agrees only with
+    /// itself (an infinity is not "relatively close" to every number, and NaN to nothing).
     pub fn close(&self, a: f64, b: f64) -> bool {
+        if !(a.is_finite() && b.is_finite()) {
+            return a == b;
+        }
         (a - b).abs() <= self.abs + self.rel * a.abs().max(b.abs())
     }
     /// The relative discrepancy `|a-b| / max(|a|,|b|,abs)` used in reports.
