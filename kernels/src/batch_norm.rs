@@ -92,6 +92,14 @@ fn shifted_sums(x: &[f32], shift: f32) -> [f64; 2] {
     [s1, s2]
 }
 
+/// The ReLU's backward gate: `d` where the forward output `o` is positive, else `+0`. A bit
+/// mask instead of a branch: whether a ReLU output is positive is a coin flip for the branch
+/// predictor (the branchy form made the backward pass 4× slower on random data).
+#[inline(always)]
+fn gate(d: f32, o: f32) -> f32 {
+    f32::from_bits(d.to_bits() & 0u32.wrapping_sub(u32::from(o > 0.0)))
+}
+
 /// `[Σ g, Σ g·(x − μ)]` over one plane, `g = dy` where the ReLU output (if any) is positive.
 #[inline(always)]
 fn gradient_sums(x: &[f32], dy: &[f32], relu_out: Option<&[f32]>, mu: f32) -> [f64; 2] {
@@ -104,7 +112,7 @@ fn gradient_sums(x: &[f32], dy: &[f32], relu_out: Option<&[f32]>, mu: f32) -> [f
             let (oc, _) = o.as_chunks::<LANES>();
             for ((xs, ds), os) in xc.iter().zip(dc).zip(oc) {
                 for i in 0..LANES {
-                    let g = if os[i] > 0.0 { ds[i] } else { 0.0 };
+                    let g = gate(ds[i], os[i]);
                     acc[0][i] += g;
                     acc[1][i] += g * (xs[i] - mu);
                 }
@@ -343,7 +351,6 @@ pub fn backward(
     let img = s.image();
     let sp = s.spatial;
     // g = dy where the ReLU output is positive.
-    let gate = |d: f32, o: f32| if o > 0.0 { d } else { 0.0 };
     // Pass 1: Σ g and Σ g·(x − μ) per channel.
     let zero = || vec![[0.0f64; 2]; s.channels];
     let parts: Vec<Vec<[f64; 2]>> = (0..s.batch.div_ceil(CHUNK_IMAGES))

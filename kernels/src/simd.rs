@@ -8,7 +8,8 @@
 //! The levels give **bit-identical** results: every loop fixes its order of operations (lane
 //! accumulators, no reassociation) and Rust never fuses a multiply and an add on its own, so a
 //! wider register only does the same operations more at a time. [`force`] pins a level (for the
-//! tests that check this, and for measuring what each level buys).
+//! tests that check this, and for measuring what each level buys; `MR2_SIMD=baseline|v3|v4` in
+//! the environment does the same for a whole process).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -24,10 +25,31 @@ pub enum Level {
 }
 
 static FORCED: AtomicU8 = AtomicU8::new(0);
+static FROM_ENV: std::sync::Once = std::sync::Once::new();
+
+/// The level named by `MR2_SIMD` (`baseline`, `v3`, `v4`; anything else: the best), read once
+/// before the first kernel call so that A/B runs need no rebuild.
+fn level_from_env() {
+    FROM_ENV.call_once(|| {
+        let lv = match std::env::var("MR2_SIMD").as_deref() {
+            Ok("baseline") => Some(Level::Baseline),
+            Ok("v3") => Some(Level::V3),
+            Ok("v4") => Some(Level::V4),
+            _ => None,
+        };
+        store(lv);
+    });
+}
 
 /// Pin the level used by every later kernel call in the process (`None`: the best the CPU
 /// has). A level the CPU lacks falls back to the best one below it.
 pub fn force(level: Option<Level>) {
+    // An explicit choice wins over the environment, also if it comes first.
+    FROM_ENV.call_once(|| {});
+    store(level);
+}
+
+fn store(level: Option<Level>) {
     let v = match level {
         None => 0,
         Some(Level::Baseline) => 1,
@@ -38,6 +60,7 @@ pub fn force(level: Option<Level>) {
 }
 
 fn arch() -> pulp::Arch {
+    level_from_env();
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     {
         use pulp::x86::{V3, V4};
