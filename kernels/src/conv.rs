@@ -153,6 +153,10 @@ fn for_each_segment(
 }
 
 fn im2col(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
+    if g.stride == [1, 1] && g.dilation[1] == 1 && d.wo == g.w {
+        im2col_whole_rows(g, d, x, col);
+        return;
+    }
     let sw = g.stride[1];
     for_each_segment(g, d, |at, wo, src, (lo, hi), off_x| {
         let out = &mut col[at..at + wo];
@@ -174,6 +178,52 @@ fn im2col(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
             }
         }
     });
+}
+
+/// [`im2col`] when the output has the input's width and stride 1 (a "same" 3×3 convolution):
+/// each row of `col` is the input plane shifted by the kernel offset, so the valid output rows
+/// are one contiguous copy (instead of one short copy per output row), after which the
+/// columns that fell outside the input (their values wrapped around from the neighbouring
+/// row) are zeroed.
+fn im2col_whole_rows(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
+    let [kh, kw] = g.kernel;
+    let (h, w) = (g.h as isize, g.w as isize);
+    let plane = g.h * g.w;
+    for ci in 0..g.c_in {
+        let xp = &x[ci * plane..(ci + 1) * plane];
+        for ki in 0..kh {
+            let off_y = (ki * g.dilation[0]) as isize - g.padding[0].0 as isize;
+            let (y0, y1) = valid_range(d.ho, 1, off_y, g.h);
+            for kj in 0..kw {
+                let off_x = kj as isize - g.padding[1].0 as isize;
+                let (x0, x1) = valid_range(d.wo, 1, off_x, g.w);
+                let row = (ci * kh + ki) * kw + kj;
+                let out = &mut col[row * d.p..(row + 1) * d.p];
+                out[..y0 * d.wo].fill(0.0);
+                out[y1 * d.wo..].fill(0.0);
+                if y1 == y0 {
+                    continue;
+                }
+                // Source of out[j] is xp[j + off_y·w + off_x]; clip the ends that fall outside
+                // the plane (they are invalid columns, zeroed below).
+                let shift = off_y * w + off_x;
+                let (j0, j1) = ((y0 * d.wo) as isize, (y1 * d.wo) as isize);
+                let skip = (-(j0 + shift)).max(0);
+                let cut = (j1 + shift - h * w).max(0);
+                if j1 - cut > j0 + skip {
+                    let (a, b) = ((j0 + skip) as usize, (j1 - cut) as usize);
+                    let src = (j0 + skip + shift) as usize;
+                    out[a..b].copy_from_slice(&xp[src..src + (b - a)]);
+                }
+                if x0 > 0 || x1 < d.wo {
+                    for r in out[y0 * d.wo..y1 * d.wo].chunks_exact_mut(d.wo) {
+                        r[..x0].fill(0.0);
+                        r[x1..].fill(0.0);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `dx += fold(dcol)`; `dx` must be zeroed by the caller for an assignment.
@@ -510,6 +560,23 @@ mod tests {
                 h: 12,
                 w: 12,
                 c_out: 16,
+                ..base
+            },
+            // Output as wide as the input with asymmetric padding (the whole-row im2col).
+            Conv2d {
+                kernel: [5, 5],
+                padding: [(2, 2), (1, 3)],
+                ..base
+            },
+            Conv2d {
+                kernel: [1, 3],
+                padding: [(0, 0), (2, 0)],
+                ..base
+            },
+            Conv2d {
+                kernel: [3, 3],
+                padding: [(0, 3), (1, 1)],
+                h: 4,
                 ..base
             },
         ]
