@@ -11,6 +11,9 @@
 //! | [`batch_norm::train_forward`], [`batch_norm::backward`] | per-channel statistics in f64 in one pass, one fused affine (+ residual, + ReLU) pass; backward in two passes |
 //! | [`pool::max_forward`], [`pool::max_backward`] | window argmax stored as one byte per output |
 //!
+//! The element-wise and reduction loops (batch norm, pooling) are compiled per instruction-set
+//! level and dispatched at run time ([`simd`]); every level gives the same bits.
+//!
 //! Reductions over the batch (weight gradients, batch statistics) add fixed-size chunks in a
 //! fixed order, so results are bit-identical from run to run on a given CPU whatever the
 //! scheduling. Scratch buffers (im2col columns) are reused per thread ([`scratch`]). The only `unsafe` code
