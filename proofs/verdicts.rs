@@ -41,6 +41,11 @@ fn the_violation_measure() {
     assert_eq!(ratio(INEQ_ABS / 2.0, 0.0), 0.0, "within the absolute slack");
     assert_eq!(ratio(3.0 * INEQ_ABS, 0.0), 1e12);
     assert_eq!(ratio(-1.0, -0.5), 0.0);
+    // The boundaries are inclusive on the side of "no evidence": a right-hand side equal to
+    // the absolute slack counts as zero, and a left side exactly one slack above it is not yet
+    // a violation.
+    assert_eq!(ratio(2.0 * INEQ_ABS, INEQ_ABS), 0.0);
+    assert_eq!(ratio(INEQ_ABS, 0.0), 0.0);
     // Overflow scores NaN (never a violation).
     let f = |_: &[f64]| (f64::INFINITY, 1.0);
     assert!(score(Relation::Le, &f, &[0.0]).is_nan());
@@ -82,6 +87,12 @@ fn assessment_on_forms_with_a_known_answer() {
     let tiny = |_: &[f64]| (1.0 + VIOLATION / 2.0, 1.0);
     assert_eq!(
         assess(searched(Relation::Le, &tiny, None)).verdict,
+        Verdict::Holds
+    );
+    // Exactly at the threshold is still rounding (the rule is "ratio > 1 + VIOLATION").
+    let edge = |_: &[f64]| (1.0 + VIOLATION, 1.0);
+    assert_eq!(
+        assess(searched(Relation::Le, &edge, None)).verdict,
         Verdict::Holds
     );
     let over = |_: &[f64]| (1.0 + 2.0 * VIOLATION, 1.0);
