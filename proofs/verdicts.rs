@@ -106,6 +106,13 @@ fn assessment_on_forms_with_a_known_answer() {
         assess(searched(Relation::Eq, &off, None)).verdict,
         Verdict::False
     );
+    // An identity off by exactly IDENTITY.rel (1/10⁹ of 10⁹) still holds.
+    let edge = |_: &[f64]| (1e9 - 1.0, 1e9);
+    assert_eq!(score(Relation::Eq, &edge, &[0.0]), IDENTITY.rel);
+    assert_eq!(
+        assess(searched(Relation::Eq, &edge, None)).verdict,
+        Verdict::Holds
+    );
     let exact = |x: &[f64]| (x[0] + x[1], x[1] + x[0]);
     assert_eq!(
         assess(searched(Relation::Eq, &exact, None)).verdict,
