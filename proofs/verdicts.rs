@@ -167,6 +167,40 @@ fn repairs_and_tighter_forms() {
     ));
     assert_eq!(ev.verdict, Verdict::False);
     assert!(ev.corrected.is_none() && !ev.alt.unwrap().holds);
+    // A repair that holds at the counterexample but fails on its own search is no repair.
+    let flat = |_: &[f64]| (2.0, 1.0);
+    let local = |x: &[f64]| (x[0] * x[0], 1.0);
+    let l: &'static dyn Fn(&[f64]) -> (f64, f64) = Box::leak(Box::new(local));
+    let ev = assess(searched(
+        Relation::Le,
+        &flat,
+        Some(alt(l, RepairBasis::PaperDerivation("Eq. 1"))),
+    ));
+    let cx = ev.counterexample.as_ref().unwrap();
+    assert!(cx
+        .corrected_relation
+        .holds(cx.corrected_lhs.unwrap(), cx.corrected_rhs.unwrap()));
+    assert_eq!(ev.verdict, Verdict::False);
+    assert!(ev.corrected.is_none() && !ev.alt.unwrap().holds);
+    // Where the printed right-hand side is ≤ 0 the evidence is lhs − rhs, never the 1e12
+    // sentinel; elsewhere it is the ratio, also for a violation.
+    let negative = |_: &[f64]| (1.0, -2.0);
+    let ev = assess(searched(Relation::Le, &negative, None));
+    assert_eq!(ev.verdict, Verdict::False);
+    assert_eq!((ev.observed, ev.theoretical), (3.0, 0.0));
+    assert!(ev.quantity.contains("lhs − rhs"), "{}", ev.quantity);
+    let over = |_: &[f64]| (1.0 + 2.0 * VIOLATION, 1.0);
+    let ev = assess(searched(Relation::Le, &over, None));
+    assert_eq!(ev.observed, 1.0 + 2.0 * VIOLATION);
+    for within in [INEQ_ABS / 2.0, INEQ_ABS] {
+        let f = move |_: &[f64]| (within, 0.0);
+        let ev = assess(searched(Relation::Le, &f, None));
+        assert_eq!(
+            ev.observed, 0.0,
+            "lhs {within} over rhs 0 is within the slack"
+        );
+        assert_ne!(ev.verdict, Verdict::False);
+    }
     // Tighter form: recorded with its own best ratio.
     let loose = |x: &[f64]| (x[0].abs().min(1.0), 2.0);
     let tighter = |x: &[f64]| (x[0].abs().min(1.0), 1.0);
