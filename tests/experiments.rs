@@ -8,6 +8,7 @@ use mr2::experiments::runner::{parse_shard, shard_of};
 use mr2::experiments::{
     aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions,
 };
+use mr2::tolerance::IDENTITY;
 use mr2::train::TrainConfig;
 
 fn tmp(name: &str) -> PathBuf {
@@ -117,7 +118,7 @@ fn grids_follow_the_paper_tables() {
     assert!(bl
         .runs
         .iter()
-        .any(|r| r.row == "SAM" && (r.config.optim.sam_rho - 0.05).abs() < 1e-15));
+        .any(|r| r.row == "SAM" && IDENTITY.close(r.config.optim.sam_rho, 0.05)));
     let ids: std::collections::HashSet<&str> = bl.runs.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), bl.runs.len(), "run ids are unique");
     // The paper's figures are attached to rows that exist.
@@ -302,23 +303,23 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
             .find(|r| r.id == format!("mr2-s{seed}"))
             .unwrap();
         assert!(run.reference_groups);
-        assert!((run.hard - hard(&mr2)).abs() < 1e-9);
-        assert!((run.overall - 100.0 * mr2.overall).abs() < 1e-9);
+        assert!(IDENTITY.close(run.hard, hard(&mr2)));
+        assert!(IDENTITY.close(run.overall, 100.0 * mr2.overall));
         hard_deltas.push(hard(&mr2) - hard(&erm));
     }
     // The differences are not zero, so their sign and pairing are checked.
     assert!(
-        hard_deltas.iter().all(|d| d.abs() > 1e-9),
+        hard_deltas.iter().all(|d| !IDENTITY.close(*d, 0.0)),
         "{hard_deltas:?}"
     );
     let row = report.rows.iter().find(|r| r.row == "MR2").unwrap();
     let m = (hard_deltas[0] + hard_deltas[1]) / 2.0;
     let sd = (hard_deltas[0] - hard_deltas[1]).abs() / 2f64.sqrt();
-    assert!((row.delta_hard.0 - m).abs() < 1e-9 && (row.delta_hard.1 - sd).abs() < 1e-9);
+    assert!(IDENTITY.close(row.delta_hard.0, m) && IDENTITY.close(row.delta_hard.1, sd));
     assert_eq!(row.delta_hard.2, 2);
     // The reference row's own difference is zero.
     let erm = report.rows.iter().find(|r| r.row == "ERM").unwrap();
-    assert!(erm.delta_hard.0.abs() < 1e-12);
+    assert_eq!(erm.delta_hard.0, 0.0);
     // The per-class table is sorted by the reference row's accuracy and shows Δ.
     assert!(report.markdown.contains("| class | ERM % | Δ MR2 − ERM |"));
     let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
