@@ -16,7 +16,10 @@ impl Tolerance {
     /// itself (an infinity is not "relatively close" to every number, and NaN to nothing).
     pub fn close(&self, a: f64, b: f64) -> bool {
         if !(a.is_finite() && b.is_finite()) {
-            return a == b;
+            // Equal infinities agree; NaN agrees with nothing.
+            return a.is_infinite()
+                && b.is_infinite()
+                && a.signum().to_bits() == b.signum().to_bits();
         }
         (a - b).abs() <= self.abs + self.rel * a.abs().max(b.abs())
     }
