@@ -68,9 +68,21 @@ fn assessment_on_forms_with_a_known_answer() {
     assert_eq!(ev.verdict, Verdict::Holds, "{}", ev.note);
     assert!(ev.observed >= 1.0 - TIGHT && ev.observed <= 1.0 + VIOLATION);
     // Half of the bound at most: loose.
+    assert!(ev.note.contains("attained"), "{}", ev.note);
     let half = |x: &[f64]| (0.5 / (1.0 + x[0] * x[0]), 1.0);
     let ev = assess(searched(Relation::Le, &half, None));
     assert_eq!(ev.verdict, Verdict::Loose);
+    assert!(ev.note.contains("larger than needed"), "{}", ev.note);
+    // The claim's own note follows the verdict's.
+    let ev = assess(Searched {
+        note: "Claim-specific remark.",
+        ..searched(Relation::Le, &half, None)
+    });
+    assert!(
+        ev.note.starts_with("no violation") && ev.note.ends_with("Claim-specific remark."),
+        "{}",
+        ev.note
+    );
     assert!(ev.observed < 1.0 - TIGHT && ev.observed > 0.4);
     // Just below the attainment threshold is loose, just above holds.
     let near = |_: &[f64]| (1.0 - TIGHT - 1e-3, 1.0);
@@ -257,6 +269,8 @@ fn frequency_rule_boundaries() {
     // More trials shrink the allowance: 10 of 100 passes, 100 of 1000 does not.
     assert_eq!(frequency_verdict(10, 100, 0.05, 0.5), Verdict::Loose);
     assert_eq!(frequency_verdict(100, 1000, 0.05, 0.5), Verdict::False);
+    // A frequency exactly at the threshold is not false (δ = 0: no violation allowed, none seen).
+    assert_eq!(frequency_verdict(0, 100, 0.0, 0.5), Verdict::Loose);
 }
 
 #[test]
@@ -269,6 +283,9 @@ fn monte_carlo_identity_rule() {
     assert_eq!(low.verdict, Verdict::False);
     assert_eq!(ok.observed, 1.039);
     assert_eq!(ok.theoretical, 1.0);
+    // An exact value (standard error 0) equal to the truth holds: the absolute slack is added.
+    let exact = mc_identity("q", 0.25, 0.0, 0.25, String::new(), "");
+    assert_eq!(exact.verdict, Verdict::Holds);
 }
 
 #[test]
