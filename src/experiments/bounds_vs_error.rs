@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::render::pm;
 use super::runner::{status, RunState};
 use super::Plan;
 use crate::bounds::rank::{kendall, spearman};
@@ -232,14 +233,6 @@ pub fn across_methods(runs: &[RunBound]) -> Vec<(u64, Option<f64>)> {
         .collect()
 }
 
-fn pm((m, sd): (f64, f64), digits: usize) -> String {
-    if sd.is_nan() {
-        format!("{m:.digits$}")
-    } else {
-        format!("{m:.digits$} ± {sd:.digits$}")
-    }
-}
-
 fn markdown(r: &BoundsVsError) -> String {
     let mut s = format!(
         "Bounds of the `{}` runs (δ = {}, {} Monte Carlo draws, seed {}). Bound: Prop. 1 corrected (constant 4, measured complexity), the model-level bound; ρ, τ: rank correlation of the per-class bound (Eq. 15, exact Lipschitz constant) with the per-class test error, per run.\n\n| method | runs | test error % | bound | per-class ρ | per-class τ |\n|---|---|---|---|---|---|\n",
@@ -250,10 +243,10 @@ fn markdown(r: &BoundsVsError) -> String {
             "| {} | {} | {} | {} | {} | {} |\n",
             row.row,
             row.runs,
-            pm(row.test_error, 2),
-            pm(row.bound, 3),
-            pm(row.spearman, 2),
-            pm(row.kendall, 2)
+            pm(row.test_error.0, row.test_error.1, 2),
+            pm(row.bound.0, row.bound.1, 3),
+            pm(row.spearman.0, row.spearman.1, 2),
+            pm(row.kendall.0, row.kendall.1, 2)
         );
     }
     s += "\nAcross methods (Spearman ρ of the bound with the test error):";

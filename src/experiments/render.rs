@@ -34,8 +34,8 @@ fn spread_markdown(t: &mut String, spread: &[SpreadCurve]) {
     }
 }
 
-/// `m ± s` (just `m` for one value).
-fn pm(m: f64, s: f64, digits: usize) -> String {
+/// `m ± s` (just `m` for one value, `—` for none).
+pub(super) fn pm(m: f64, s: f64, digits: usize) -> String {
     if m.is_nan() {
         "—".into()
     } else if s.is_nan() {
