@@ -78,6 +78,14 @@ fn eq27_monte_carlo_is_informative_and_can_fail() {
         Verdict::False
     );
     assert_eq!(run.violations, 0);
+    // The note's "below 1" is read from the run, not a fixed phrase.
+    let note = |r: &montecarlo::Eq27Run| montecarlo::eq27_evidence(r, false).note;
+    assert!(note(&run).starts_with("the bound is below 1 on every sample"));
+    let vacuous = montecarlo::Eq27Run {
+        max_bound: 1.0,
+        ..run.clone()
+    };
+    assert!(note(&vacuous).starts_with("the bound reaches 1 on some sample"));
     // The counts and extremes are those of the per-sample gaps and bounds.
     assert_eq!(run.detail.len(), run.trials);
     let count = |f: &dyn Fn(f64, f64) -> bool| run.detail.iter().filter(|(g, b)| f(*g, *b)).count();

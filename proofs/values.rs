@@ -329,6 +329,36 @@ fn rademacher_averages_of_finite_and_linear_classes() {
 }
 
 #[test]
+fn monte_carlo_rademacher_average_matches_enumeration() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    // By hand: the two-point class {(1, 1), (−1, −1)} gives E|σ₁ + σ₂|/2 = (2 + 0 + 0 + 2)/4/2.
+    let two = [vec![1.0, 1.0], vec![-1.0, -1.0]];
+    close(contraction::rademacher_finite(&two), 0.5, "E|σ₁ + σ₂|/N");
+    let draws = 20_000;
+    for case in 0..6 {
+        let class: Vec<Vec<f64>> = if case == 0 {
+            two.to_vec()
+        } else {
+            let n = rng.random_range(2..10);
+            (0..rng.random_range(1..5))
+                .map(|_| (0..n).map(|_| rng.random_range(-2.0..3.0)).collect())
+                .collect()
+        };
+        let n = class[0].len() as f64;
+        // One draw is max_h σ·v_h / N; its variance is at most E max_h (σ·v_h)²/N² ≤ Σ_h ‖v_h‖²/N².
+        let var: f64 = class.iter().flatten().map(|v| v * v).sum::<f64>() / (n * n);
+        let se = (var / draws as f64).sqrt();
+        let exact = contraction::rademacher_finite(&class);
+        let mc = contraction::rademacher_finite_mc(&class, draws, &mut rng);
+        assert!(
+            (mc - exact).abs() <= MC_Z * se,
+            "case {case}: Monte Carlo {mc} vs enumeration {exact} (se ≤ {se})"
+        );
+    }
+}
+
+#[test]
 fn fast_implementations_agree_with_their_brute_force_twins() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);

@@ -4,8 +4,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::DELTA;
-use crate::claims::{frequency_verdict, Evidence};
+use super::{judged, DELTA};
+use crate::claims::Evidence;
 use crate::search::Budget;
 use crate::theory::bounds::confidence_term;
 use crate::theory::contraction;
@@ -102,10 +102,17 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
 
 /// Evidence of an Eq. 27 run (with `invalid`: of the invalid bound `E g ≤ Ê g`).
 pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
-    let fails = if invalid {
-        run.invalid_violations
+    let (fails, verdict) = judged(
+        run.violations,
+        run.invalid_violations,
+        run.trials,
+        run.max_ratio,
+        invalid,
+    );
+    let below_one = if run.max_bound < 1.0 {
+        "the bound is below 1 on every sample"
     } else {
-        run.violations
+        "the bound reaches 1 on some sample (vacuous there)"
     };
     Evidence {
         quantity: if invalid {
@@ -119,10 +126,10 @@ pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
             "{} samples of N = {} from a 6-point distribution; G = 16 random indicators + 8 random [0,1] functions; R̂_D(G) by Monte Carlo; δ = {DELTA}",
             run.trials, run.n
         ),
-        verdict: frequency_verdict(fails, run.trials, DELTA, if invalid { f64::INFINITY } else { run.max_ratio }),
+        verdict,
         corrected: None,
         note: format!(
-            "the bound is below 1 on every sample (largest {:.3}); largest sup_g(E g − Ê g) / (2R̂_D(G) + confidence term) = {:.4}; the invalid bound E g ≤ Ê g failed on {} of {} samples. The theorem is a worst case over all classes and distributions, so this class leaves slack.",
+            "{below_one} (largest {:.3}); largest sup_g(E g − Ê g) / (2R̂_D(G) + confidence term) = {:.4}; the invalid bound E g ≤ Ê g failed on {} of {} samples. The theorem is a worst case over all classes and distributions, so this class leaves slack.",
             run.max_bound, run.max_ratio, run.invalid_violations, run.trials
         ),
         counterexample: None,

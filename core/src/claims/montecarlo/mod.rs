@@ -21,7 +21,7 @@ mod eq27;
 
 pub use eq27::{eq27_evidence, run_eq27, Eq27Run};
 
-use super::{frequency_verdict, Evidence};
+use super::{frequency_verdict, Evidence, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::{lemma1_terms, prop1_terms, BoundTerms, Lemma1Constant};
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
@@ -341,23 +341,32 @@ pub fn run(statement: Statement, size: McSize, seed: u64) -> McRun {
     run
 }
 
+/// The count a Monte Carlo check judges — the printed bound's violations, or with `invalid` the
+/// invalid bound's (whose worst ratio is unbounded) — and the frequency verdict it gives at δ.
+pub(crate) fn judged(
+    violations: usize,
+    invalid_violations: usize,
+    trials: usize,
+    max_ratio: f64,
+    invalid: bool,
+) -> (usize, Verdict) {
+    let (fails, ratio) = if invalid {
+        (invalid_violations, f64::INFINITY)
+    } else {
+        (violations, max_ratio)
+    };
+    (fails, frequency_verdict(fails, trials, DELTA, ratio))
+}
+
 /// Turn a run into evidence for the printed statement (or, with `invalid`, for the invalid
 /// bound "R(f) ≤ R̂_D(f)", which a working check must find `false`).
 pub fn evidence(run: &McRun, statement: Statement, invalid: bool) -> Evidence {
-    let fails = if invalid {
-        run.invalid_violations
-    } else {
-        run.violations
-    };
-    let verdict = frequency_verdict(
-        fails,
+    let (fails, verdict) = judged(
+        run.violations,
+        run.invalid_violations,
         run.trials,
-        DELTA,
-        if invalid {
-            f64::INFINITY
-        } else {
-            run.max_ratio
-        },
+        run.max_ratio,
+        invalid,
     );
     let (emp, cterm, tighter) = match statement {
         Statement::Lemma1 => (
