@@ -17,7 +17,8 @@
 //! Reductions over the batch (weight gradients, batch statistics) add fixed-size chunks in a
 //! fixed order, so results are bit-identical from run to run on a given CPU whatever the
 //! scheduling. Scratch buffers (im2col columns) are reused per thread ([`scratch`]). The only `unsafe` code
-//! is the call into `gemm` in [`matmul`], behind bounds checks of every strided view.
+//! is the call into `gemm` in [`matmul`], behind bounds checks of every strided view, and the
+//! allocator option of [`memory`].
 //!
 //! mr2 wires these into burn as a backend extension with hand-written backward passes
 //! (`mr2::model::cpu`); its tests compare every kernel with burn's own operation, forward and
@@ -28,6 +29,7 @@
 pub mod batch_norm;
 pub mod conv;
 pub mod matmul;
+pub mod memory;
 pub mod pool;
 pub mod scratch;
 pub mod simd;

@@ -50,12 +50,16 @@ pub struct RunOptions {
     pub progress_bar: bool,
 }
 
-/// The compute device: Flex on CPU (CUDA with the `cuda` feature and `MR2_DEVICE=cuda`).
+/// The compute device: Flex on CPU (CUDA with the `cuda` feature and `MR2_DEVICE=cuda`). On
+/// the CPU the allocator keeps freed memory mapped from here on
+/// ([`mr2_kernels::memory::retain_freed_memory`]): the step's buffers are reused rather than
+/// re-faulted as zeroed pages every step.
 pub fn device() -> Device {
     #[cfg(feature = "cuda")]
     if std::env::var("MR2_DEVICE").as_deref() == Ok("cuda") {
         return Device::cuda(0);
     }
+    mr2_kernels::memory::retain_freed_memory();
     Device::flex()
 }
 
