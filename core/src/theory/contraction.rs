@@ -10,10 +10,7 @@ use super::margin::{margin, ramp};
 /// If the vectors have different lengths or N > 24 (callers keep N tiny).
 pub fn rademacher_finite(values: &[Vec<f64>]) -> f64 {
     let n = values[0].len();
-    assert!(
-        n <= super::rademacher::MAX_EXACT,
-        "N too large for enumeration"
-    );
+    assert!(super::enumerable(n).is_ok(), "N too large for enumeration");
     assert!(values.iter().all(|v| v.len() == n), "ragged class");
     let total = 1u64 << n;
     let mut acc = 0.0;

@@ -32,12 +32,7 @@ pub fn haagerup_upper(p: f64) -> f64 {
 /// `(E|Σ_i a_i ε_i|^p)^{1/p}` by enumerating all sign vectors (`a.len() ≤ 24`).
 pub fn rademacher_moment_exact(a: &[f64], p: f64) -> crate::Result<f64> {
     let n = a.len();
-    if n > super::MAX_EXACT {
-        return Err(crate::Error::TooLarge {
-            n,
-            limit: super::MAX_EXACT,
-        });
-    }
+    super::enumerable(n)?;
     let mut acc = 0.0;
     let total = 1u64 << n;
     for mask in 0..total {

@@ -18,6 +18,18 @@ pub mod rademacher;
 /// ([`khintchine`]), so neither module depends on the other.
 pub const MAX_EXACT: usize = 24;
 
+/// `Ok` when `signs` Rademacher signs can be enumerated exactly (`signs ≤ MAX_EXACT`), else
+/// [`crate::Error::TooLarge`] — the one limit check of every exact enumeration.
+pub fn enumerable(signs: usize) -> crate::Result<()> {
+    if signs > MAX_EXACT {
+        return Err(crate::Error::TooLarge {
+            n: signs,
+            limit: MAX_EXACT,
+        });
+    }
+    Ok(())
+}
+
 /// An estimate with its Monte Carlo standard error (0 for exact values).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Estimate {
@@ -80,4 +92,21 @@ pub fn check_p(p: f64) -> crate::Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumeration_stops_exactly_past_the_limit() {
+        assert!(enumerable(0).is_ok());
+        assert!(enumerable(MAX_EXACT).is_ok());
+        match enumerable(MAX_EXACT + 1) {
+            Err(crate::Error::TooLarge { n, limit }) => {
+                assert_eq!((n, limit), (MAX_EXACT + 1, MAX_EXACT));
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    }
 }

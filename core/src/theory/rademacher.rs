@@ -13,7 +13,7 @@ use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{check_p, khintchine, lp_norm, Estimate};
+use super::{check_p, enumerable, khintchine, lp_norm, Estimate};
 use crate::error::{invalid, Error, Result};
 
 pub use super::MAX_EXACT;
@@ -47,12 +47,7 @@ pub enum Method {
 pub fn expected_norm_exact(vs: ArrayView2<f64>, p: f64) -> Result<f64> {
     check_p(p)?;
     let n = vs.nrows();
-    if n > MAX_EXACT {
-        return Err(Error::TooLarge {
-            n,
-            limit: MAX_EXACT,
-        });
-    }
+    enumerable(n)?;
     if n == 0 {
         return Ok(0.0);
     }
@@ -195,12 +190,7 @@ pub fn gamma_margin_complexity_bruteforce(
 ) -> Result<f64> {
     let n = features.nrows();
     let k = gamma.len();
-    if n * k > MAX_EXACT {
-        return Err(Error::TooLarge {
-            n: n * k,
-            limit: MAX_EXACT,
-        });
-    }
+    enumerable(n * k)?;
     let v = scaled_rows(features, labels, gamma)?;
     let d = v.ncols();
     let total = 1u64 << (n * k);
