@@ -178,7 +178,29 @@ fn class_moments_ema_and_pairwise_distances() {
     close(e.values[1].unwrap(), 10.0, "first observation");
     e.update(1, 0.0);
     close(e.values[1].unwrap(), 9.0, "0.9·10 + 0.1·0");
+    e.update(1, 20.0);
+    close(e.values[1].unwrap(), 10.1, "0.9·9 + 0.1·20");
     assert!(e.values[0].is_none());
+    // validate: what a checkpoint may hold — decay in [0, 1), values finite and ≥ 0.
+    assert!(e.validate().is_ok());
+    let with = |decay: f64, v: f64| moments::Ema {
+        decay,
+        values: vec![None, Some(v)],
+    };
+    assert!(
+        with(0.0, 0.0).validate().is_ok(),
+        "decay 0 and value 0 are allowed"
+    );
+    for (decay, v, why) in [
+        (1.0, 1.0, "decay 1"),
+        (-0.1, 1.0, "negative decay"),
+        (f64::NAN, 1.0, "NaN decay"),
+        (0.9, -1e-9, "negative value"),
+        (0.9, f64::NAN, "NaN value"),
+        (0.9, f64::INFINITY, "infinite value"),
+    ] {
+        assert!(with(decay, v).validate().is_err(), "{why} must be rejected");
+    }
     let p = array![[0.0, 0.0], [2.0, 0.0]];
     close(
         moments::mean_pairwise_sq_dist_distinct(p.view()).unwrap(),
