@@ -381,6 +381,27 @@ fn monte_carlo_rademacher_average_matches_enumeration() {
 }
 
 #[test]
+fn monte_carlo_standard_error_by_hand() {
+    use mr2_core::theory::rademacher::expected_norm_mc;
+    // v₁ = v₂ = 1 (d = 1): ‖ε₁ + ε₂‖ is 0 or 2. With three draws and k of them equal to 2 the
+    // mean is 2k/3 and the unbiased variance Σ(v − m)²/(3 − 1), so se = √(var/3).
+    let v = array![[1.0], [1.0]];
+    let mut mixed = 0;
+    for seed in 0..20 {
+        let e = expected_norm_mc(v.view(), 2.0, 3, seed).unwrap();
+        let k = (1.5 * e.mean).round();
+        close(e.mean, 2.0 * k / 3.0, "mean of three draws in {0, 2}");
+        let var = (k * (2.0 - e.mean).powi(2) + (3.0 - k) * e.mean.powi(2)) / 2.0;
+        close(e.se, (var / 3.0).sqrt(), "se with Bessel's correction");
+        mixed += usize::from(k > 0.0 && k < 3.0);
+    }
+    assert!(mixed > 0, "some seed draws both values");
+    // At least two draws: one is an error, two is fine.
+    assert!(expected_norm_mc(v.view(), 2.0, 1, 0).is_err());
+    assert!(expected_norm_mc(v.view(), 2.0, 2, 0).is_ok());
+}
+
+#[test]
 fn fast_implementations_agree_with_their_brute_force_twins() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
