@@ -402,6 +402,62 @@ fn monte_carlo_standard_error_by_hand() {
 }
 
 #[test]
+fn method_choice_scaling_and_input_checks_of_the_complexity() {
+    use mr2_core::theory::rademacher::{expected_norm_mc, scaled_rows};
+    let rows = |n: usize| ndarray::Array2::from_shape_fn((n, 2), |(i, j)| (i + 2 * j) as f64 - 1.5);
+    // Auto enumerates up to 20 rows (se = 0) and samples beyond.
+    let auto = Method::Auto {
+        samples: 500,
+        seed: 3,
+    };
+    let small = expected_norm(rows(3).view(), 2.0, auto).unwrap();
+    assert_eq!(small.se, 0.0, "3 rows: enumerated");
+    close(
+        small.mean,
+        expected_norm_exact(rows(3).view(), 2.0).unwrap(),
+        "Auto = exact",
+    );
+    assert!(
+        expected_norm(rows(21).view(), 2.0, auto).unwrap().se > 0.0,
+        "21 rows: sampled"
+    );
+    // Def. 2's scale KΛ/N multiplies the Monte Carlo standard error too.
+    let f = rows(4);
+    let (y, g) = ([0, 1, 1, 0], [0.5, 2.0]);
+    let got = gamma_margin_complexity(
+        f.view(),
+        &y,
+        &g,
+        1.5,
+        2.0,
+        Method::MonteCarlo {
+            samples: 300,
+            seed: 9,
+        },
+    )
+    .unwrap();
+    let v = scaled_rows(f.view(), &y, &g).unwrap();
+    let raw = expected_norm_mc(v.view(), 2.0, 300, 9).unwrap();
+    let c = 2.0 * 1.5 / 4.0;
+    close(got.mean, c * raw.mean, "KΛ/N · mean");
+    close(got.se, c * raw.se, "KΛ/N · se");
+    // Margins must be finite and positive; every other value is named in the error.
+    for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+        assert!(
+            scaled_rows(f.view(), &y, &[bad, 1.0]).is_err(),
+            "γ = {bad} accepted"
+        );
+    }
+    // The literal Def. 2 enumerates N·K signs: 9 samples × 3 classes = 27 > 24 is refused
+    // (N + K = 12 would not be).
+    let nine = ndarray::Array2::<f64>::zeros((9, 1));
+    match gamma_margin_complexity_bruteforce(nine.view(), &[0; 9], &[1.0; 3], 1.0, 2.0) {
+        Err(mr2_core::Error::TooLarge { n, .. }) => assert_eq!(n, 27),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+#[test]
 fn fast_implementations_agree_with_their_brute_force_twins() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
