@@ -348,6 +348,17 @@ fn rademacher_averages_of_finite_and_linear_classes() {
         4.0,
         "R̂_k",
     );
+    // Sampled: Λ/N_k scales the mean and the standard error alike.
+    let mc = Method::MonteCarlo {
+        samples: 200,
+        seed: 5,
+    };
+    let got = class_complexity(c.view(), 2.0, 2.0, mc).unwrap();
+    let raw = expected_norm(c.view(), 2.0, mc).unwrap();
+    close(got.mean, raw.mean, "(2/2)·mean");
+    let wide = class_complexity(c.view(), 3.0, 2.0, mc).unwrap();
+    close(wide.se, 1.5 * raw.se, "(Λ/N_k)·se with Λ = 3, N_k = 2");
+    assert!(raw.se > 0.0);
 }
 
 #[test]
@@ -587,6 +598,12 @@ fn bounds_by_their_terms() {
         "d^{1/p − 1/2} at p = 1, d = 4",
     );
     close(prop2_constant_corrected(2.0, 9), 1.0, "p = 2");
+    // p = 4/3: 1/p − 1/2 = 1/4, so 16^{1/4} = 2 (p = 1 alone cannot tell 1/p from p).
+    close(
+        prop2_constant_corrected(4.0 / 3.0, 16),
+        2.0,
+        "d^{1/p − 1/2} at p = 4/3, d = 16",
+    );
     close(b8_printed(9.0, 2.0), 6.0, "Λ√α");
     close(b8_corrected(9.0, 4, 2.0), 3.0, "Λ√(α/N_k)");
     // δ = 2/e² makes ln(2/δ) = 2: 3√(2/(2N)) = 0.3 at N = 100.
