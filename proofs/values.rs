@@ -452,6 +452,13 @@ fn method_choice_scaling_and_input_checks_of_the_complexity() {
     let c = 2.0 * 1.5 / 4.0;
     close(got.mean, c * raw.mean, "KΛ/N · mean");
     close(got.se, c * raw.se, "KΛ/N · se");
+    // Λ must be finite and ≥ 0 (Λ = 0 is the zero class, complexity 0).
+    let exact = |lam: f64| gamma_margin_complexity(f.view(), &y, &g, lam, 2.0, Method::Exact);
+    close(exact(0.0).unwrap().mean, 0.0, "Λ = 0");
+    for bad in [-1.0, f64::INFINITY, f64::NAN] {
+        assert!(exact(bad).is_err(), "Λ = {bad} accepted");
+        assert!(class_complexity(f.view(), bad, 2.0, Method::Exact).is_err());
+    }
     // Margins must be finite and positive; every other value is named in the error.
     for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
         assert!(
