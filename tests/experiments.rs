@@ -324,6 +324,37 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
     assert!(report.markdown.contains("| class | ERM % | Δ MR2 − ERM |"));
     let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + plan.runs.len());
+    // Each run's time is the sum of its epochs' seconds (last column of metrics.csv), and the
+    // table states the total.
+    let mut total = 0.0;
+    let mut each = vec![];
+    for run in &report.runs {
+        let m =
+            std::fs::read_to_string(root.join("runs").join(&run.id).join("metrics.csv")).unwrap();
+        let secs: f64 = m
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            secs > 0.0 && IDENTITY.close(run.seconds, secs),
+            "{} {secs}",
+            run.seconds
+        );
+        total += secs;
+        each.push(secs);
+    }
+    each.sort_by(f64::total_cmp);
+    assert_eq!(each.len(), 4);
+    let median = (each[1] + each[2]) / 2.0;
+    // (quick runs take seconds: below two minutes the total is printed in seconds)
+    let line = format!(
+        "Compute: {} finished run(s), {total:.1} s in all",
+        report.runs.len()
+    );
+    assert!(report.markdown.contains(&line), "{line}");
+    let line = format!("median {median:.1} s per run");
+    assert!(report.markdown.contains(&line), "{line}");
 }
 
 #[test]

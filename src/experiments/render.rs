@@ -55,6 +55,30 @@ fn signed(m: f64, s: f64, n: usize) -> String {
     }
 }
 
+/// How long the finished runs took: their number, the total and the median per run (each run's
+/// epoch times from its `metrics.csv`, as measured).
+pub(super) fn compute_line(runs: &[RunFigures]) -> String {
+    let mut secs: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
+    secs.sort_by(f64::total_cmp);
+    let total: f64 = secs.iter().sum();
+    let median = match secs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => secs[n / 2],
+        n => 0.5 * (secs[n / 2 - 1] + secs[n / 2]),
+    };
+    let all = if total < 120.0 {
+        format!("{total:.1} s")
+    } else {
+        format!("{:.1} min", total / 60.0)
+    };
+    format!(
+        "Compute: {} finished run(s), {all} in all, median {median:.1} s per run (the sum of each \
+         run's epoch times in its `metrics.csv`, training and evaluation, as measured — on a \
+         shared machine they include the other work's slowdown).",
+        runs.len(),
+    )
+}
+
 /// `table.md`: the row table, the paper's figures, per-class contrasts and spreads.
 pub(super) fn markdown(
     plan: &Plan,
@@ -120,6 +144,7 @@ pub(super) fn markdown(
             String::new()
         }
     );
+    let _ = writeln!(t, "\n{}", compute_line(runs));
     let contrasts: Vec<(&String, &RowFigures, &RowFigures)> = plan
         .contrasts
         .iter()

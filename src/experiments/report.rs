@@ -39,6 +39,9 @@ pub struct RunFigures {
     pub classifier_margin_deg: f64,
     /// Per-class accuracy (%), by class id.
     pub per_class: Vec<f64>,
+    /// Seconds the run took: the sum of its epochs' `seconds` in `metrics.csv` (training and
+    /// evaluation; as measured, on whatever else the machine was doing).
+    pub seconds: f64,
 }
 
 /// A row's mean ± sd over its finished seeds.
@@ -139,13 +142,18 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         .iter()
         .map(|(i, s)| {
             let spec = &plan.runs[*i];
+            let metrics = Plan::run_dir(root, spec).join("metrics.csv");
+            let seconds = metrics_columns(&metrics, &["seconds"])?
+                .iter()
+                .filter_map(|rec| rec[0])
+                .sum();
             let a = acc(s);
             let (groups, from_ref) = match reference_groups(spec.seed) {
                 Some(g) => (g, true),
                 None => (Groups::from_accuracy(&a), false),
             };
             let (e, m, h) = groups.means(&a);
-            RunFigures {
+            Ok(RunFigures {
                 id: spec.id.clone(),
                 row: spec.row.clone(),
                 seed: spec.seed,
@@ -158,9 +166,10 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
                 output_margin: s.output_margin.avg,
                 classifier_margin_deg: s.classifier_margin_deg,
                 per_class: a.iter().map(|v| 100.0 * v).collect(),
-            }
+                seconds,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let rows: Vec<RowFigures> = plan
         .rows()
         .iter()
@@ -199,30 +208,12 @@ fn spread_curves(plan: &Plan, root: &Path, runs: &[RunFigures]) -> Result<Vec<Sp
                 .find(|s| s.id == r.id)
                 .expect("run of the plan");
             let p = Plan::run_dir(root, spec).join("metrics.csv");
-            let mut rd = csv::Reader::from_path(&p)
-                .map_err(|e| crate::error::data_err(&p, e.to_string()))?;
-            let head = rd
-                .headers()
-                .map_err(|e| crate::error::data_err(&p, e.to_string()))?
-                .clone();
-            let col = |name: &str| {
-                head.iter()
-                    .position(|h| h == name)
-                    .ok_or_else(|| crate::error::data_err(&p, format!("no column {name}")))
-            };
-            let cols = [
-                col("epoch")?,
-                col("spread_easy")?,
-                col("spread_medium")?,
-                col("spread_hard")?,
-            ];
-            for rec in rd.records() {
-                let rec = rec.map_err(|e| crate::error::data_err(&p, e.to_string()))?;
-                let num = |i: usize| rec.get(cols[i]).and_then(|v| v.parse::<f64>().ok());
-                let Some(epoch) = num(0) else { continue };
+            let cols = ["epoch", "spread_easy", "spread_medium", "spread_hard"];
+            for rec in metrics_columns(&p, &cols)? {
+                let Some(epoch) = rec[0] else { continue };
                 let e = by_epoch.entry(epoch as usize).or_default();
                 for (g, vals) in e.iter_mut().enumerate() {
-                    if let Some(v) = num(g + 1).filter(|v| v.is_finite()) {
+                    if let Some(v) = rec[g + 1].filter(|v| v.is_finite()) {
                         vals.push(v);
                     }
                 }
@@ -242,6 +233,34 @@ fn spread_curves(plan: &Plan, root: &Path, runs: &[RunFigures]) -> Result<Vec<Sp
         out.push(SpreadCurve { row, thirds });
     }
     Ok(out)
+}
+
+/// The named columns of a run's `metrics.csv`, one entry per epoch (`None` where a cell is
+/// empty or not a number).
+///
+/// # Errors
+/// An unreadable file or a missing column, naming the file.
+fn metrics_columns(p: &Path, names: &[&str]) -> Result<Vec<Vec<Option<f64>>>> {
+    let bad = |e: String| crate::error::data_err(p, e);
+    let mut rd = csv::Reader::from_path(p).map_err(|e| bad(e.to_string()))?;
+    let head = rd.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let cols = names
+        .iter()
+        .map(|name| {
+            head.iter()
+                .position(|h| h == *name)
+                .ok_or_else(|| bad(format!("no column {name}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    rd.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| bad(e.to_string()))?;
+            Ok(cols
+                .iter()
+                .map(|&i| rec.get(i).and_then(|v| v.parse::<f64>().ok()))
+                .collect())
+        })
+        .collect()
 }
 
 fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigures {
