@@ -3,7 +3,9 @@
 //! `P = H_out·W_out` columns) and every product is one gemm call:
 //!
 //! * forward `Y[n] = W · col[n]` (`C_out × K` times `K × P`);
-//! * input gradient `dcol = Wᵀ · dY[n]`, folded back (col2im, adding overlaps) into `dX[n]`;
+//! * input gradient: for stride 1 and dilation 1 a forward convolution of `dY[n]` with the
+//!   flipped, channel-swapped kernel (`dX[n] = W̃ · col(dY[n])`, written once, no overlaps to
+//!   add); otherwise `dcol = Wᵀ · dY[n]`, folded back (col2im, adding overlaps) into `dX[n]`;
 //! * weight gradient `dW += dY[n] · col[n]ᵀ`, summed per thread, then over threads.
 //!
 //! Images are split evenly over rayon's threads; with fewer images than threads the gemm
@@ -96,6 +98,51 @@ impl Conv2d {
     pub fn output_len(&self) -> usize {
         self.batch * self.dims().output
     }
+
+    /// The convolution whose forward map is this one's input gradient, when there is one:
+    /// for stride 1 and dilation 1, `dX = conv(dY, W̃)` with `W̃[c, o, i, j] = W[o, c, kh−1−i,
+    /// kw−1−j]` (see [`flipped_kernel`]) and padding `k − 1 − p` on each side (which must not
+    /// be negative). `None` for strided or dilated convolutions and for 1×1 ones without
+    /// padding (whose gradient is one product, no unfolding).
+    fn transposed(&self) -> Option<Conv2d> {
+        let d = self.dims();
+        if d.direct || self.stride != [1, 1] || self.dilation != [1, 1] {
+            return None;
+        }
+        let mut padding = [(0, 0); 2];
+        for (k, (p, out)) in self
+            .kernel
+            .iter()
+            .zip(self.padding.iter().zip(&mut padding))
+        {
+            *out = (k.checked_sub(1 + p.0)?, k.checked_sub(1 + p.1)?);
+        }
+        Some(Conv2d {
+            c_in: self.c_out,
+            h: d.ho,
+            w: d.wo,
+            c_out: self.c_in,
+            padding,
+            ..*self
+        })
+    }
+}
+
+/// `W̃[c, o, i, j] = W[o, c, kh−1−i, kw−1−j]`: the kernel of [`Conv2d::transposed`].
+fn flipped_kernel(g: &Conv2d, w: &[f32]) -> Vec<f32> {
+    let [kh, kw] = g.kernel;
+    let mut out = vec![0.0; w.len()];
+    for o in 0..g.c_out {
+        for c in 0..g.c_in {
+            for i in 0..kh {
+                for j in 0..kw {
+                    out[((c * g.c_out + o) * kh + i) * kw + j] =
+                        w[((o * g.c_in + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+                }
+            }
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy)]
@@ -217,12 +264,24 @@ fn im2col_whole_rows(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
                 }
                 if x0 > 0 || x1 < d.wo {
                     for r in out[y0 * d.wo..y1 * d.wo].chunks_exact_mut(d.wo) {
-                        r[..x0].fill(0.0);
-                        r[x1..].fill(0.0);
+                        zero_few(&mut r[..x0]);
+                        zero_few(&mut r[x1..]);
                     }
                 }
             }
         }
+    }
+}
+
+/// Zero a slice that is usually one or two elements long (the edge columns of an unfolded
+/// row) without a `memset` call per row.
+#[inline(always)]
+fn zero_few(s: &mut [f32]) {
+    match s {
+        [] => {}
+        [a] => *a = 0.0,
+        [a, b] => (*a, *b) = (0.0, 0.0),
+        _ => s.fill(0.0),
     }
 }
 
@@ -360,6 +419,11 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
     // Fewer chunks than threads (small batches): the gemm calls themselves go parallel.
     let parallel_gemm = g.batch.div_ceil(CHUNK_IMAGES) < rayon::current_num_threads();
     let wm = MatRef::row_major(w, g.c_out, d.k);
+    // The input gradient as a forward convolution of dY, where there is one.
+    let flipped = match (&dx, g.transposed()) {
+        (Some(_), Some(t)) => Some((t, t.dims(), flipped_kernel(g, w))),
+        _ => None,
+    };
 
     // One chunk of consecutive images: dX for each, partial dW and dbias.
     let chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Partial {
@@ -369,10 +433,10 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
             bias: vec![0.0; if want_b { g.c_out } else { 0 }],
         };
         let mut col = Buffer::take(if want_w && !d.direct { d.k * d.p } else { 0 });
-        let mut dcol = Buffer::take(if dxc.is_some() && !d.direct {
-            d.k * d.p
-        } else {
-            0
+        let mut dcol = Buffer::take(match &flipped {
+            Some((_, td, _)) => td.k * td.p,
+            None if dxc.is_some() && !d.direct => d.k * d.p,
+            None => 0,
         });
         for n in 0..images {
             let xn = &xc[n * d.input..(n + 1) * d.input];
@@ -388,7 +452,13 @@ pub fn backward(g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], out: Grads<'_>) {
             }
             if let Some(dxc) = dxc.as_deref_mut() {
                 let dxn = &mut dxc[n * d.input..(n + 1) * d.input];
-                if d.direct {
+                if let Some((t, td, wf)) = &flipped {
+                    let dyn_ = &dyc[n * d.output..(n + 1) * d.output];
+                    im2col(t, td, dyn_, &mut dcol);
+                    let wf = MatRef::row_major(wf, t.c_out, td.k);
+                    let cols = MatRef::row_major(&dcol, td.k, td.p);
+                    matmul(dxn, wf, cols, false, parallel_gemm);
+                } else if d.direct {
                     matmul(dxn, wm.t(), dyn_, false, parallel_gemm);
                 } else {
                     matmul(&mut dcol, wm.t(), dyn_, false, parallel_gemm);

@@ -26,6 +26,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+use rayon::iter::ParallelExtend;
+
 pub mod batch_norm;
 pub mod conv;
 pub mod matmul;
@@ -69,5 +71,41 @@ pub(crate) mod testutil {
             .sum();
         let den: f64 = b.iter().map(|y| y * y).sum();
         (num / den.max(1e-300)).sqrt()
+    }
+}
+
+/// Elements below which [`zeros`] fills on the calling thread.
+const PARALLEL_FILL: usize = 1 << 16;
+
+/// A vector of `len` zeros, filled by rayon's threads when it is large. A fresh output buffer
+/// of a kernel is otherwise zeroed (`calloc`'s `memset`) by the one thread that calls the
+/// kernel while the pool waits.
+pub fn zeros<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+    if len < PARALLEL_FILL {
+        return vec![T::default(); len];
+    }
+    let mut v = Vec::with_capacity(len);
+    v.par_extend(rayon::iter::repeat_n(T::default(), len));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zeros_are_zeros_of_the_requested_length_on_both_paths() {
+        for len in [
+            0,
+            1,
+            super::PARALLEL_FILL - 1,
+            super::PARALLEL_FILL,
+            3 * super::PARALLEL_FILL + 7,
+        ] {
+            let v = super::zeros::<f32>(len);
+            assert_eq!(v.len(), len);
+            assert!(v.iter().all(|x| x.to_bits() == 0), "len {len}");
+            let b = super::zeros::<u8>(len);
+            assert_eq!(b.len(), len);
+            assert!(b.iter().all(|x| *x == 0));
+        }
     }
 }

@@ -37,7 +37,7 @@ impl<const N: usize> Backward<Flex, N> for ConvBackward {
         let (x, w, g) = ops.state;
         let [px, pw] = [&ops.parents[0], &ops.parents[1]];
         let pb = ops.parents.get(2).and_then(|p| p.as_ref());
-        let mut dx = px.as_ref().map(|_| vec![0.0; g.input_len()]);
+        let mut dx = px.as_ref().map(|_| mr2_kernels::zeros(g.input_len()));
         let mut dw = pw.as_ref().map(|_| vec![0.0; g.weight_len()]);
         let mut db = pb.map(|_| vec![0.0; g.c_out]);
         conv::backward(
@@ -101,8 +101,8 @@ impl<const N: usize> Backward<Flex, N> for BnBackward {
         let s = bn_shape(&st.x);
         let px = ops.parents[0].as_ref();
         let pr = ops.parents.get(3).and_then(|p| p.as_ref());
-        let mut dx = px.map(|_| vec![0.0; s.len()]);
-        let mut dr = pr.map(|_| vec![0.0; s.len()]);
+        let mut dx = px.map(|_| mr2_kernels::zeros(s.len()));
+        let mut dr = pr.map(|_| mr2_kernels::zeros(s.len()));
         let (dgamma, dbeta) = bn::backward(
             &s,
             data(&st.x),
@@ -172,7 +172,7 @@ impl Backward<Flex, 1> for PoolBackward {
         let dy = contiguous(grads.consume::<Flex>(&ops.node));
         let (arg, g, shape) = ops.state;
         if let Some(p) = &ops.parents[0] {
-            let mut dx = vec![0.0; g.planes * g.h * g.w];
+            let mut dx = mr2_kernels::zeros(g.planes * g.h * g.w);
             pool::max_backward(&g, data(&dy), &arg, &mut dx);
             grads.register::<Flex>(p.id, tensor(dx, shape));
         }

@@ -77,7 +77,7 @@ pub(super) fn conv_forward(
     g: &conv::Conv2d,
 ) -> FlexTensor {
     let [ho, wo] = g.output_size().unwrap_or_else(|e| panic!("{e}"));
-    let mut y = vec![0.0; g.output_len()];
+    let mut y = mr2_kernels::zeros(g.output_len());
     conv::forward(g, data(x), data(w), bias.map(data), &mut y);
     tensor(y, [g.batch, g.c_out, ho, wo])
 }
@@ -101,7 +101,7 @@ pub(super) fn bn_forward(
     relu: bool,
 ) -> (FlexTensor, bn::Stats) {
     let s = bn_shape(x);
-    let mut y = vec![0.0; s.len()];
+    let mut y = mr2_kernels::zeros(s.len());
     let stats = bn::train_forward(
         &s,
         data(x),
@@ -144,8 +144,8 @@ pub(super) fn pool_geometry(
 pub(super) fn pool_forward(x: &FlexTensor, g: &pool::Pool2d) -> (FlexTensor, Vec<u8>) {
     let [n, c, _, _] = dims(x);
     let [ho, wo] = g.output_size().unwrap_or_else(|e| panic!("{e}"));
-    let mut y = vec![0.0; g.output_len()];
-    let mut arg = vec![0u8; y.len()];
+    let mut y = mr2_kernels::zeros(g.output_len());
+    let mut arg = mr2_kernels::zeros::<u8>(y.len());
     pool::max_forward(g, data(x), &mut y, &mut arg);
     (tensor(y, [n, c, ho, wo]), arg)
 }
@@ -210,7 +210,7 @@ impl CpuOps for Flex {
         let x = contiguous(x);
         let [g, b, m, v] = [gamma, beta, mean, var].map(contiguous);
         let s = bn_shape(&x);
-        let mut y = vec![0.0; s.len()];
+        let mut y = mr2_kernels::zeros(s.len());
         bn::infer_forward(
             &s,
             data(&x),
