@@ -100,6 +100,29 @@ fn conv_cases() -> Vec<ConvCase> {
             false,
         ),
         c(5, 1, [28, 28], 16, [3, 3], [1, 1], p1.clone(), [1, 1], true),
+        c(
+            2,
+            16,
+            [12, 12],
+            16,
+            [3, 3],
+            [1, 1],
+            p1.clone(),
+            [1, 1],
+            false,
+        ),
+        // Same width at stride 1 with asymmetric padding (the shifted-row weight gradient).
+        c(
+            2,
+            8,
+            [6, 7],
+            12,
+            [3, 5],
+            [1, 1],
+            PaddingConfig2d::Explicit(2, 1, 0, 3),
+            [1, 1],
+            true,
+        ),
         // Odd sizes, asymmetric padding, dilation, batch 1, rectangular kernels.
         c(1, 5, [7, 9], 3, [3, 3], [1, 1], p1, [1, 1], true),
         c(
