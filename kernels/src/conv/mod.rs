@@ -8,10 +8,10 @@
 //!   add); otherwise `dcol = Wᵀ · dY[n]`, folded back (col2im, adding overlaps) into `dX[n]`;
 //! * weight gradient `dW += dY[n] · col[n]ᵀ`, summed per fixed chunk of images, then over
 //!   chunks in order; for stride-1 "same-width" layers with few output channels, `kh`
-//!   products of shifted rows instead ([`rows`]).
+//!   products of shifted rows instead (`rows.rs`).
 //!
-//! Layout: this file holds the geometry and the passes, [`unfold`] the im2col / col2im
-//! copies, [`rows`] the shifted-row weight gradient.
+//! Layout: this file holds the geometry and the passes, `unfold.rs` the im2col / col2im
+//! copies, `rows.rs` the shifted-row weight gradient.
 //!
 //! Images are split evenly over rayon's threads; with fewer images than threads the gemm
 //! calls themselves run in parallel. A 1×1 convolution with stride 1 and no padding skips the
