@@ -1,7 +1,7 @@
 //! Run-time choice of the instruction set for the element-wise and reduction loops.
 //!
 //! The loops of [`crate::batch_norm`] and [`crate::pool`] are plain Rust over slices; run
-//! through [`dispatch`], they are compiled once per level — AVX-512 (x86-64-v4), AVX2 + FMA
+//! through `dispatch`, they are compiled once per level — AVX-512 (x86-64-v4), AVX2 + FMA
 //! (x86-64-v3) and the baseline — and the best level the CPU has is taken at run time (`pulp`
 //! detects it), so one binary runs on any x86-64 and uses the wide registers where they exist.
 //!
@@ -78,7 +78,7 @@ fn arch() -> pulp::Arch {
     }
 }
 
-/// The level [`dispatch`] uses now.
+/// The level `dispatch` uses now.
 pub fn level() -> Level {
     match arch() {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
