@@ -69,14 +69,36 @@ pub(super) fn im2col(g: &Conv2d, d: &Dims, x: &[f32], col: &mut [f32]) {
             return;
         }
         let start = (src as isize + lo as isize * sw as isize + off_x) as usize;
-        if sw == 1 {
-            out[lo..hi].copy_from_slice(&x[start..start + (hi - lo)]);
-        } else {
-            for (o, v) in out[lo..hi].iter_mut().zip(x[start..].iter().step_by(sw)) {
-                *o = *v;
+        let n = hi - lo;
+        match sw {
+            1 => out[lo..hi].copy_from_slice(&x[start..start + n]),
+            2 => gather::<2>(&mut out[lo..hi], &x[start..start + 2 * n - 1]),
+            _ => {
+                for (o, v) in out[lo..hi].iter_mut().zip(x[start..].iter().step_by(sw)) {
+                    *o = *v;
+                }
             }
         }
     });
+}
+
+/// `out[i] = src[S·i]`, `src` exactly `S·(len − 1) + 1` long: indexing a slice whose length
+/// the loop knows lets the compiler drop the bounds checks and vectorise (`step_by` does not).
+#[inline(always)]
+fn gather<const S: usize>(out: &mut [f32], src: &[f32]) {
+    debug_assert_eq!(src.len(), S * (out.len() - 1) + 1);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = src[S * i];
+    }
+}
+
+/// `dst[S·i] += seg[i]`, `dst` exactly `S·(len − 1) + 1` long (see [`gather`]).
+#[inline(always)]
+fn scatter_add<const S: usize>(dst: &mut [f32], seg: &[f32]) {
+    debug_assert_eq!(dst.len(), S * (seg.len() - 1) + 1);
+    for (i, v) in seg.iter().enumerate() {
+        dst[S * i] += *v;
+    }
 }
 
 /// [`im2col`] when the output has the input's width and stride 1 (a "same" 3×3 convolution):
@@ -147,13 +169,18 @@ pub(super) fn col2im(g: &Conv2d, d: &Dims, dcol: &[f32], dx: &mut [f32]) {
         }
         let seg = &dcol[at + lo..at + hi];
         let start = (src as isize + lo as isize * sw as isize + off_x) as usize;
-        if sw == 1 {
-            for (o, v) in dx[start..start + (hi - lo)].iter_mut().zip(seg) {
-                *o += *v;
+        let n = hi - lo;
+        match sw {
+            1 => {
+                for (o, v) in dx[start..start + n].iter_mut().zip(seg) {
+                    *o += *v;
+                }
             }
-        } else {
-            for (o, v) in dx[start..].iter_mut().step_by(sw).zip(seg) {
-                *o += *v;
+            2 => scatter_add::<2>(&mut dx[start..start + 2 * n - 1], seg),
+            _ => {
+                for (o, v) in dx[start..].iter_mut().step_by(sw).zip(seg) {
+                    *o += *v;
+                }
             }
         }
     });
