@@ -9,7 +9,9 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
-use mr2::model::cpu::{batch_norm, conv2d, kernel_calls, max_pool2d, with_burn_layers};
+use mr2::model::cpu::{
+    batch_norm, burn_shortcut_a, conv2d, kernel_calls, max_pool2d, shortcut_a, with_burn_layers,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -344,6 +346,49 @@ fn batch_norm_matches_burn_forward_gradients_and_running_statistics() {
             );
         }
     }
+}
+
+#[test]
+fn shortcut_matches_burn_forward_and_gradient() {
+    let dev = Device::flex().autodiff();
+    for (i, (shape, pad)) in [([3, 16, 32, 32], 8), ([1, 3, 6, 4], 0), ([2, 5, 2, 8], 3)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = random(shape, 3500 + i as u64, &dev).require_grad();
+        let want = burn_shortcut_a(x.clone(), pad);
+        let before = kernel_calls();
+        let got = shortcut_a(x.clone(), pad);
+        assert_eq!(kernel_calls(), before + 1, "case {i} took the kernel path");
+        assert_eq!(got.dims(), want.dims(), "case {i}");
+        let r = random(want.dims(), 3600 + i as u64, &dev);
+        let gw = (want.clone() * r.clone()).sum().backward();
+        let gg = (got.clone() * r).sum().backward();
+        assert_eq!(
+            values(got),
+            values(want),
+            "case {i} forward (a copy is exact)"
+        );
+        assert_eq!(
+            values(x.grad(&gg).expect("dx")),
+            values(x.grad(&gw).expect("dx")),
+            "case {i} dx"
+        );
+        let xv = random(shape, 3500 + i as u64, &Device::flex());
+        assert_eq!(
+            values(shortcut_a(xv.clone(), pad)),
+            values(burn_shortcut_a(xv, pad))
+        );
+    }
+    // Inside with_burn_layers the composition of burn operations runs instead.
+    let x = random([1, 2, 4, 4], 3700, &dev);
+    let before = kernel_calls();
+    let _ = with_burn_layers(|| shortcut_a(x, 1));
+    assert_eq!(
+        kernel_calls(),
+        before,
+        "with_burn_layers bypasses the kernel"
+    );
 }
 
 #[test]

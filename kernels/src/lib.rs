@@ -34,6 +34,7 @@ pub mod matmul;
 pub mod memory;
 pub mod pool;
 pub mod scratch;
+pub mod shortcut;
 pub mod simd;
 
 /// Images per chunk of a parallel reduction. Fixed — not derived from the thread count — so

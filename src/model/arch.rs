@@ -7,7 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::cpu::{batch_norm, conv2d, max_pool2d};
+use super::cpu::{batch_norm, conv2d, max_pool2d, shortcut_a};
 
 /// Feature dimension of the small CNN.
 pub(super) const SMALL_CNN_FEATURES: usize = 128;
@@ -83,20 +83,13 @@ pub struct BasicBlock {
     pad_channels: usize,
 }
 
-/// Option-A shortcut: subsample by 2 and zero-pad channels on both sides.
-fn shortcut_a(x: Tensor<4>, stride: usize, pad: usize) -> Tensor<4> {
+/// Option-A shortcut: subsample by 2 and zero-pad channels on both sides (none when the block
+/// keeps the shape).
+fn shortcut(x: Tensor<4>, stride: usize, pad: usize) -> Tensor<4> {
     if stride == 1 && pad == 0 {
         return x;
     }
-    let [b, c, h, w] = x.dims();
-    let x: Tensor<6> = x.reshape([b, c, h / 2, 2, w / 2, 2]);
-    let x: Tensor<4> = x
-        .narrow(3, 0, 1)
-        .narrow(5, 0, 1)
-        .reshape([b, c, h / 2, w / 2]);
-    let dev = x.device();
-    let z = Tensor::<4>::zeros([b, pad, h / 2, w / 2], &dev);
-    Tensor::cat(vec![z.clone(), x, z], 1)
+    shortcut_a(x, pad)
 }
 
 impl BasicBlock {
@@ -112,7 +105,7 @@ impl BasicBlock {
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let out = batch_norm(&self.bn1, conv2d(&self.conv1, x.clone()), None, true);
-        let shortcut = shortcut_a(x, self.stride, self.pad_channels);
+        let shortcut = shortcut(x, self.stride, self.pad_channels);
         batch_norm(&self.bn2, conv2d(&self.conv2, out), Some(shortcut), true)
     }
 }

@@ -12,11 +12,11 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{ConvOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Flex};
-use mr2_kernels::{batch_norm as bn, conv, pool};
+use mr2_kernels::{batch_norm as bn, conv, pool, shortcut};
 
 use super::flex::{
     bn_forward, bn_shape, contiguous, conv_forward, conv_geometry, data, dims, pool_forward,
-    pool_geometry, stats_tensors, tensor,
+    pool_geometry, shortcut_forward, shortcut_geometry, stats_tensors, tensor,
 };
 use super::CpuOps;
 
@@ -179,6 +179,24 @@ impl Backward<Flex, 1> for PoolBackward {
     }
 }
 
+/// Backward of the option-A shortcut: `dy`'s middle channels, at every second position.
+#[derive(Debug)]
+struct ShortcutBackward;
+
+impl Backward<Flex, 1> for ShortcutBackward {
+    type State = shortcut::Shortcut;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = contiguous(grads.consume::<Flex>(&ops.node));
+        let s = ops.state;
+        if let Some(p) = &ops.parents[0] {
+            let mut dx = mr2_kernels::zeros(s.input_len());
+            shortcut::backward(&s, data(&dy), &mut dx);
+            grads.register::<Flex>(p.id, tensor(dx, [s.batch, s.channels, s.h, s.w]));
+        }
+    }
+}
+
 impl<C: CheckpointStrategy> CpuOps for Ad<C> {
     fn mr2_conv2d(
         x: FloatTensor<Self>,
@@ -228,6 +246,21 @@ impl<C: CheckpointStrategy> CpuOps for Ad<C> {
         epsilon: f64,
     ) -> FloatTensor<Self> {
         <Self as ModuleOps<Self>>::batch_norm(x, gamma, beta, mean, var, epsilon)
+    }
+
+    fn mr2_shortcut_a(x: FloatTensor<Self>, pad: usize) -> FloatTensor<Self> {
+        let guard = x.node();
+        let xp = contiguous(x.into_primitive());
+        let s = shortcut_geometry(&xp, pad);
+        let y = shortcut_forward(&xp, &s);
+        match ShortcutBackward
+            .prepare::<C>([guard])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(s, y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
     }
 
     fn mr2_max_pool2d(

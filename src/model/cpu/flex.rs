@@ -5,7 +5,7 @@ use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::ops::ConvOptions;
 use burn::backend::Flex;
 use burn::tensor::{Bytes, DType, Shape};
-use mr2_kernels::{batch_norm as bn, conv, pool};
+use mr2_kernels::{batch_norm as bn, conv, pool, shortcut};
 
 use super::CpuOps;
 
@@ -150,6 +150,25 @@ pub(super) fn pool_forward(x: &FlexTensor, g: &pool::Pool2d) -> (FlexTensor, Vec
     (tensor(y, [n, c, ho, wo]), arg)
 }
 
+/// The option-A shortcut geometry of `x` with `pad` zero channels on each side.
+pub(super) fn shortcut_geometry(x: &FlexTensor, pad: usize) -> shortcut::Shortcut {
+    let [batch, channels, h, w] = dims(x);
+    shortcut::Shortcut {
+        batch,
+        channels,
+        h,
+        w,
+        pad,
+    }
+}
+
+/// Option-A shortcut forward on a contiguous tensor.
+pub(super) fn shortcut_forward(x: &FlexTensor, s: &shortcut::Shortcut) -> FlexTensor {
+    let mut y = mr2_kernels::zeros(s.output_len());
+    shortcut::forward(s, data(x), &mut y);
+    tensor(y, [s.batch, s.out_channels(), s.h / 2, s.w / 2])
+}
+
 impl CpuOps for Flex {
     fn mr2_conv2d(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
         let (x, w) = (contiguous(x), contiguous(weight));
@@ -222,6 +241,12 @@ impl CpuOps for Flex {
             &mut y,
         );
         tensor(y, dims::<4>(&x))
+    }
+
+    fn mr2_shortcut_a(x: FlexTensor, pad: usize) -> FlexTensor {
+        let x = contiguous(x);
+        let s = shortcut_geometry(&x, pad);
+        shortcut_forward(&x, &s)
     }
 
     fn mr2_max_pool2d(

@@ -1,7 +1,8 @@
 //! mr2's own CPU kernels ([`mr2_kernels`]) inside burn: a backend extension ([`CpuOps`],
 //! implemented for burn's Flex backend and for `Autodiff<Flex>` with hand-written backward
 //! passes) and the layer functions the architectures call — [`conv2d`], [`batch_norm`] (with
-//! an optional fused residual add and ReLU) and [`max_pool2d`].
+//! an optional fused residual add and ReLU), [`max_pool2d`] and the ResNets' option-A
+//! [`shortcut_a`].
 //!
 //! Each layer function uses the kernels when the input is an f32 tensor on the Flex device
 //! and the layer's settings are supported, and otherwise calls burn's own layer (the CUDA
@@ -67,6 +68,9 @@ pub trait CpuOps: Backend {
         var: FloatTensor<Self>,
         epsilon: f64,
     ) -> FloatTensor<Self>;
+    /// Option-A shortcut: every second row and column, `pad` zero channels on each side
+    /// (height and width even).
+    fn mr2_shortcut_a(x: FloatTensor<Self>, pad: usize) -> FloatTensor<Self>;
     /// Max pooling (no dilation, floor mode); padding as `(begin, end)` pairs.
     fn mr2_max_pool2d(
         x: FloatTensor<Self>,
@@ -289,4 +293,32 @@ pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         layer.stride,
         padding,
     ))
+}
+
+/// The option-A shortcut of the CIFAR ResNets: every second row and column of `x`, with `pad`
+/// zero channels on each side — on mr2's kernel where it applies (f32 on the Flex device,
+/// even height and width), otherwise as burn tensor operations (a reshape, two slices and a
+/// concatenation with zeros).
+pub fn shortcut_a(x: Tensor<4>, pad: usize) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    if !(on_kernels(&x, &[]) && h % 2 == 0 && w % 2 == 0) {
+        return burn_shortcut_a(x, pad);
+    }
+    count();
+    Tensor::from_dispatch(<Dispatch as CpuOps>::mr2_shortcut_a(x.into_dispatch(), pad))
+}
+
+/// [`shortcut_a`] in burn's tensor operations.
+pub fn burn_shortcut_a(x: Tensor<4>, pad: usize) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let x: Tensor<6> = x.reshape([b, c, h / 2, 2, w / 2, 2]);
+    let x: Tensor<4> = x
+        .narrow(3, 0, 1)
+        .narrow(5, 0, 1)
+        .reshape([b, c, h / 2, w / 2]);
+    if pad == 0 {
+        return x;
+    }
+    let z = Tensor::<4>::zeros([b, pad, h / 2, w / 2], &x.device());
+    Tensor::cat(vec![z.clone(), x, z], 1)
 }
