@@ -40,7 +40,7 @@ impl Shortcut {
 
     fn check(&self, input: usize, output: usize) {
         assert!(
-            self.h % 2 == 0 && self.w % 2 == 0,
+            self.h.is_multiple_of(2) && self.w.is_multiple_of(2),
             "shortcut: input {}×{} must have even height and width",
             self.h,
             self.w

@@ -301,7 +301,7 @@ pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 /// concatenation with zeros).
 pub fn shortcut_a(x: Tensor<4>, pad: usize) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
-    if !(on_kernels(&x, &[]) && h % 2 == 0 && w % 2 == 0) {
+    if !(on_kernels(&x, &[]) && h.is_multiple_of(2) && w.is_multiple_of(2)) {
         return burn_shortcut_a(x, pad);
     }
     count();
