@@ -26,7 +26,7 @@ use mr2::experiments::{
 struct Args {
     /// The experiment: baselines (Table 1), ablation (Table 3), sweep (Tables 8/12/13, Figs.
     /// 5–6), per-class (Table 14), imbalanced (Table 7), spread (Fig. 7 / 1b, synthetic data),
-    /// regularization-audit (weight decay and augmentation per class, Balestriero et al.),
+    /// margins (Table 4: output- and classifier-level margins, ERM vs MR²), regularization-audit (weight decay and augmentation per class, Balestriero et al.),
     /// bounds-vs-error (the class-sensitive bound of every baselines run against its error;
     /// trains the baselines grid where it is missing).
     #[arg(value_enum)]

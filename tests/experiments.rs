@@ -61,6 +61,16 @@ fn every_experiment_runs_end_to_end_with_the_quick_preset() {
             // No augmentation rows on the synthetic mixture (crop + flip needs images).
             assert!(!report.markdown.contains("augmentation"));
         }
+        if e == Experiment::Margins {
+            assert!(report.markdown.contains("Table 4 — output-level margin"));
+            assert!(report
+                .markdown
+                .contains("| MR2 | 0.373 | 0.435 | 0.396 | 0.289 | 81.8 |"));
+            assert!(report
+                .runs
+                .iter()
+                .all(|r| r.output_margin_thirds.iter().all(|v| v.is_finite())));
+        }
         if e == Experiment::Sweep {
             for axis in ["p", "c-bar", "lambda-reference", "lambda-paper"] {
                 assert!(root.join(format!("sweep-{axis}.png")).is_file(), "{axis}");
@@ -304,6 +314,18 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
             .unwrap();
         assert!(run.reference_groups);
         assert!(IDENTITY.close(run.hard, hard(&mr2)));
+        // Table 4's output margins by the same (ERM's) thirds, from the per-class margins,
+        // whose mean is the summary's average (balanced test set).
+        let margins: Vec<f64> = mr2.per_class.iter().map(|c| c.output_margin).collect();
+        let third = |g: &[usize]| g.iter().map(|&i| margins[i]).sum::<f64>() / g.len() as f64;
+        assert!(IDENTITY.close(run.output_margin_thirds[0], third(&g.easy)));
+        assert!(IDENTITY.close(run.output_margin_thirds[2], third(&g.hard)));
+        let mean = margins.iter().sum::<f64>() / margins.len() as f64;
+        assert!(
+            IDENTITY.close(mean, mr2.output_margin.avg),
+            "{mean} {}",
+            mr2.output_margin.avg
+        );
         assert!(IDENTITY.close(run.overall, 100.0 * mr2.overall));
         hard_deltas.push(hard(&mr2) - hard(&erm));
     }

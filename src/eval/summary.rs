@@ -50,6 +50,14 @@ pub struct ClassResult {
     /// ‖ŝ_k‖ of the training features.
     #[serde(with = "nan_as_null")]
     pub spread: f64,
+    /// Mean output-level margin (Table 4) of the class's test samples; NaN (`null`) in
+    /// summaries written before it was recorded.
+    #[serde(default = "not_recorded", with = "nan_as_null")]
+    pub output_margin: f64,
+}
+
+fn not_recorded() -> f64 {
+    f64::NAN
 }
 
 /// Groups and their mean accuracy.
@@ -157,6 +165,7 @@ pub fn summarize(
             accuracy: pc[k],
             mean_norm: stats[k].map_or(f64::NAN, |s| s.0),
             spread: stats[k].map_or(f64::NAN, |s| s.1),
+            output_margin: class_mean[k],
         })
         .collect();
     let s = Summary {

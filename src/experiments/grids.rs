@@ -127,6 +127,9 @@ pub enum Experiment {
     /// Fig. 7 / Fig. 1b: per-class spread ‖ŝ_y‖ of the easy / medium / hard thirds over
     /// training, ERM vs MR², on the synthetic mixture (a figure about the theory).
     Spread,
+    /// Table 4: output-level margins (average and by ERM's easy / medium / hard thirds) and
+    /// the classifier-level margin, ERM vs MR².
+    Margins,
     /// Balestriero et al. (2022): the per-class accuracy change caused by weight decay and by
     /// augmentation, for ERM and for MR² — which classes each regulariser sacrifices.
     RegularizationAudit,
@@ -171,6 +174,7 @@ impl Experiment {
             Self::PerClass => "per-class",
             Self::Imbalanced => "imbalanced",
             Self::Spread => "spread",
+            Self::Margins => "margins",
             Self::RegularizationAudit => "regularization-audit",
             Self::BoundsVsError => "bounds-vs-error",
         }
@@ -186,13 +190,14 @@ impl Experiment {
     }
 
     /// Every training grid (`bounds-vs-error` reuses the baselines').
-    pub const ALL: [Experiment; 7] = [
+    pub const ALL: [Experiment; 8] = [
         Self::Baselines,
         Self::Ablation,
         Self::Sweep,
         Self::PerClass,
         Self::Imbalanced,
         Self::Spread,
+        Self::Margins,
         Self::RegularizationAudit,
     ];
 
@@ -200,7 +205,7 @@ impl Experiment {
     pub fn contrasts(self) -> Vec<(String, String, String)> {
         let c = |l: &str, a: &str, b: &str| (l.to_string(), a.to_string(), b.to_string());
         match self {
-            Self::PerClass | Self::Spread => vec![c("MR2 − ERM", "ERM", "MR2")],
+            Self::PerClass | Self::Spread | Self::Margins => vec![c("MR2 − ERM", "ERM", "MR2")],
             Self::Imbalanced => vec![c("LA + MR2 − LA", "LA", "LA + MR2")],
             Self::RegularizationAudit => vec![
                 c("weight decay (ERM)", "ERM, no weight decay", "ERM"),
@@ -332,7 +337,7 @@ impl Experiment {
                     g.add(row, None, m, &[], lt)?;
                 }
             }
-            Self::Spread => {
+            Self::Spread | Self::Margins => {
                 for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {
                     g.add(row, None, m, &[], |_| ())?;
                 }

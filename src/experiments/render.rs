@@ -34,6 +34,45 @@ fn spread_markdown(t: &mut String, spread: &[SpreadCurve]) {
     }
 }
 
+/// The `margins` experiment's Table 4: per row the output-level margin (average and by the
+/// reference model's thirds) and the classifier-level margin, mean ± sd over seeds, with the
+/// paper's figures under it.
+fn margins_markdown(t: &mut String, rows: &[RowFigures], runs: &[RunFigures]) {
+    let _ = writeln!(
+        t,
+        "\nTable 4 — output-level margin P(y|x) − max_{{y′≠y}} P(y′|x) of the test samples (average and by the thirds above) and classifier-level margin (smallest angle between two head rows):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
+    );
+    for r in rows.iter().filter(|r| r.finished > 0) {
+        let mine: Vec<&RunFigures> = runs.iter().filter(|x| x.row == r.row).collect();
+        let cell = |f: &dyn Fn(&RunFigures) -> f64, d: usize| {
+            let (m, s) = mean_sd(&mine.iter().map(|x| f(x)).collect::<Vec<_>>());
+            pm(m, s, d)
+        };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.row,
+            cell(&|x| x.output_margin, 3),
+            cell(&|x| x.output_margin_thirds[0], 3),
+            cell(&|x| x.output_margin_thirds[1], 3),
+            cell(&|x| x.output_margin_thirds[2], 3),
+            cell(&|x| x.classifier_margin_deg, 1),
+        );
+    }
+    let (source, paper) = super::paper::TABLE4;
+    let _ = writeln!(
+        t,
+        "\nThe paper ({source}; another dataset and scale — for direction, not level):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
+    );
+    for (row, v) in paper {
+        let _ = writeln!(
+            t,
+            "| {row} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} |",
+            v[0], v[1], v[2], v[3], v[4]
+        );
+    }
+}
+
 /// `m ± s` (just `m` for one value, `—` for none).
 pub(super) fn pm(m: f64, s: f64, digits: usize) -> String {
     if m.is_nan() {
@@ -181,6 +220,9 @@ pub(super) fn markdown(
         }
     }
     spread_markdown(&mut t, spread);
+    if plan.experiment == "margins" {
+        margins_markdown(&mut t, rows, runs);
+    }
     t
 }
 
@@ -204,6 +246,9 @@ pub(super) fn write(r: &Report, root: &Path) -> Result<()> {
         "hard",
         "reference_groups",
         "output_margin",
+        "output_margin_easy",
+        "output_margin_medium",
+        "output_margin_hard",
         "classifier_margin_deg",
     ]
     .into_iter()
@@ -228,6 +273,7 @@ pub(super) fn write(r: &Report, root: &Path) -> Result<()> {
         }
         rec.push(x.reference_groups.to_string());
         rec.push(format!("{:?}", x.output_margin));
+        rec.extend(x.output_margin_thirds.iter().map(|v| format!("{v:?}")));
         rec.push(format!("{:?}", x.classifier_margin_deg));
         rec.extend(x.per_class.iter().map(|v| format!("{v:?}")));
         csv.write_record(&rec).map_err(csv_err)?;

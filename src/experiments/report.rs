@@ -35,6 +35,9 @@ pub struct RunFigures {
     pub reference_groups: bool,
     /// Output-level margin (average).
     pub output_margin: f64,
+    /// Output-level margin of the easy / medium / hard thirds (the same thirds as the
+    /// accuracies; NaN when the summary has no per-class margins).
+    pub output_margin_thirds: [f64; 3],
     /// Classifier-level margin (degrees).
     pub classifier_margin_deg: f64,
     /// Per-class accuracy (%), by class id.
@@ -153,6 +156,8 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
                 None => (Groups::from_accuracy(&a), false),
             };
             let (e, m, h) = groups.means(&a);
+            let margins: Vec<f64> = s.per_class.iter().map(|c| c.output_margin).collect();
+            let (me, mm, mh) = groups.means(&margins);
             Ok(RunFigures {
                 id: spec.id.clone(),
                 row: spec.row.clone(),
@@ -164,6 +169,7 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
                 hard: 100.0 * h,
                 reference_groups: from_ref,
                 output_margin: s.output_margin.avg,
+                output_margin_thirds: [me, mm, mh],
                 classifier_margin_deg: s.classifier_margin_deg,
                 per_class: a.iter().map(|v| 100.0 * v).collect(),
                 seconds,
