@@ -12,6 +12,9 @@
 //! The supremum over the hypothesis class is approximated by the worst of a finite set of
 //! candidate heads, including one fitted to the training set.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -136,7 +139,7 @@ pub fn mean_loss(s: &Array2<f64>, y: &[usize], f: impl Fn(&[f64], usize) -> f64)
 }
 
 /// Which statement a Monte Carlo run checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Statement {
     /// Lemma 1 (Eq. 11): `R ≤ R̂^γ + c·R̂^γ_D(F) + conf`, the complexity measured.
     Lemma1,
@@ -145,7 +148,7 @@ pub enum Statement {
 }
 
 /// Sizes of a Monte Carlo check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct McSize {
     /// Training sets drawn.
     pub trials: usize,
@@ -242,7 +245,24 @@ pub struct McRun {
 }
 
 /// Run the Monte Carlo check of `statement`.
+///
+/// A run is a deterministic function of its arguments, so each is computed once per process
+/// and shared: the claim's check and the proofs that inspect the same run (same statement,
+/// sizes and seed) wait for one computation instead of repeating it.
 pub fn run(statement: Statement, size: McSize, seed: u64) -> McRun {
+    type Slot = Arc<OnceLock<McRun>>;
+    static RUNS: OnceLock<Mutex<HashMap<(Statement, McSize, u64), Slot>>> = OnceLock::new();
+    let slot = {
+        let mut runs = RUNS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(runs.entry((statement, size, seed)).or_default())
+    };
+    slot.get_or_init(|| compute(statement, size, seed)).clone()
+}
+
+fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let gam = gamma::optimal_gamma(&MIX.alpha(), 1.0).expect("positive population moments");
     let (xt, yt) = MIX.draw(size.n_test, false, &mut rng);
