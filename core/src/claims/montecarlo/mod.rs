@@ -250,8 +250,8 @@ pub struct McRun {
 /// and shared: the claim's check and the proofs that inspect the same run (same statement,
 /// sizes and seed) wait for one computation instead of repeating it.
 pub fn run(statement: Statement, size: McSize, seed: u64) -> McRun {
-    type Slot = Arc<OnceLock<McRun>>;
-    static RUNS: OnceLock<Mutex<HashMap<(Statement, McSize, u64), Slot>>> = OnceLock::new();
+    type Runs = HashMap<(Statement, McSize, u64), Arc<OnceLock<McRun>>>;
+    static RUNS: OnceLock<Mutex<Runs>> = OnceLock::new();
     let slot = {
         let mut runs = RUNS
             .get_or_init(Default::default)
