@@ -662,7 +662,7 @@ mod tests {
     /// Fixed chunking: the same bits with 1, 2 or 3 threads and from run to run.
     #[test]
     fn weight_gradients_do_not_depend_on_the_thread_count() {
-        let g = Conv2d {
+        let base = Conv2d {
             batch: 37,
             c_in: 3,
             h: 9,
@@ -673,6 +673,14 @@ mod tests {
             padding: [(1, 1), (1, 1)],
             dilation: [1, 1],
         };
+        // The unfolded product, and the shifted-row weight gradient (≥ 8 input channels).
+        for g in [base, Conv2d { c_in: 8, ..base }] {
+            same_bits_for_any_thread_count(&g);
+        }
+    }
+
+    fn same_bits_for_any_thread_count(g: &Conv2d) {
+        let g = *g;
         let x = random(g.input_len(), 1);
         let w = random(g.weight_len(), 2);
         let dy = random(g.output_len(), 3);
