@@ -312,7 +312,6 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
                 lemma2_corrected(&alpha, &gam, n, WEIGHT_NORM)
             }
         };
-        let (mut fail, mut fail_tight, mut fail_invalid) = (false, false, false);
         for (h, w) in heads(&x, &y, WEIGHT_NORM, size.heads, &mut rng)
             .into_iter()
             .enumerate()
@@ -343,22 +342,47 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
                 printed,
                 tight,
             });
-            run.pairs += 1;
-            run.informative_pairs += usize::from(printed.total() < 1.0);
-            run.fitted_informative += usize::from(h == 0 && printed.total() < 1.0);
-            run.max_bound = run.max_bound.max(printed.total());
-            fail |= risk > printed.total() + slack;
-            fail_tight |= risk > tight.total() + slack;
-            fail_invalid |= risk > empirical_01 + slack;
-            run.max_ratio = run
-                .max_ratio
-                .max((risk - printed.empirical) / (printed.complexity + printed.confidence));
         }
-        run.violations += usize::from(fail);
-        run.tight_violations += usize::from(fail_tight);
-        run.invalid_violations += usize::from(fail_invalid);
     }
+    tally(&mut run);
     run
+}
+
+/// The counters of a run from its pairs: per training set, whether some head's risk exceeds
+/// the printed, the tighter or the invalid bound (the empirical 0-1 risk) by more than the
+/// slack; the pairs (and fitted heads) whose printed bound is below 1; the largest printed
+/// bound and the largest `(R(f) − empirical) / (complexity + confidence)`.
+fn tally(run: &mut McRun) {
+    let exceeds = |p: &Pair, bound: f64| p.risk > bound + run.slack;
+    let sets_failing = |bound: &dyn Fn(&Pair) -> f64| {
+        (0..run.trials)
+            .filter(|&t| {
+                run.detail
+                    .iter()
+                    .any(|p| p.set == t && exceeds(p, bound(p)))
+            })
+            .count()
+    };
+    run.violations = sets_failing(&|p| p.printed.total());
+    run.tight_violations = sets_failing(&|p| p.tight.total());
+    run.invalid_violations = sets_failing(&|p| p.empirical_01);
+    run.pairs = run.detail.len();
+    let informative = |p: &&Pair| p.printed.total() < 1.0;
+    run.informative_pairs = run.detail.iter().filter(informative).count();
+    run.fitted_informative = run
+        .detail
+        .iter()
+        .filter(|p| p.fitted)
+        .filter(informative)
+        .count();
+    (run.max_bound, run.max_ratio) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for p in &run.detail {
+        let b = &p.printed;
+        run.max_bound = run.max_bound.max(b.total());
+        run.max_ratio = run
+            .max_ratio
+            .max((p.risk - b.empirical) / (b.complexity + b.confidence));
+    }
 }
 
 /// The count a Monte Carlo check judges — the printed bound's violations, or with `invalid` the
@@ -437,6 +461,96 @@ pub fn evidence(run: &McRun, statement: Statement, invalid: bool) -> Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn terms(empirical: f64, complexity: f64, confidence: f64) -> BoundTerms {
+        BoundTerms {
+            empirical,
+            complexity,
+            confidence,
+        }
+    }
+
+    /// Four hand-made (set, head) pairs over three sets, with the boundaries placed exactly
+    /// (risk = bound + slack is not a violation; a printed bound of exactly 1 is not
+    /// informative); all values are dyadic, so the sums are exact.
+    #[test]
+    fn counters_are_tallied_per_set_from_the_pairs() {
+        let pair = |set, fitted, risk, empirical_01, printed, tight| Pair {
+            set,
+            fitted,
+            risk,
+            empirical_01,
+            printed,
+            tight,
+        };
+        let mut run = McRun {
+            detail: vec![
+                // Set 0: the printed and the invalid bound fail; the tighter one is met exactly.
+                pair(
+                    0,
+                    true,
+                    1.0,
+                    0.5,
+                    terms(0.25, 0.125, 0.125),
+                    terms(0.25, 0.25, 0.25),
+                ),
+                pair(
+                    0,
+                    false,
+                    0.0,
+                    0.0,
+                    terms(1.0, 0.5, 0.5),
+                    terms(1.0, 0.5, 0.5),
+                ),
+                // Set 1: only the tighter bound fails; the invalid one is met exactly.
+                pair(
+                    1,
+                    true,
+                    0.5,
+                    0.25,
+                    terms(0.5, 0.25, 0.25),
+                    terms(0.0625, 0.03125, 0.03125),
+                ),
+                // Set 2: nothing fails.
+                pair(
+                    2,
+                    false,
+                    0.25,
+                    0.25,
+                    terms(0.25, 0.125, 0.125),
+                    terms(0.25, 0.125, 0.125),
+                ),
+            ],
+            slack: 0.25,
+            trials: 3,
+            n_train: 10,
+            pairs: 0,
+            violations: 0,
+            tight_violations: 0,
+            invalid_violations: 0,
+            informative_pairs: 0,
+            fitted_informative: 0,
+            max_bound: f64::NEG_INFINITY,
+            max_ratio: f64::NEG_INFINITY,
+        };
+        tally(&mut run);
+        assert_eq!(run.pairs, 4);
+        assert_eq!(
+            (run.violations, run.tight_violations, run.invalid_violations),
+            (1, 1, 1)
+        );
+        assert_eq!((run.informative_pairs, run.fitted_informative), (2, 1));
+        assert_eq!(run.max_bound.to_bits(), 2f64.to_bits());
+        // Largest (risk − empirical) / (complexity + confidence): set 0's fitted head, 0.75 / 0.25.
+        assert_eq!(run.max_ratio.to_bits(), 3f64.to_bits());
+        // Two failing heads in one set count once; a second tally starts afresh.
+        run.detail[1].risk = 3.0;
+        run.detail[0].risk = 0.5;
+        tally(&mut run);
+        assert_eq!(run.violations, 1);
+        // Now the largest ratio is the second head's, (3 − 1) / 1.
+        assert_eq!(run.max_ratio.to_bits(), 2f64.to_bits());
+    }
 
     #[test]
     fn alpha_is_the_population_second_moment() {
