@@ -90,14 +90,27 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
             .zip(&expect)
             .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
             .fold(f64::NEG_INFINITY, f64::max);
-        let bound = 2.0 * rad + conf;
-        run.detail.push((gap, bound));
-        run.max_bound = run.max_bound.max(bound);
-        run.violations += usize::from(gap > bound);
-        run.invalid_violations += usize::from(gap > 0.0);
-        run.max_ratio = run.max_ratio.max(gap / bound);
+        run.detail.push((gap, 2.0 * rad + conf));
     }
+    tally(&mut run);
     run
+}
+
+/// The counters of an Eq. 27 run from its `(gap, bound)` samples: the samples whose gap exceeds
+/// the bound, those whose gap exceeds 0 (the invalid bound), the largest bound and ratio.
+fn tally(run: &mut Eq27Run) {
+    run.violations = run.detail.iter().filter(|(gap, b)| gap > b).count();
+    run.invalid_violations = run.detail.iter().filter(|(gap, _)| *gap > 0.0).count();
+    run.max_bound = run
+        .detail
+        .iter()
+        .map(|d| d.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    run.max_ratio = run
+        .detail
+        .iter()
+        .map(|(gap, b)| gap / b)
+        .fold(f64::NEG_INFINITY, f64::max);
 }
 
 /// Evidence of an Eq. 27 run (with `invalid`: of the invalid bound `E g ≤ Ê g`).
@@ -134,5 +147,29 @@ pub fn eq27_evidence(run: &Eq27Run, invalid: bool) -> Evidence {
         ),
         counterexample: None,
         alt: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_tallied_from_the_samples_with_exact_boundaries() {
+        let mut run = Eq27Run {
+            trials: 4,
+            n: 10,
+            violations: 0,
+            invalid_violations: 0,
+            max_bound: 0.0,
+            max_ratio: 0.0,
+            // A violation; a gap equal to its bound (none); a gap of exactly 0 (no invalid
+            // failure); a negative gap.
+            detail: vec![(0.5, 0.25), (0.25, 0.25), (0.0, 0.5), (-0.125, 0.75)],
+        };
+        tally(&mut run);
+        assert_eq!((run.violations, run.invalid_violations), (1, 2));
+        assert_eq!(run.max_bound.to_bits(), 0.75f64.to_bits());
+        assert_eq!(run.max_ratio.to_bits(), 2f64.to_bits());
     }
 }
