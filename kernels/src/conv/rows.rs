@@ -116,35 +116,28 @@ fn shifted_rows<const KW: usize>(
     dy: &[f32],
     at: &mut [f32],
 ) {
-    let m = KW * c_out;
-    let p = ho * w;
+    let (m, p) = (KW * c_out, ho * w);
     // Interior columns: every neighbour x + t − lead lies in [0, w).
     let (lo, hi) = (lead, (w + lead + 1).saturating_sub(KW).max(lead));
     for y in 0..ho {
         for xo in 0..w {
             let out = &mut at[(y * w + xo) * m..(y * w + xo + 1) * m];
-            if xo >= lo && xo < hi {
-                let start = y * w + xo - lead;
-                for (o, dst) in out.chunks_exact_mut(KW).enumerate() {
-                    let src: &[f32; KW] = dy[o * p + start..o * p + start + KW]
-                        .try_into()
-                        .expect("KW values");
-                    dst.copy_from_slice(src);
-                }
-            } else {
-                for (o, dst) in out.chunks_exact_mut(KW).enumerate() {
-                    let row = &dy[o * p + y * w..o * p + (y + 1) * w];
-                    for (t, v) in dst.iter_mut().enumerate() {
-                        let sx = (xo + t).checked_sub(lead).filter(|&sx| sx < w);
-                        *v = sx.map_or(0.0, |sx| row[sx]);
-                    }
-                }
+            if !(lo..hi).contains(&xo) {
+                neighbours_checked(out, dy, KW, p, w, y, xo, lead);
+                continue;
+            }
+            let start = y * w + xo - lead;
+            for (o, dst) in out.chunks_exact_mut(KW).enumerate() {
+                let src: &[f32; KW] = dy[o * p + start..o * p + start + KW]
+                    .try_into()
+                    .expect("KW values");
+                dst.copy_from_slice(src);
             }
         }
     }
 }
 
-/// [`shifted_rows`] for any kernel width.
+/// [`shifted_rows`] for any kernel width (every position checked).
 fn shifted_rows_any(
     c_out: usize,
     ho: usize,
@@ -154,18 +147,33 @@ fn shifted_rows_any(
     dy: &[f32],
     at: &mut [f32],
 ) {
-    let m = kw * c_out;
-    let p = ho * w;
+    let (m, p) = (kw * c_out, ho * w);
     for y in 0..ho {
         for xo in 0..w {
             let out = &mut at[(y * w + xo) * m..(y * w + xo + 1) * m];
-            for (o, dst) in out.chunks_exact_mut(kw).enumerate() {
-                let row = &dy[o * p + y * w..o * p + (y + 1) * w];
-                for (t, v) in dst.iter_mut().enumerate() {
-                    let sx = (xo + t).checked_sub(lead).filter(|&sx| sx < w);
-                    *v = sx.map_or(0.0, |sx| row[sx]);
-                }
-            }
+            neighbours_checked(out, dy, kw, p, w, y, xo, lead);
+        }
+    }
+}
+
+/// One position's row of `at`: for every channel `o`, `dY[o, y, xo + t − lead]` for
+/// `t < kw`, 0 where that leaves the row.
+#[allow(clippy::too_many_arguments)]
+fn neighbours_checked(
+    out: &mut [f32],
+    dy: &[f32],
+    kw: usize,
+    p: usize,
+    w: usize,
+    y: usize,
+    xo: usize,
+    lead: usize,
+) {
+    for (o, dst) in out.chunks_exact_mut(kw).enumerate() {
+        let row = &dy[o * p + y * w..o * p + (y + 1) * w];
+        for (t, v) in dst.iter_mut().enumerate() {
+            let sx = (xo + t).checked_sub(lead).filter(|&sx| sx < w);
+            *v = sx.map_or(0.0, |sx| row[sx]);
         }
     }
 }
