@@ -200,3 +200,25 @@ pub fn recount(run: &mr2_core::claims::montecarlo::McRun) {
         ));
     }
 }
+
+/// On the small training sets (N = 30) of `statement`'s Monte Carlo the invalid bound
+/// `R(f) ≤ R̂_D(f)` is judged false and the printed bound is not; each evidence's observed
+/// figure is the fraction of sets on which its bound failed.
+pub fn small_run_fails_only_the_invalid_bound(
+    small: &mr2_core::claims::montecarlo::McRun,
+    statement: mr2_core::claims::montecarlo::Statement,
+) {
+    use mr2_core::claims::montecarlo::evidence;
+    let (invalid, printed) = (
+        evidence(small, statement, true),
+        evidence(small, statement, false),
+    );
+    assert_eq!(invalid.verdict, Verdict::False);
+    assert_ne!(printed.verdict, Verdict::False);
+    let fraction = |fails: usize| (fails as f64 / small.trials as f64).to_bits();
+    assert_eq!(
+        invalid.observed.to_bits(),
+        fraction(small.invalid_violations)
+    );
+    assert_eq!(printed.observed.to_bits(), fraction(small.violations));
+}
