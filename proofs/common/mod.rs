@@ -21,6 +21,12 @@ pub fn check_claim(id: &str, expected: Verdict) -> Evidence {
         "{id} ({}): evidence gives `{}`, expected `{}`.\nobserved {} vs {}\nworst input: {}\nnote: {}",
         claim.paper_ref, ev.verdict, expected, ev.observed, ev.theoretical, ev.worst_input, ev.note
     );
+    // The worst input is described by its values (every claim's description has numbers).
+    assert!(
+        ev.worst_input.chars().any(|c| c.is_ascii_digit()),
+        "{id}: the worst input is not described: {:?}",
+        ev.worst_input
+    );
     match expected {
         Verdict::Typo | Verdict::False => {
             let cx = ev
