@@ -413,6 +413,19 @@ fn monte_carlo_standard_error_by_hand() {
 }
 
 #[test]
+fn sample_mean_and_standard_error_by_hand() {
+    use mr2_core::theory::Estimate;
+    // [0, 2, 7]: mean 3, Σ(v − 3)² = 9 + 1 + 16 = 26, s² = 26/2 = 13, se = √(13/3).
+    let e = Estimate::of_sample(&[0.0, 2.0, 7.0]);
+    close(e.mean, 3.0, "mean");
+    close(e.se, (13.0f64 / 3.0).sqrt(), "se with Bessel's correction");
+    // A shifted sample has the same standard error.
+    let e2 = Estimate::of_sample(&[10.0, 12.0, 17.0]);
+    close(e2.mean, 13.0, "shifted mean");
+    close(e2.se, e.se, "shift-invariant se");
+}
+
+#[test]
 fn method_choice_scaling_and_input_checks_of_the_complexity() {
     use mr2_core::theory::rademacher::{expected_norm_mc, scaled_rows};
     let rows = |n: usize| ndarray::Array2::from_shape_fn((n, 2), |(i, j)| (i + 2 * j) as f64 - 1.5);

@@ -9,7 +9,7 @@ use rand_distr::{Distribution, StandardNormal};
 use super::decode::{matrix, pos, show, show_m};
 use super::{assess, mc_identity, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
-use crate::theory::{lse, moments};
+use crate::theory::{lse, moments, Estimate};
 
 const FILE: &str = "proofs/b1_b2_representation.rs";
 const M: usize = 5;
@@ -143,13 +143,6 @@ fn gaussian_pairs(budget: Budget, seed: u64) -> Pairs {
     (xs, ys, mu, tr)
 }
 
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
-}
-
 fn population(b: Budget) -> Evidence {
     let (xs, ys, _, tr) = gaussian_pairs(b, 23);
     let d: Vec<f64> = xs
@@ -157,7 +150,7 @@ fn population(b: Budget) -> Evidence {
         .zip(&ys)
         .map(|(x, y)| lse::sq_dist(x, y))
         .collect();
-    let (m, se) = mean_se(&d);
+    let Estimate { mean: m, se } = Estimate::of_sample(&d);
     mc_identity(
         "E‖x − y‖² (Monte Carlo)",
         m,
@@ -178,7 +171,7 @@ fn cross_term(b: Budget) -> Evidence {
         .zip(&ys)
         .map(|(x, y)| (0..3).map(|j| (x[j] - mu[j]) * (y[j] - mu[j])).sum())
         .collect();
-    let (m, se) = mean_se(&c);
+    let Estimate { mean: m, se } = Estimate::of_sample(&c);
     mc_identity(
         "E[(x−μ)ᵀ(y−μ)] (Monte Carlo)",
         m,
@@ -213,4 +206,38 @@ fn finite_sample(b: Budget) -> Evidence {
         seed: 25,
         note: "",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pairs are 5 × the budget's draws of N(μ, AAᵀ): their sample mean and covariance are
+    /// μ and AAᵀ (rows (1, 0, 0), (0.6, 0.8, 0), (−0.3, 0.5, 1.5)) to Monte Carlo accuracy, and
+    /// ‖s‖² is tr(AAᵀ) = 1 + 1 + 2.59.
+    #[test]
+    fn gaussian_pairs_are_draws_of_the_stated_gaussian() {
+        let (xs, ys, mu, tr) = gaussian_pairs(Budget::Quick, 7);
+        assert_eq!(
+            (xs.len(), ys.len()),
+            (5 * Budget::Quick.mc(), 5 * Budget::Quick.mc())
+        );
+        assert!((tr - 4.59).abs() < 1e-12, "{tr}");
+        assert_eq!(mu, [1.0, -2.0, 0.5]);
+        let a = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+        let n = xs.len() as f64;
+        for j in 0..3 {
+            let m = xs.iter().map(|x| x[j]).sum::<f64>() / n;
+            assert!((m - mu[j]).abs() < 0.03, "mean {j}: {m}");
+            for k in 0..3 {
+                let c = xs
+                    .iter()
+                    .map(|x| (x[j] - mu[j]) * (x[k] - mu[k]))
+                    .sum::<f64>()
+                    / n;
+                let want: f64 = (0..3).map(|l| a[j][l] * a[k][l]).sum();
+                assert!((c - want).abs() < 0.05, "cov {j}{k}: {c} vs {want}");
+            }
+        }
+    }
 }

@@ -44,6 +44,18 @@ impl Estimate {
     pub fn exact(v: f64) -> Self {
         Self { mean: v, se: 0.0 }
     }
+
+    /// The sample mean of `v` and its standard error `√(s²/n)`, `s²` the variance with
+    /// Bessel's correction (divided by `n − 1`); `v` needs two values.
+    pub fn of_sample(v: &[f64]) -> Self {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        Self {
+            mean,
+            se: (var / n).sqrt(),
+        }
+    }
 }
 
 /// `‖v‖_p` for `p ∈ [1, ∞]` (`f64::INFINITY` for the max norm).
