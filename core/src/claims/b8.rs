@@ -168,3 +168,46 @@ fn per_class_term(b: Budget) -> Evidence {
         note: "Eq. 15 is a remark whose low-order term ε is unspecified; what is checked is its complexity coefficient against the derivation it cites. No population counterexample to the probabilistic statement is claimed.",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_decode_into_class_points_then_lambda_then_gamma() {
+        let x: Vec<f64> = (0..NK * D + 2).map(|i| i as f64 / 10.0).collect();
+        let (f, l, g) = data(&x);
+        assert_eq!(f.dim(), (NK, D));
+        for i in 0..NK {
+            for j in 0..D {
+                assert_eq!(f[[i, j]].to_bits(), x[i * D + j].to_bits());
+            }
+        }
+        assert_eq!(l.to_bits(), pos(x[NK * D]).to_bits());
+        assert_eq!(g.to_bits(), pos(x[NK * D + 1]).to_bits());
+    }
+
+    /// The structured seed: one class point per axis (orthogonal features), where Eq. 95 holds
+    /// with equality — the attained bound the claim reports.
+    #[test]
+    fn the_orthogonal_seed_attains_eq95() {
+        let (f, l, _) = data(&orthogonal());
+        let gram = f.dot(&f.t());
+        for i in 0..NK {
+            assert!(gram[[i, i]] > 0.5, "row {i} is not zero");
+            for j in (0..NK).filter(|&j| j != i) {
+                assert_eq!(
+                    gram[[i, j]].to_bits(),
+                    0f64.to_bits(),
+                    "rows {i}, {j} orthogonal"
+                );
+            }
+        }
+        let bound = l / NK as f64 * f.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!(
+            (rk(&f, l) - bound).abs() <= 1e-12 * bound,
+            "{} vs {bound}",
+            rk(&f, l)
+        );
+    }
+}
