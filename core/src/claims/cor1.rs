@@ -324,3 +324,37 @@ fn lp_optimum(b: Budget) -> Evidence {
         note: "Same Lagrangian as Cor. 1 with α_k = r²_{k,p}.",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_decode_into_alpha_theta_and_c_bar() {
+        let x: Vec<f64> = (0..2 * K + 1).map(|i| i as f64 / 4.0).collect();
+        let (a, th, c) = inputs(&x);
+        assert_eq!(a.len(), K);
+        assert!(a
+            .iter()
+            .zip(&x)
+            .all(|(a, x)| a.to_bits() == pos(*x).to_bits()));
+        assert_eq!(th.len(), K);
+        assert!(th
+            .iter()
+            .zip(&x[K..])
+            .all(|(t, x)| t.to_bits() == x.to_bits()));
+        assert_eq!(c.to_bits(), pos(x[2 * K]).to_bits());
+    }
+
+    #[test]
+    fn feasible_gammas_are_c_bar_k_times_a_softmax() {
+        // θ = (0, ln 2, ln 5): softmax (1, 2, 5)/8; c̄ = 2, K = 3 → γ = 6·(1, 2, 5)/8.
+        let g = feasible(&[0.0, 2f64.ln(), 5f64.ln()], 2.0);
+        for (got, want) in g.iter().zip([0.75, 1.5, 3.75]) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+        // Shifting θ changes nothing (the max is subtracted for stability).
+        let h = feasible(&[100.0, 100.0 + 2f64.ln(), 100.0 + 5f64.ln()], 2.0);
+        assert!(g.iter().zip(&h).all(|(a, b)| (a - b).abs() < 1e-12));
+    }
+}
