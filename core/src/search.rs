@@ -82,6 +82,9 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for Neg<'_, F> {
 /// Maximise `f` over `ℝ^dim`: random points drawn as `N(0, scale²)` plus the given `seeds`
 /// (structured candidates such as one-hot or orthogonal features), then Nelder–Mead from the
 /// best ones. NaN counts as −∞. Deterministic for a given `seed`.
+///
+/// # Panics
+/// If a seed does not have `dim` coordinates (a claim built with the wrong dimension).
 pub fn maximize<F: Fn(&[f64]) -> f64>(
     f: &F,
     dim: usize,
@@ -99,6 +102,12 @@ pub fn maximize<F: Fn(&[f64]) -> f64>(
         (if v.is_nan() { f64::NEG_INFINITY } else { v }, x)
     };
     for s in seeds {
+        assert_eq!(
+            s.len(),
+            dim,
+            "a search seed has {} coordinates, the problem {dim}",
+            s.len()
+        );
         pool.push(eval(s.clone(), &mut evals));
     }
     for _ in 0..budget.random_points() {
@@ -202,6 +211,13 @@ mod tests {
         let found = maximize(&f, 2, 1.0, &[vec![7.0, 8.0]], Budget::Quick, 3);
         assert_eq!(found.value.to_bits(), 1f64.to_bits());
         assert_eq!(found.arg, vec![7.0, 8.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "a search seed has 3 coordinates, the problem 2")]
+    fn a_seed_of_the_wrong_dimension_is_refused() {
+        let f = |_: &[f64]| 1.0;
+        maximize(&f, 2, 1.0, &[vec![1.0, 2.0, 3.0]], Budget::Quick, 3);
     }
 
     #[test]
