@@ -25,7 +25,15 @@ fn final_line_is_loose() {
 
 #[test]
 fn eq15_is_typo() {
-    check_claim("eq15-per-class-term", Verdict::Typo);
+    let ev = check_claim("eq15-per-class-term", Verdict::Typo);
+    // The printed coefficient 4/γ_k is smaller than the derived 4√(2K)·K/γ_k by exactly
+    // K√(2K) (K = 3 here: 3√6), at every input: the ratio at the counterexample says so.
+    let cx = ev.counterexample.expect("a typo has a counterexample");
+    assert_eq_tol(
+        cx.printed_lhs / cx.printed_rhs,
+        3.0 * 6f64.sqrt(),
+        "Lemma 1's class-k term over the printed Eq. 15 term",
+    );
 }
 
 #[test]
