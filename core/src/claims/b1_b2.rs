@@ -164,13 +164,16 @@ fn population(b: Budget) -> Evidence {
     )
 }
 
-fn cross_term(b: Budget) -> Evidence {
-    let (xs, ys, mu, _) = gaussian_pairs(b, 24);
-    let c: Vec<f64> = xs
-        .iter()
-        .zip(&ys)
+/// `(x − μ)ᵀ(y − μ)` for each pair.
+fn cross_products((xs, ys, mu, _): &Pairs) -> Vec<f64> {
+    xs.iter()
+        .zip(ys)
         .map(|(x, y)| (0..3).map(|j| (x[j] - mu[j]) * (y[j] - mu[j])).sum())
-        .collect();
+        .collect()
+}
+
+fn cross_term(b: Budget) -> Evidence {
+    let c = cross_products(&gaussian_pairs(b, 24));
     let Estimate { mean: m, se } = Estimate::of_sample(&c);
     mc_identity(
         "E[(x−μ)ᵀ(y−μ)] (Monte Carlo)",
@@ -239,5 +242,30 @@ mod tests {
                 assert!((c - want).abs() < 0.05, "cov {j}{k}: {c} vs {want}");
             }
         }
+    }
+
+    /// The cross products of independent pairs have mean 0 — which many wrong products share —
+    /// and second moment E[((x−μ)ᵀ(y−μ))²] = tr(Σ²) = ‖AAᵀ‖_F², which pins the product itself:
+    /// by hand on one pair, and by Monte Carlo on the claim's sample.
+    #[test]
+    fn cross_products_are_centred_inner_products_with_second_moment_tr_sigma_squared() {
+        let one = (vec![[2.0, 0.0, 1.0]], vec![[0.0, -1.0, 3.0]], [1.0, -2.0, 0.5], 0.0);
+        // (1, 2, 0.5) · (−1, 1, 2.5) = −1 + 2 + 1.25
+        assert_eq!(cross_products(&one)[0].to_bits(), 2.25f64.to_bits());
+        let c = cross_products(&gaussian_pairs(Budget::Quick, 24));
+        let a = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+        let sigma = |j: usize, k: usize| (0..3).map(|l| a[j][l] * a[k][l]).sum::<f64>();
+        let tr_sigma2: f64 = (0..3)
+            .flat_map(|j| (0..3).map(move |k| (j, k)))
+            .map(|(j, k)| sigma(j, k).powi(2))
+            .sum();
+        let sq: Vec<f64> = c.iter().map(|v| v * v).collect();
+        let e = Estimate::of_sample(&sq);
+        assert!(
+            (e.mean - tr_sigma2).abs() < 4.0 * e.se,
+            "E[c²] = {} ± {} vs tr(Σ²) = {tr_sigma2}",
+            e.mean,
+            e.se
+        );
     }
 }
