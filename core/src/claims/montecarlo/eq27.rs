@@ -157,18 +157,24 @@ mod tests {
     #[test]
     fn counters_are_tallied_from_the_samples_with_exact_boundaries() {
         let mut run = Eq27Run {
-            trials: 4,
+            trials: 5,
             n: 10,
             violations: 0,
             invalid_violations: 0,
             max_bound: 0.0,
             max_ratio: 0.0,
-            // A violation; a gap equal to its bound (none); a gap of exactly 0 (no invalid
-            // failure); a negative gap.
-            detail: vec![(0.5, 0.25), (0.25, 0.25), (0.0, 0.5), (-0.125, 0.75)],
+            // A violation; two gaps equal to their bounds (none: one violation, not two or
+            // three); a gap of exactly 0 (no invalid failure); a negative gap.
+            detail: vec![
+                (0.5, 0.25),
+                (0.25, 0.25),
+                (0.5, 0.5),
+                (0.0, 0.5),
+                (-0.125, 0.75),
+            ],
         };
         tally(&mut run);
-        assert_eq!((run.violations, run.invalid_violations), (1, 2));
+        assert_eq!((run.violations, run.invalid_violations), (1, 3));
         assert_eq!(run.max_bound.to_bits(), 0.75f64.to_bits());
         assert_eq!(run.max_ratio.to_bits(), 2f64.to_bits());
     }
