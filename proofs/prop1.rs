@@ -8,10 +8,25 @@ use mr2_core::claims::montecarlo::{self, McSize, Statement};
 use mr2_core::claims::Verdict;
 use mr2_core::search::Budget;
 use mr2_core::theory::bounds::{prop1_bound, Lemma1Constant};
+use mr2_core::theory::rademacher::{lemma2_corrected, lemma2_printed};
 
 #[test]
 fn assembly() {
-    check_claim("prop1-assembly", Verdict::Holds);
+    let ev = check_claim("prop1-assembly", Verdict::Holds);
+    // The note's evidence for Lemma 2's typo: Prop. 1's complexity term assembled with the
+    // printed (nested-root) Lemma 2 differs from the one with the corrected Lemma 2.
+    let (a, g, n, l) = ([4.0, 9.0, 16.0], [1.0; 3], 30, 1.0);
+    let c = Lemma1Constant::Printed.value(3);
+    let (printed, corrected) = (
+        c * lemma2_printed(&a, &g, n, l),
+        c * lemma2_corrected(&a, &g, n, l),
+    );
+    assert!(
+        (printed - corrected).abs() > 1e-3,
+        "{printed} vs {corrected}"
+    );
+    let said = format!("would be {printed:.4} instead of {corrected:.4}");
+    assert!(ev.note.contains(&said), "note lacks `{said}`: {}", ev.note);
 }
 
 #[test]

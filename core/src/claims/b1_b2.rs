@@ -249,7 +249,12 @@ mod tests {
     /// by hand on one pair, and by Monte Carlo on the claim's sample.
     #[test]
     fn cross_products_are_centred_inner_products_with_second_moment_tr_sigma_squared() {
-        let one = (vec![[2.0, 0.0, 1.0]], vec![[0.0, -1.0, 3.0]], [1.0, -2.0, 0.5], 0.0);
+        let one = (
+            vec![[2.0, 0.0, 1.0]],
+            vec![[0.0, -1.0, 3.0]],
+            [1.0, -2.0, 0.5],
+            0.0,
+        );
         // (1, 2, 0.5) · (−1, 1, 2.5) = −1 + 2 + 1.25
         assert_eq!(cross_products(&one)[0].to_bits(), 2.25f64.to_bits());
         let c = cross_products(&gaussian_pairs(Budget::Quick, 24));

@@ -207,19 +207,22 @@ fn h_prime_positive(b: Budget) -> Evidence {
         seed: 66,
         note: "Infimum at t → 0⁺.",
     });
-    let c = 1.0 - 1.0 / (2.0 * LN2);
-    let printed_approx = 0.279;
-    // The printed decimal: 0.279 is c rounded to three places.
+    printed_decimal(ev, 1.0 - 1.0 / (2.0 * LN2), 0.279)
+}
+
+/// The statement's printed decimal (`≈ 0.279` for 1 − 1/(2 ln 2)) must be the constant rounded
+/// to three places; otherwise the evidence becomes a `typo` that names both values.
+fn printed_decimal(ev: Evidence, c: f64, printed: f64) -> Evidence {
     let rounding = Tolerance {
         rel: 0.0,
         abs: 5e-4,
     };
-    if rounding.close(c, printed_approx) {
+    if rounding.close(c, printed) {
         ev
     } else {
         Evidence {
             verdict: Verdict::Typo,
-            note: format!("1 − 1/(2 ln 2) = {c:.6}, not ≈ 0.279"),
+            note: format!("1 − 1/(2 ln 2) = {c:.6}, not ≈ {printed}"),
             ..ev
         }
     }
@@ -310,4 +313,33 @@ fn lemma3(b: Budget) -> Evidence {
         seed: 68,
         note: "Tight: margin 0 against a single competitor (K = 2 effectively) gives equality.",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holding() -> Evidence {
+        Evidence {
+            quantity: "inf".into(),
+            observed: 0.3,
+            theoretical: 0.2787,
+            worst_input: "t=1e-9".into(),
+            verdict: Verdict::Holds,
+            corrected: None,
+            note: "Infimum at t → 0⁺.".into(),
+            counterexample: None,
+            alt: None,
+        }
+    }
+
+    #[test]
+    fn a_printed_decimal_is_checked_to_three_places() {
+        let c = 1.0 - 1.0 / (2.0 * LN2); // 0.278652…
+        assert_eq!(printed_decimal(holding(), c, 0.279), holding());
+        let wrong = printed_decimal(holding(), c, 0.28);
+        assert_eq!(wrong.verdict, Verdict::Typo);
+        assert_eq!(wrong.note, "1 − 1/(2 ln 2) = 0.278652, not ≈ 0.28");
+        assert_eq!(wrong.observed.to_bits(), 0.3f64.to_bits());
+    }
 }
