@@ -82,3 +82,23 @@ fn prop1(b: Budget) -> Evidence {
     let run = montecarlo::run(Statement::Prop1, McSize::for_budget(b), 82);
     montecarlo::evidence(&run, Statement::Prop1, false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoder: α and γ are e^x of the first 2K coordinates, N is a multiple of K (balanced
+    /// classes) between K and 1000·K, Λ = e^x of the last coordinate.
+    #[test]
+    fn inputs_decode_balanced_class_sizes() {
+        let mut x = vec![0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 2.0f64.ln(), 3.0f64.ln()];
+        let (a, g, n, l) = inputs(&x);
+        assert_eq!(a, vec![1.0, 1f64.exp(), (-1f64).exp()]);
+        assert_eq!(g, vec![2f64.exp(), 0.5f64.exp(), (-0.5f64).exp()]);
+        // e^{ln 2}·10 = 20 → N = K·(1 + 20) = 63.
+        assert_eq!(n, 63);
+        assert!((l - 3.0).abs() < 1e-12, "{l}");
+        x[2 * K] = 1000.55f64.ln(); // ⌊10 005.5⌋ % 1000 = 5 → N = K·6
+        assert_eq!(inputs(&x).2, 6 * K);
+    }
+}
