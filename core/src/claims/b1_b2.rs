@@ -119,10 +119,12 @@ fn relaxation_gap(b: Budget) -> Evidence {
 /// Paired draws `x`, `y`, the mean `μ`, and `‖s‖²`.
 type Pairs = (Vec<[f64; 3]>, Vec<[f64; 3]>, [f64; 3], f64);
 
+/// The mean and the mixing matrix of B.2's Gaussian x = μ + A g (correlated, shifted, 3 dims).
+const MU: [f64; 3] = [1.0, -2.0, 0.5];
+const A: [[f64; 3]; 3] = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+
 fn gaussian_pairs(budget: Budget, seed: u64) -> Pairs {
-    // A correlated, shifted Gaussian in 3 dims: x = μ + A g.
-    let mu = [1.0, -2.0, 0.5];
-    let a = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+    let (mu, a) = (MU, A);
     let tr: f64 = a.iter().flatten().map(|v| v * v).sum(); // tr(AAᵀ) = ‖s‖²
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let draw = |rng: &mut ChaCha8Rng| {
@@ -227,7 +229,7 @@ mod tests {
         );
         assert!((tr - 4.59).abs() < 1e-12, "{tr}");
         assert_eq!(mu.map(f64::to_bits), [1.0, -2.0, 0.5].map(f64::to_bits));
-        let a = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+        let a = A;
         let n = xs.len() as f64;
         for j in 0..3 {
             let m = xs.iter().map(|x| x[j]).sum::<f64>() / n;
@@ -258,7 +260,7 @@ mod tests {
         // (1, 2, 0.5) · (−1, 1, 2.5) = −1 + 2 + 1.25
         assert_eq!(cross_products(&one)[0].to_bits(), 2.25f64.to_bits());
         let c = cross_products(&gaussian_pairs(Budget::Quick, 24));
-        let a = [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [-0.3, 0.5, 1.5]];
+        let a = A;
         let sigma = |j: usize, k: usize| (0..3).map(|l| a[j][l] * a[k][l]).sum::<f64>();
         let tr_sigma2: f64 = (0..3)
             .flat_map(|j| (0..3).map(move |k| (j, k)))

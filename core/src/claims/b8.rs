@@ -66,6 +66,11 @@ fn orthogonal() -> Vec<f64> {
     x
 }
 
+/// Eq. 95's right-hand side: (Λ/N_k)·‖F‖_F for the class-k points F.
+fn eq95_rhs(f: &Array2<f64>, l: f64) -> f64 {
+    l / NK as f64 * f.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
 fn rk(f: &Array2<f64>, l: f64) -> f64 {
     class_complexity(f.view(), l, 2.0, Method::Exact)
         .expect("small")
@@ -79,10 +84,7 @@ fn alpha(f: &Array2<f64>) -> f64 {
 fn eq95(b: Budget) -> Evidence {
     let p = |x: &[f64]| {
         let (f, l, _) = data(x);
-        (
-            rk(&f, l),
-            l / NK as f64 * f.iter().map(|v| v * v).sum::<f64>().sqrt(),
-        )
+        (rk(&f, l), eq95_rhs(&f, l))
     };
     assess(Searched {
         dim: NK * D + 2,
@@ -203,7 +205,7 @@ mod tests {
                 );
             }
         }
-        let bound = l / NK as f64 * f.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let bound = eq95_rhs(&f, l);
         assert!(
             (rk(&f, l) - bound).abs() <= 1e-12 * bound,
             "{} vs {bound}",
