@@ -236,32 +236,36 @@ fn pairwise_points(x: &[f64]) -> ndarray::Array2<f64> {
     matrix(&x[1..], n, 2)
 }
 
+/// The remark as printed: (mean squared distance over distinct pairs, 2‖ŝ_k‖²).
+fn pairwise_printed(x: &[f64]) -> (f64, f64) {
+    let p = pairwise_points(x);
+    (
+        moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
+        2.0 * moments::msd(p.view()),
+    )
+}
+
+/// The corrected remark: (the same mean, 2n/(n−1)·‖ŝ_k‖²).
+fn pairwise_corrected(x: &[f64]) -> (f64, f64) {
+    let p = pairwise_points(x);
+    let n = p.nrows() as f64;
+    (
+        moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
+        2.0 * n / (n - 1.0) * moments::msd(p.view()),
+    )
+}
+
 fn pairwise_remark(b: Budget) -> Evidence {
-    let printed = |x: &[f64]| {
-        let p = pairwise_points(x);
-        (
-            moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
-            2.0 * moments::msd(p.view()),
-        )
-    };
-    let corrected = |x: &[f64]| {
-        let p = pairwise_points(x);
-        let n = p.nrows() as f64;
-        (
-            moments::mean_pairwise_sq_dist_distinct(p.view()).expect("n >= 2"),
-            2.0 * n / (n - 1.0) * moments::msd(p.view()),
-        )
-    };
     assess(Searched {
         dim: 11,
         scale: 1.5,
         seeds: vec![],
         relation: Relation::Eq,
-        printed: &printed,
+        printed: &pairwise_printed,
         alt: Some(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("B.2's finite-sample identity over all ordered pairs")),
             relation: Relation::Eq,
-            form: &corrected,
+            form: &pairwise_corrected,
             statement: "over distinct same-class pairs the mean squared distance is 2n/(n−1)·‖ŝ_k‖²; it equals 2‖ŝ_k‖² over all ordered pairs including i = j, and 2‖s‖² in the population (B.2)",
             sharp: false,
         }),
@@ -318,4 +322,60 @@ fn range(b: Budget) -> Evidence {
         seed: 17,
         note: "Checked as |ℓ_γ − ½| ≤ ½; both ends are attained.",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The label covers 0..K: squash(v, 0, 4) = 4/(1 + e^{−v}), floored, capped at K − 1.
+    #[test]
+    fn label_decodes_every_class() {
+        let got: Vec<usize> = [-50.0, -1.5, -0.5, 0.0, 1.5, 50.0]
+            .iter()
+            .map(|v| label(*v))
+            .collect();
+        assert_eq!(got, vec![0, 0, 1, 2, 3, 3]);
+    }
+
+    /// Logits from the first K coordinates, γ from coordinate K, the label from K + 1 (not from
+    /// a logit's coordinate or γ's).
+    #[test]
+    fn logits_gamma_reads_its_own_coordinates() {
+        let x = [0.0, 1.0, -1.0, 0.0, 0.0, -0.5];
+        let (z, g, y) = logits_gamma(&x);
+        assert_eq!(z[0], 0.0);
+        assert!((z[1] - squash(1.0, -30.0, 30.0)).abs() < 1e-15 && z[1] > 0.0);
+        assert!((z[2] + z[1]).abs() < 1e-12);
+        assert!((g - 25.025).abs() < 1e-12, "{g}");
+        assert_eq!(y, 1);
+        // γ₂/γ₁ = 1 + squash(0, 0, 99) = 50.5.
+        let (_, g1, g2, y2) = monotone_inputs(&[0.0, 1.0, -1.0, 0.0, 0.0, -0.5, 0.0]);
+        assert_eq!((g1, y2), (g, 1));
+        assert!((g2 / g1 - 50.5).abs() < 1e-12, "{}", g2 / g1);
+    }
+
+    /// Both evaluations shifted by 1 + max|z|/γ: here 1 + 4/2 = 3.
+    #[test]
+    fn the_input_scale_is_one_plus_max_logit_over_gamma() {
+        assert_eq!(on_input_scale(0.5, 0.25, &[2.0, -4.0], 2.0), (3.5, 3.25));
+    }
+
+    /// Two points (0, 0) and (4, 0): distance² 16, ‖ŝ‖² = 4, so printed 2‖ŝ‖² = 8 and
+    /// corrected 2·2/1·4 = 16 = the mean over distinct pairs.
+    #[test]
+    fn pairwise_forms_by_hand() {
+        let x = [-50.0, 0.0, 0.0, 4.0, 0.0];
+        assert_eq!(pairwise_points(&x).nrows(), 2);
+        let (lhs, printed) = pairwise_printed(&x);
+        assert!(
+            (lhs - 16.0).abs() < 1e-12 && (printed - 8.0).abs() < 1e-12,
+            "{lhs} {printed}"
+        );
+        let (lhs, corrected) = pairwise_corrected(&x);
+        assert!(
+            (lhs - 16.0).abs() < 1e-12 && (corrected - 16.0).abs() < 1e-12,
+            "{corrected}"
+        );
+    }
 }
