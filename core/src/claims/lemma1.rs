@@ -165,29 +165,33 @@ fn pointwise(
     })
 }
 
+/// Eq. 35 as printed: (|Ψ(f) − Ψ(f')|, |max_{y'≠y} (d_y − d_{y'})|/γ) with d = f − f'.
+fn eq35_printed(x: &[f64]) -> (f64, f64) {
+    let (f, g, gam, y) = pair(x);
+    let d = diffs(&f, &g);
+    let m = others(y)
+        .map(|k| d[y] - d[k])
+        .fold(f64::NEG_INFINITY, f64::max);
+    (psi_diff(&f, &g, gam, y), m.abs() / gam)
+}
+
+/// Eq. 35 with the absolute value inside the max.
+fn eq35_corrected(x: &[f64]) -> (f64, f64) {
+    let (f, g, gam, y) = pair(x);
+    let d = diffs(&f, &g);
+    let m = others(y).map(|k| (d[y] - d[k]).abs()).fold(0.0, f64::max);
+    (psi_diff(&f, &g, gam, y), m / gam)
+}
+
 fn eq35(b: Budget) -> Evidence {
-    let printed = |x: &[f64]| {
-        let (f, g, gam, y) = pair(x);
-        let d = diffs(&f, &g);
-        let m = others(y)
-            .map(|k| d[y] - d[k])
-            .fold(f64::NEG_INFINITY, f64::max);
-        (psi_diff(&f, &g, gam, y), m.abs() / gam)
-    };
-    let corrected = |x: &[f64]| {
-        let (f, g, gam, y) = pair(x);
-        let d = diffs(&f, &g);
-        let m = others(y).map(|k| (d[y] - d[k]).abs()).fold(0.0, f64::max);
-        (psi_diff(&f, &g, gam, y), m / gam)
-    };
     pointwise(
         b,
         31,
-        &printed,
+        &eq35_printed,
         Some(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 34 and Eq. 36, between which the step sits")),
             relation: Relation::Le,
-            form: &corrected,
+            form: &eq35_corrected,
             statement: "|Ψ_i(f) − Ψ_i(f')| ≤ (1/γ_{y_i}) max_{y'≠y_i} |(f_{y_i} − f'_{y_i}) − (f_{y'} − f'_{y'})| (absolute value inside the max); Eq. 39 bounds one direction only",
             sharp: false,
         }),
@@ -233,19 +237,21 @@ fn eq38(b: Budget) -> Evidence {
     pointwise(b, 34, &printed, None, vec![], "Attained by constant |d_y|.")
 }
 
+/// Eq. 39's sides shifted by a common c = 1 + |max a| + |max b| + |max(a − b)| (over y' ≠ y), so
+/// the ratio is informative for negative values.
+fn eq39_sides(x: &[f64]) -> (f64, f64) {
+    let (a, bb, _, y) = pair(x);
+    let ma = others(y).map(|k| a[k]).fold(f64::NEG_INFINITY, f64::max);
+    let mb = others(y).map(|k| bb[k]).fold(f64::NEG_INFINITY, f64::max);
+    let md = others(y)
+        .map(|k| a[k] - bb[k])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let c = 1.0 + ma.abs() + mb.abs() + md.abs();
+    (ma - mb + c, md + c)
+}
+
 fn eq39(b: Budget) -> Evidence {
-    let printed = |x: &[f64]| {
-        let (a, bb, _, y) = pair(x);
-        let ma = others(y).map(|k| a[k]).fold(f64::NEG_INFINITY, f64::max);
-        let mb = others(y).map(|k| bb[k]).fold(f64::NEG_INFINITY, f64::max);
-        let md = others(y)
-            .map(|k| a[k] - bb[k])
-            .fold(f64::NEG_INFINITY, f64::max);
-        // Shift both sides by a common constant so the ratio is informative for negative values.
-        let c = 1.0 + ma.abs() + mb.abs() + md.abs();
-        (ma - mb + c, md + c)
-    };
-    pointwise(b, 35, &printed, None, vec![], "Checked as (lhs + c)/(rhs + c) with a common positive shift c; equality when b's maximiser is a's.")
+    pointwise(b, 35, &eq39_sides, None, vec![], "Checked as (lhs + c)/(rhs + c) with a common positive shift c; equality when b's maximiser is a's.")
 }
 
 fn psi_lipschitz(b: Budget) -> Evidence {
@@ -410,4 +416,47 @@ fn lemma1(b: Budget) -> Evidence {
 
 fn eq27(b: Budget) -> Evidence {
     montecarlo::eq27_evidence(&montecarlo::run_eq27(b, 400, 42), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// f from coordinates 0..K, f' from K..2K, γ = e^{x_{2K}}, the label from x_{2K+1}
+    /// (squash(·, 0, K) floored, capped at K − 1).
+    #[test]
+    fn pair_reads_its_own_coordinates() {
+        let mut x = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2f64.ln(), 0.0];
+        let (f, g, gam, y) = pair(&x);
+        assert_eq!((f, g, y), (vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0], 1));
+        assert!((gam - 2.0).abs() < 1e-15, "{gam}");
+        x[2 * K + 1] = 50.0;
+        assert_eq!(pair(&x).3, K - 1);
+        x[2 * K + 1] = -50.0;
+        assert_eq!(pair(&x).3, 0);
+    }
+
+    /// f = (3, 0, 1), f' = (0, 1, 1), y = 1, γ = 2: d = (3, −1, 0), Ψ(f) = −3, Ψ(f') = 0.
+    const X: [f64; 8] = [3.0, 0.0, 1.0, 0.0, 1.0, 1.0, std::f64::consts::LN_2, 0.0];
+
+    /// Printed: |max(−4, −1)|/2 = 0.5 < 1.5 (the typo); corrected: max(4, 1)/2 = 2.
+    #[test]
+    fn eq35_forms_by_hand() {
+        let (l, r) = eq35_printed(&X);
+        assert!(
+            (l - 1.5).abs() < 1e-12 && (r - 0.5).abs() < 1e-12,
+            "{l} {r}"
+        );
+        let (l, r) = eq35_corrected(&X);
+        assert!(
+            (l - 1.5).abs() < 1e-12 && (r - 2.0).abs() < 1e-12,
+            "{l} {r}"
+        );
+    }
+
+    /// a = (3, 0, 1), b = (0, 1, 1), y = 1: max a = 3, max b = 1, max(a − b) = 3, c = 8.
+    #[test]
+    fn eq39_sides_by_hand() {
+        assert_eq!(eq39_sides(&X), (10.0, 11.0));
+    }
 }
