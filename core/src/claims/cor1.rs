@@ -6,7 +6,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::decode::{matrix, pos, show};
+use super::decode::{class_index, matrix, pos, show};
 use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
@@ -211,7 +211,7 @@ fn stationarity(b: Budget) -> Evidence {
         let g = gamma_from_multiplier(&a, v);
         // Partial derivative of the Lagrangian at γ: −2α_y/γ_y³ + v, compared with 0 via
         // 2α_y/γ_y³ = v, for the class y the search picks.
-        let y = (crate::search::squash(x[K + 1], 0.0, K as f64).floor() as usize).min(K - 1);
+        let y = class_index(x[K + 1], K);
         (2.0 * a[y] / g[y].powi(3), v)
     };
     assess(Searched {

@@ -1,6 +1,6 @@
 //! Lemma 1 (γ-margin bound, Eq. 11 / 25) and every step of its proof B.3 (Eq. 27–40).
 
-use super::decode::{pos, show};
+use super::decode::{class_index, pos, show};
 use super::montecarlo::{self, McSize, Statement};
 use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
@@ -121,7 +121,7 @@ pub(super) fn claims() -> Vec<Claim> {
 
 /// Two logit vectors f, f' ∈ ℝ^K, γ > 0 and the label y (searched, coordinate 2K + 1).
 fn pair(x: &[f64]) -> (Vec<f64>, Vec<f64>, f64, usize) {
-    let y = (crate::search::squash(x[2 * K + 1], 0.0, K as f64).floor() as usize).min(K - 1);
+    let y = class_index(x[2 * K + 1], K);
     (x[..K].to_vec(), x[K..2 * K].to_vec(), pos(x[2 * K]), y)
 }
 

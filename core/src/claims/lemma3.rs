@@ -4,7 +4,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::decode::{pos, show};
+use super::decode::{class_index, pos, show};
 use super::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::lse::logsumexp;
@@ -230,7 +230,7 @@ fn printed_decimal(ev: Evidence, c: f64, printed: f64) -> Evidence {
 
 /// Logits z ∈ ℝ⁴, γ, and the label y ∈ 0..4 (searched too).
 fn logits(x: &[f64]) -> (Vec<f64>, f64, usize) {
-    let y = (crate::search::squash(x[5], 0.0, 4.0).floor() as usize).min(3);
+    let y = class_index(x[5], 4);
     (x[..4].to_vec(), pos(x[4]), y)
 }
 
@@ -267,9 +267,7 @@ fn lse_max(b: Budget) -> Evidence {
 fn dataset(x: &[f64]) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f64>) {
     let z = (0..4).map(|i| x[i * 3..i * 3 + 3].to_vec()).collect();
     // The labels are searched too (coordinates 15–18), so the class sizes vary.
-    let y = (0..4)
-        .map(|i| (crate::search::squash(x[15 + i], 0.0, 3.0).floor() as usize).min(2))
-        .collect();
+    let y = (0..4).map(|i| class_index(x[15 + i], 3)).collect();
     (z, y, (0..3).map(|k| pos(x[12 + k])).collect())
 }
 

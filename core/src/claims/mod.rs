@@ -502,6 +502,11 @@ pub mod decode {
     pub fn pos(x: f64) -> f64 {
         x.clamp(-30.0, 30.0).exp()
     }
+    /// A class index in `0..k` from an unconstrained search coordinate:
+    /// ⌊k/(1 + e^{−v})⌋, capped at k − 1 (the logistic reaches k exactly in f64 for v ≳ 37).
+    pub fn class_index(v: f64, k: usize) -> usize {
+        (crate::search::squash(v, 0.0, k as f64).floor() as usize).min(k - 1)
+    }
     /// An `n × d` matrix from the first `n·d` entries.
     pub fn matrix(x: &[f64], n: usize, d: usize) -> Array2<f64> {
         Array2::from_shape_vec((n, d), x[..n * d].to_vec()).expect("length checked by caller")
@@ -515,5 +520,24 @@ pub mod decode {
     pub fn show_m(m: &Array2<f64>) -> String {
         let rows: Vec<String> = m.rows().into_iter().map(|r| show(&r.to_vec())).collect();
         format!("[{}]", rows.join(", "))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Every class is reached: 4/(1 + e^{−v}) floored is 0, 0, 1, 2, 3 here, and at v = 50
+        /// the logistic is exactly 4 in f64, so the cap at k − 1 is needed, not redundant.
+        #[test]
+        fn class_index_covers_every_class_and_caps_the_top() {
+            let got: Vec<usize> = [-50.0, -1.5, -0.5, 0.0, 1.5, 50.0]
+                .iter()
+                .map(|v| class_index(*v, 4))
+                .collect();
+            assert_eq!(got, vec![0, 0, 1, 2, 3, 3]);
+            assert_eq!(crate::search::squash(50.0, 0.0, 4.0), 4.0);
+            assert_eq!(class_index(50.0, 3), 2);
+            assert_eq!(class_index(0.0, 3), 1);
+        }
     }
 }

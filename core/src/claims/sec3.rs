@@ -1,7 +1,7 @@
 //! Prose claims of §3–§4.1: Eq. 1 ≡ Eq. 5, γ = 1 is cross-entropy, mean γ = c̄, the behaviour of
 //! `ℓ_γ,ce` in γ, the pairwise-distance remark, and the ramp facts of Def. 1 / Fig. 2.
 
-use super::decode::{matrix, pos, show, show_m};
+use super::decode::{class_index, matrix, pos, show, show_m};
 use super::RepairBasis;
 use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
@@ -86,13 +86,8 @@ fn logits_gamma(x: &[f64]) -> (Vec<f64>, f64, usize) {
     (
         x[..K].iter().map(|v| squash(*v, -30.0, 30.0)).collect(),
         squash(x[K], 0.05, 50.0),
-        label(x[K + 1]),
+        class_index(x[K + 1], K),
     )
-}
-
-/// A label in `0..K` from an unconstrained coordinate.
-fn label(v: f64) -> usize {
-    (squash(v, 0.0, K as f64).floor() as usize).min(K - 1)
 }
 
 /// Compare two evaluations of a loss on the scale of its inputs: a common shift by
@@ -327,16 +322,6 @@ fn range(b: Budget) -> Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The label covers 0..K: squash(v, 0, 4) = 4/(1 + e^{−v}), floored, capped at K − 1.
-    #[test]
-    fn label_decodes_every_class() {
-        let got: Vec<usize> = [-50.0, -1.5, -0.5, 0.0, 1.5, 50.0]
-            .iter()
-            .map(|v| label(*v))
-            .collect();
-        assert_eq!(got, vec![0, 0, 1, 2, 3, 3]);
-    }
 
     /// Logits from the first K coordinates, γ from coordinate K, the label from K + 1 (not from
     /// a logit's coordinate or γ's).
