@@ -114,7 +114,9 @@ fn describe(x: &[f64]) -> String {
     )
 }
 
-/// Orthogonal-feature seeds (one-hot rows scaled by 3): Jensen is an equality there.
+/// A search start of one-hot rows: row i is ±scale along axis i mod D (+ in class 0, − in
+/// class 1), so the rows of each class are mutually orthogonal. Not an equality case for the
+/// whole set: rows i and i + D are antiparallel (the searches find the equality cases).
 fn orthogonal_seed(scale: f64) -> Vec<f64> {
     let mut x = vec![0.0; DATA_DIM];
     for i in 0..N {
@@ -435,4 +437,53 @@ fn decomposition(b: Budget) -> Evidence {
         seed: 58,
         note: "",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Features squash(x, −5, 5) row by row, labels (0,0,0,1,1,1), γ from the next two
+    /// coordinates and Λ from the last, each squash(·, 0.1, 10).
+    #[test]
+    fn data_decodes_features_labels_gamma_lambda() {
+        let x: Vec<f64> = (0..DATA_DIM).map(|i| i as f64 / 10.0 - 1.0).collect();
+        let (f, y, g, l) = data(&x);
+        assert_eq!(f.dim(), (N, D));
+        assert_eq!(f[[0, 0]], squash(-1.0, -5.0, 5.0));
+        assert_eq!(f[[1, 2]], squash(x[D + 2], -5.0, 5.0));
+        assert!(f[[0, 0]] < 0.0 && f[[N - 1, D - 1]] > 0.0);
+        assert_eq!(y, vec![0, 0, 0, 1, 1, 1]);
+        let box10 = |v: f64| squash(v, 0.1, 10.0);
+        assert_eq!(g, vec![box10(x[N * D]), box10(x[N * D + 1])]);
+        assert_eq!(l, box10(x[N * D + 2]));
+        assert!(g[0] < g[1] && g[1] < l, "{g:?} {l}");
+    }
+
+    /// Row i along axis i mod D, + for i < D, − after, every other coordinate 0.
+    #[test]
+    fn the_seed_is_one_hot_rows_orthogonal_within_each_class() {
+        let x = orthogonal_seed(3.0);
+        assert_eq!(x.len(), DATA_DIM);
+        let mut want = vec![0.0; DATA_DIM];
+        for (i, j, v) in [
+            (0, 0, 3.0),
+            (1, 1, 3.0),
+            (2, 2, 3.0),
+            (3, 0, -3.0),
+            (4, 1, -3.0),
+            (5, 2, -3.0),
+        ] {
+            want[i * D + j] = v;
+        }
+        assert_eq!(x, want);
+        let v = matrix(&x, N, D);
+        for c in 0..K {
+            for i in c * NK..(c + 1) * NK {
+                for j in c * NK..i {
+                    assert_eq!(v.row(i).dot(&v.row(j)), 0.0, "rows {i}, {j}");
+                }
+            }
+        }
+    }
 }
