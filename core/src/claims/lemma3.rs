@@ -234,18 +234,21 @@ fn logits(x: &[f64]) -> (Vec<f64>, f64, usize) {
     (x[..4].to_vec(), pos(x[4]), y)
 }
 
+/// (−margin/γ, LSE_{k≠y}((z_k − z_y)/γ)), both shifted by c = 1 + 2|margin/γ| + 10 so that
+/// negative values compare as a ratio.
+fn lse_max_sides(x: &[f64]) -> (f64, f64) {
+    let (z, g, y) = logits(x);
+    let t: Vec<f64> = (0..4)
+        .filter(|&k| k != y)
+        .map(|k| (z[k] - z[y]) / g)
+        .collect();
+    let l = -margin(&z, y) / g;
+    let c = 1.0 + l.abs() * 2.0 + 10.0;
+    (l + c, logsumexp(&t) + c)
+}
+
 fn lse_max(b: Budget) -> Evidence {
-    let f = |x: &[f64]| {
-        let (z, g, y) = logits(x);
-        let t: Vec<f64> = (0..4)
-            .filter(|&k| k != y)
-            .map(|k| (z[k] - z[y]) / g)
-            .collect();
-        let l = -margin(&z, y) / g;
-        // Shift by a common constant so that negative values compare as a ratio.
-        let c = 1.0 + l.abs() * 2.0 + 10.0;
-        (l + c, logsumexp(&t) + c)
-    };
+    let f = lse_max_sides;
     assess(Searched {
         dim: 6,
         scale: 3.0,
@@ -271,30 +274,35 @@ fn dataset(x: &[f64]) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f64>) {
     (z, y, (0..3).map(|k| pos(x[12 + k])).collect())
 }
 
+/// (R̂^γ, mean ℓ_γ,ce / ln 2) over the decoded data set.
+fn lemma3_sides(x: &[f64]) -> (f64, f64) {
+    let (z, y, g) = dataset(x);
+    let n = z.len() as f64;
+    let r: f64 = z
+        .iter()
+        .zip(&y)
+        .map(|(zi, &yi)| gamma_margin_loss(zi, yi, g[yi]))
+        .sum::<f64>()
+        / n;
+    let ce: f64 = z
+        .iter()
+        .zip(&y)
+        .map(|(zi, &yi)| gamma_ce_pairwise(zi, yi, g[yi]))
+        .sum::<f64>()
+        / n;
+    (r, ce / LN2)
+}
+
+/// Margin 0 against one competitor, the third logit far below (each ratio → 1), γ = 1.
+/// Labels (0, 1, 2, 0): class_index(·, 3) at −5, 0, 5, −5.
+const LEMMA3_SEED: [f64; 19] = [
+    0.0, 0.0, -30.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -5.0, 0.0,
+    5.0, -5.0,
+];
+
 fn lemma3(b: Budget) -> Evidence {
-    let f = |x: &[f64]| {
-        let (z, y, g) = dataset(x);
-        let n = z.len() as f64;
-        let r: f64 = z
-            .iter()
-            .zip(&y)
-            .map(|(zi, &yi)| gamma_margin_loss(zi, yi, g[yi]))
-            .sum::<f64>()
-            / n;
-        let ce: f64 = z
-            .iter()
-            .zip(&y)
-            .map(|(zi, &yi)| gamma_ce_pairwise(zi, yi, g[yi]))
-            .sum::<f64>()
-            / n;
-        (r, ce / LN2)
-    };
-    // Margin 0 against one competitor, the third logit far below: each ratio → 1.
-    // Labels (0, 1, 2, 0): squash to 0..3 at −5, 0, 5, −5.
-    let seed = vec![
-        0.0, 0.0, -30.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -30.0, 0.0, 0.0, 0.0, -5.0,
-        0.0, 5.0, -5.0,
-    ];
+    let f = lemma3_sides;
+    let seed = LEMMA3_SEED.to_vec();
     assess(Searched {
         dim: 19,
         scale: 2.0,
@@ -329,6 +337,35 @@ mod tests {
             counterexample: None,
             alt: None,
         }
+    }
+
+    /// z = (0, 1, −20, −20), γ = e^{ln 2} = 2, y = class_index(−5, 4) = 0: margin −1, so
+    /// −margin/γ = 0.5, c = 1 + 2·0.5 + 10 = 12, and LSE(0.5, −10, −10) = 0.5 + ln(1 + 2e^{−10.5}).
+    #[test]
+    fn lse_max_sides_by_hand() {
+        let x = [0.0, 1.0, -20.0, -20.0, std::f64::consts::LN_2, -5.0];
+        let (z, g, y) = logits(&x);
+        assert_eq!((z, y), (vec![0.0, 1.0, -20.0, -20.0], 0));
+        assert!((g - 2.0).abs() < 1e-15);
+        let (l, r) = lse_max_sides(&x);
+        assert!((l - 12.5).abs() < 1e-12, "{l}");
+        let want = 12.5 + (1.0 + 2.0 * (-10.5f64).exp()).ln();
+        assert!((r - want).abs() < 1e-12, "{r} vs {want}");
+    }
+
+    /// The seed decodes as its comment says, and both sides are 1 there (not only their ratio):
+    /// every sample has ℓ_γ = 1 (margin 0) and ℓ_γ,ce = ln(2 + e^{−30}).
+    #[test]
+    fn lemma3_seed_and_sides_by_hand() {
+        let (z, y, g) = dataset(&LEMMA3_SEED);
+        assert_eq!(y, vec![0, 1, 2, 0]);
+        assert_eq!(g, vec![1.0; 3]);
+        assert_eq!(z[0], vec![0.0, 0.0, -30.0]);
+        assert_eq!(z[1], vec![-30.0, 0.0, 0.0]);
+        let (r, ce) = lemma3_sides(&LEMMA3_SEED);
+        let want = (2.0 + (-30.0f64).exp()).ln() / LN2;
+        assert!((r - 1.0).abs() < 1e-15, "{r}");
+        assert!((ce - want).abs() < 1e-12, "{ce} vs {want}");
     }
 
     #[test]
