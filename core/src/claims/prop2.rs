@@ -270,13 +270,20 @@ fn describe_vp(x: &[f64]) -> String {
     format!("v = {}, p = {p:.4}", show_m(&v))
 }
 
-fn one_hot_seed(p_param: f64) -> Vec<f64> {
-    let mut x = vec![0.0; N * D + 1];
+/// A search start of `len` coordinates: one-hot rows (row i along axis i mod D), 0 elsewhere,
+/// and `p_param` at coordinate `p_at` (the coordinate the decoder turns into p).
+fn one_hot(len: usize, p_at: usize, p_param: f64) -> Vec<f64> {
+    let mut x = vec![0.0; len];
     for i in 0..N {
         x[i * D + i % D] = 1.0;
     }
-    x[N * D] = p_param;
+    x[p_at] = p_param;
     x
+}
+
+/// The one-hot start for `vp` (p at coordinate N·D).
+fn one_hot_seed(p_param: f64) -> Vec<f64> {
+    one_hot(N * D + 1, N * D, p_param)
 }
 
 fn column_moments(v: &Array2<f64>, p: f64) -> f64 {
@@ -563,13 +570,9 @@ fn describe_p(x: &[f64], lo: f64, hi: f64) -> String {
     )
 }
 
+/// The one-hot start for `p_data` (p at coordinate N·D + 3).
 fn one_hot_p(p_param: f64) -> Vec<f64> {
-    let mut x = vec![0.0; P_DIM];
-    for i in 0..N {
-        x[i * D + i % D] = 1.0;
-    }
-    x[N * D + 3] = p_param;
-    x
+    one_hot(P_DIM, N * D + 3, p_param)
 }
 
 fn p_case(
@@ -698,4 +701,72 @@ fn p_inf(b: Budget) -> Evidence {
         seed: 102,
         note: "",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(len: usize) -> Vec<f64> {
+        (0..len).map(|i| i as f64 / 10.0 - 1.0).collect()
+    }
+
+    /// v from the first N·D coordinates row by row, p = squash(x_{N·D}, 1, 8).
+    #[test]
+    fn vp_and_khintchine_inputs_decode() {
+        let x = ramp(N * D + 1);
+        let (v, p) = vp(&x);
+        assert_eq!(v.dim(), (N, D));
+        assert_eq!(
+            (v[[0, 0]], v[[1, 2]], v[[N - 1, D - 1]]),
+            (x[0], x[D + 2], x[N * D - 1])
+        );
+        assert_eq!(p, squash(x[N * D], 1.0, 8.0));
+        let (u, q) = khintchine_inputs(&ramp(9), 2.0, 6.0);
+        assert_eq!(u, ramp(8));
+        assert_eq!(q, squash(ramp(9)[8], 2.0, 6.0));
+    }
+
+    /// Features raw, labels (0,0,0,1,1,1), γ = e^x and Λ = e^x of the next three coordinates,
+    /// p = squash(·, lo, hi) of the last.
+    #[test]
+    fn p_data_decodes_in_order() {
+        let x = ramp(P_DIM);
+        let (f, y, g, l, p) = p_data(&x, 1.0, 2.0);
+        assert_eq!((f[[0, 0]], f[[N - 1, D - 1]]), (x[0], x[N * D - 1]));
+        assert_eq!(y, vec![0, 0, 0, 1, 1, 1]);
+        assert_eq!(g, vec![x[N * D].exp(), x[N * D + 1].exp()]);
+        assert_eq!(l, x[N * D + 2].exp());
+        assert_eq!(p, squash(x[N * D + 3], 1.0, 2.0));
+    }
+
+    /// d = 1 + ⌊squash(x, 0, 2.999)⌋ ∈ {1, 2, 3}; the features are the first d columns.
+    #[test]
+    fn inf_data_keeps_the_first_d_columns() {
+        let mut x = ramp(P_DIM);
+        for (t, d) in [(-10.0, 1), (0.0, 2), (10.0, 3)] {
+            x[N * D + 3] = t;
+            let (f, y, g, l, got) = inf_data(&x);
+            assert_eq!((got, f.dim()), (d, (N, d)));
+            assert_eq!(f[[N - 1, d - 1]], x[(N - 1) * D + d - 1]);
+            assert_eq!(y, vec![0, 0, 0, 1, 1, 1]);
+            assert_eq!(g, vec![x[N * D].exp(), x[N * D + 1].exp()]);
+            assert_eq!(l, x[N * D + 2].exp());
+        }
+    }
+
+    /// One-hot rows along axis i mod D, p's coordinate set, every other coordinate 0.
+    #[test]
+    fn the_one_hot_starts() {
+        let mut want = vec![0.0; N * D + 1];
+        for (i, j) in [(0, 0), (1, 1), (2, 2), (3, 0), (4, 1), (5, 2)] {
+            want[i * D + j] = 1.0;
+        }
+        want[N * D] = -5.0;
+        assert_eq!(one_hot_seed(-5.0), want);
+        want[N * D] = 0.0;
+        want.extend([0.0, 0.0, 0.0]);
+        want[N * D + 3] = -8.0;
+        assert_eq!(one_hot_p(-8.0), want);
+    }
 }
