@@ -460,6 +460,49 @@ mod tests {
         assert!(g[0] < g[1] && g[1] < l, "{g:?} {l}");
     }
 
+    /// (w, u) from the first six coordinates; p = ∞ above 3, else squash(·, 1, 6) (3 itself
+    /// is finite).
+    #[test]
+    fn holder_inputs_decode_p_and_infinity() {
+        let mut x = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0];
+        let (w, u, p) = holder_inputs(&x);
+        assert_eq!((w, u, p), (vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0], 3.5));
+        x[6] = 3.0;
+        assert_eq!(holder_inputs(&x).2, squash(3.0, 1.0, 6.0));
+        x[6] = 3.5;
+        assert_eq!(holder_inputs(&x).2, f64::INFINITY);
+    }
+
+    /// The 4 × 2 brute-force set: raw features, labels (0,1,0,1), p = ∞ above 3 else
+    /// squash(·, 1, 5), γ = e^{x₉}, e^{x₁₀}, Λ = e^{x₁₁}.
+    #[test]
+    fn tiny_decodes_in_order() {
+        let mut x: Vec<f64> = (0..12).map(|i| i as f64 / 10.0).collect();
+        let (f, y, g, l, p) = tiny(&x);
+        assert_eq!(f.dim(), (4, 2));
+        assert_eq!((f[[0, 1]], f[[3, 1]]), (0.1, 0.7));
+        assert_eq!(y, vec![0, 1, 0, 1]);
+        assert_eq!(g, vec![0.9f64.exp(), 1.0f64.exp()]);
+        assert_eq!(l, 1.1f64.exp());
+        assert_eq!(p, squash(0.8, 1.0, 5.0));
+        x[8] = 3.0;
+        assert_eq!(tiny(&x).4, squash(3.0, 1.0, 5.0));
+        x[8] = 3.5;
+        assert_eq!(tiny(&x).4, f64::INFINITY);
+    }
+
+    /// Class 0 holds the first n₀ = 1 + ⌊squash(x, 0, 4.999)⌋ rows (1..=5), class 1 the rest.
+    #[test]
+    fn unbalanced_class_sizes() {
+        let mut x = vec![0.0; DATA_DIM + 1];
+        for (t, n0) in [(-30.0, 1), (0.0, 3), (30.0, 5)] {
+            x[DATA_DIM] = t;
+            let y = unbalanced(&x).1;
+            assert_eq!(y.iter().filter(|&&c| c == 0).count(), n0, "{y:?}");
+            assert_eq!(y[..n0], vec![0; n0][..]);
+        }
+    }
+
     /// Row i along axis i mod D, + for i < D, − after, every other coordinate 0.
     #[test]
     fn the_seed_is_one_hot_rows_orthogonal_within_each_class() {
