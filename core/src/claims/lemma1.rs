@@ -436,6 +436,20 @@ mod tests {
         assert_eq!(pair(&x).3, 0);
     }
 
+    /// M score matrices of N × K, row by row, then γ = e^x; the labels are 0, 1, 2 (every
+    /// class once).
+    #[test]
+    fn finite_class_decodes_in_order() {
+        let x: Vec<f64> = (0..FC_DIM).map(|i| i as f64 / 10.0).collect();
+        let (c, y, g) = finite_class(&x);
+        assert_eq!((c.len(), c[0].len(), c[0][0].len()), (M_FC, N_FC, K));
+        assert_eq!(c[0][0], vec![0.0, 0.1, 0.2]);
+        assert_eq!(c[1][2], vec![1.5, 1.6, 1.7]);
+        assert_eq!(c[2][2], vec![2.4, 2.5, 2.6]);
+        assert_eq!(y, vec![0, 1, 2]);
+        assert_eq!(g, vec![2.7f64.exp(), 2.8f64.exp(), 2.9f64.exp()]);
+    }
+
     /// f = (3, 0, 1), f' = (0, 1, 1), y = 1, γ = 2: d = (3, −1, 0), Ψ(f) = −3, Ψ(f') = 0.
     const X: [f64; 8] = [3.0, 0.0, 1.0, 0.0, 1.0, 1.0, std::f64::consts::LN_2, 0.0];
 
