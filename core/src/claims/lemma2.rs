@@ -236,17 +236,20 @@ pub(super) fn dual_maximiser(u: &[f64], p: f64, lambda: f64) -> Vec<f64> {
     }
 }
 
+/// (wᵀu, Λ‖u‖_p) for a candidate maximiser w. Feasibility is part of the claim: a w with
+/// ‖w‖_q > Λ (beyond the identity tolerance) counts as a violation, lhs = 2·rhs + 1.
+fn dual_sides(w: &[f64], u: &[f64], p: f64, l: f64) -> (f64, f64) {
+    let feas = lp_norm(w, conjugate(p)) <= l * (1.0 + crate::tolerance::IDENTITY.rel);
+    let val: f64 = w.iter().zip(u).map(|(a, c)| a * c).sum();
+    let rhs = l * lp_norm(u, p);
+    (if feas { val } else { 2.0 * rhs + 1.0 }, rhs)
+}
+
 fn dual_norm(b: Budget) -> Evidence {
     let f = |x: &[f64]| {
         let (_, u, p) = holder_inputs(x);
         let l = pos(x[0]);
-        let w = dual_maximiser(&u, p, l);
-        // Feasibility is part of the claim: ‖w*‖_q must not exceed Λ.
-        let feas = lp_norm(&w, conjugate(p)) <= l * (1.0 + crate::tolerance::IDENTITY.rel);
-        let val: f64 = w.iter().zip(&u).map(|(a, c)| a * c).sum();
-        let rhs = l * lp_norm(&u, p);
-        // An infeasible maximiser counts as a violation of the identity.
-        (if feas { val } else { 2.0 * rhs + 1.0 }, rhs)
+        dual_sides(&dual_maximiser(&u, p, l), &u, p, l)
     };
     assess(Searched {
         dim: 7,
@@ -501,6 +504,37 @@ mod tests {
             assert_eq!(y.iter().filter(|&&c| c == 0).count(), n0, "{y:?}");
             assert_eq!(y[..n0], vec![0; n0][..]);
         }
+    }
+
+    /// p = 1: Λ·sign(u); p = 2: Λu/‖u‖₂; p = ∞: Λ·sign at the largest |u_j|. u = (3, −4), Λ = 2.
+    #[test]
+    fn dual_maximisers_by_hand() {
+        let u = [3.0, -4.0];
+        assert_eq!(dual_maximiser(&u, 1.0, 2.0), vec![2.0, -2.0]);
+        let w = dual_maximiser(&u, 2.0, 2.0);
+        assert!(
+            (w[0] - 1.2).abs() < 1e-15 && (w[1] + 1.6).abs() < 1e-15,
+            "{w:?}"
+        );
+        assert_eq!(dual_maximiser(&u, f64::INFINITY, 2.0), vec![0.0, -2.0]);
+        assert_eq!(dual_maximiser(&[0.0, 0.0], 2.0, 2.0), vec![0.0, 0.0]);
+    }
+
+    /// The maximiser attains Λ‖u‖_p; one scaled within the identity tolerance is feasible,
+    /// twice the maximiser (‖w‖_q = 2Λ = 1) is infeasible and reported as lhs = 2·rhs + 1.
+    #[test]
+    fn an_infeasible_maximiser_is_a_violation() {
+        let (u, l) = ([3.0, -4.0], 0.5);
+        let w = dual_maximiser(&u, 2.0, l);
+        let (a, b) = dual_sides(&w, &u, 2.0, l);
+        assert!(
+            (a - 2.5).abs() < 1e-12 && (b - 2.5).abs() < 1e-12,
+            "{a} {b}"
+        );
+        let scaled = |c: f64| -> Vec<f64> { w.iter().map(|v| c * v).collect() };
+        let inside = 1.0 + crate::tolerance::IDENTITY.rel / 2.0;
+        assert!(dual_sides(&scaled(inside), &u, 2.0, l).0 < b * (1.0 + 1e-9));
+        assert_eq!(dual_sides(&scaled(2.0), &u, 2.0, l), (6.0, b));
     }
 
     /// Row i along axis i mod D, + for i < D, − after, every other coordinate 0.
