@@ -339,6 +339,37 @@ mod tests {
         }
     }
 
+    fn fd_worst(
+        f: &dyn Fn(f64, f64) -> f64,
+        fp: &dyn Fn(f64, f64) -> f64,
+        lo: f64,
+        hi: f64,
+    ) -> f64 {
+        fd_check(Budget::Quick, 1, "t", f, fp, lo, hi).0
+    }
+
+    /// The admissible error's three terms, each made to dominate in turn with a derivative
+    /// that is off by a known amount: the ratio must come out as that amount.
+    #[test]
+    fn the_finite_difference_allowance_by_hand() {
+        let rel = FINITE_DIFF.rel;
+        // Relative term: f = γu², u ∈ [2, 4] (its central difference is exact up to rounding);
+        // a derivative off by k·rel relative gives a ratio k/(1 + k·rel) (within 0.2%).
+        let sq = |u: f64, g: f64| g * u * u;
+        for k in [3.0, 0.5] {
+            let e = fd_worst(&sq, &|u, g| 2.0 * g * u * (1.0 + k * rel), 2.0, 4.0);
+            assert!(e <= k && e > 0.998 * k, "k = {k}: {e}");
+        }
+        // Absolute term: f = 0 and a derivative of 3·abs: ratio 3/(1 + 3·rel·…) < 3.
+        let e = fd_worst(&|_, _| 0.0, &|_, _| 3.0 * FINITE_DIFF.abs, -1.0, 1.0);
+        assert!(e < 3.0 && e > 2.999, "{e}");
+        // Rounding term: f = 10⁶ (a zero difference) at u = 3, so h = 10⁻⁵·4 and
+        // 4ε(|f| + |f|)/(2h) = 10¹¹ε; a derivative of 3·10¹¹ε gives a ratio just under 3
+        // (the absolute term adds 1e-9 / 2.2e-5 to the allowance).
+        let e = fd_worst(&|_, _| 1e6, &|_, _| 3e11 * f64::EPSILON, 3.0, 3.0 + 1e-9);
+        assert!(e < 3.0 && e > 2.99, "{e}");
+    }
+
     /// z = (0, 1, −20, −20), γ = e^{ln 2} = 2, y = class_index(−5, 4) = 0: margin −1, so
     /// −margin/γ = 0.5, c = 1 + 2·0.5 + 10 = 12, and LSE(0.5, −10, −10) = 0.5 + ln(1 + 2e^{−10.5}).
     #[test]
