@@ -370,6 +370,21 @@ mod tests {
         assert!(e < 3.0 && e > 2.99, "{e}");
     }
 
+    /// The verdict needs both: every ratio ≤ 1 and the extra sign check; the worst of the
+    /// checks is reported.
+    #[test]
+    fn fd_evidence_needs_every_check() {
+        let errs = || vec![(0.5, "a".to_string()), (0.9, "b".to_string())];
+        let ev = fd_evidence(errs(), true, "");
+        assert_eq!(
+            (ev.verdict, ev.observed, ev.worst_input.as_str()),
+            (Verdict::Holds, 0.9, "b")
+        );
+        assert_eq!(fd_evidence(errs(), false, "").verdict, Verdict::False);
+        let over = vec![(1.5, "c".to_string()), (0.2, "d".to_string())];
+        assert_eq!(fd_evidence(over, true, "").verdict, Verdict::False);
+    }
+
     /// z = (0, 1, −20, −20), γ = e^{ln 2} = 2, y = class_index(−5, 4) = 0: margin −1, so
     /// −margin/γ = 0.5, c = 1 + 2·0.5 + 10 = 12, and LSE(0.5, −10, −10) = 0.5 + ln(1 + 2e^{−10.5}).
     #[test]
