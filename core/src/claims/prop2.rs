@@ -755,6 +755,28 @@ mod tests {
         }
     }
 
+    /// ln cosh against the direct formula where cosh does not overflow, the asymptote
+    /// |x| − ln 2 where it does, and both branches at the switch |x| = 1.
+    #[test]
+    fn ln_cosh_by_hand() {
+        assert_eq!(ln_cosh(0.0), 0.0);
+        for x in [0.3, -0.999, 1.0, -1.0, 1.001, 2.5, -7.0, 30.0] {
+            let want = f64::cosh(x).ln();
+            assert!(
+                (ln_cosh(x) - want).abs() <= 1e-14 * want.abs(),
+                "{x}: {} vs {want}",
+                ln_cosh(x)
+            );
+        }
+        // ln cosh(1e-8) = 5e-17 to full relative precision (cosh(1e-8) − 1 rounds to 0).
+        assert!(
+            (ln_cosh(1e-8) / 5e-17 - 1.0).abs() < 1e-12,
+            "{}",
+            ln_cosh(1e-8)
+        );
+        assert_eq!(ln_cosh(1000.0), 1000.0 - std::f64::consts::LN_2);
+    }
+
     /// One-hot rows along axis i mod D, p's coordinate set, every other coordinate 0.
     #[test]
     fn the_one_hot_starts() {
