@@ -523,6 +523,8 @@ pub mod decode {
     }
 
     #[cfg(test)]
+    // Exact comparisons: the decoders copy coordinates or apply one correctly rounded operation.
+    #[allow(clippy::float_cmp)]
     mod tests {
         use super::*;
 
