@@ -231,13 +231,25 @@ fn lemma6(b: Budget) -> Evidence {
         Budget::Quick => vec![1, 2, 3, 6, 10, 20, 50, 100, 200],
         Budget::Full => (1..=300).collect(),
     };
+    let ratios = exps
+        .iter()
+        .map(|&k| {
+            let n = 10f64.powi(k);
+            (k, expected_max_gaussian(n) / (2.0 * n.ln()).sqrt())
+        })
+        .collect::<Vec<_>>();
+    lemma6_evidence(&ratios)
+}
+
+/// Lemma 6's verdict from the ratios E max / √(2 log n) at n = 10^k: false if any exceeds 1
+/// beyond the violation tolerance, holds if the best reaches 1 within the tightness tolerance,
+/// loose otherwise.
+fn lemma6_evidence(ratios: &[(i32, f64)]) -> Evidence {
     let mut best = (f64::NEG_INFINITY, 0);
     let mut worst_low = f64::INFINITY;
     let mut over = None;
     let mut table = Vec::new();
-    for &k in &exps {
-        let n = 10f64.powi(k);
-        let r = expected_max_gaussian(n) / (2.0 * n.ln()).sqrt();
+    for &(k, r) in ratios {
         table.push(format!("10^{k}: {r:.4}"));
         if r > best.0 {
             best = (r, k);
@@ -806,6 +818,27 @@ mod tests {
         let want = s - (l.ln() + (4.0 * std::f64::consts::PI).ln() - 2.0 * euler) / (2.0 * s);
         let got = expected_max_gaussian(n);
         assert!((got - want).abs() < 0.01, "{got} vs {want}");
+    }
+
+    /// The verdict rule on made-up ratios: one above 1 + VIOLATION is false, a best within
+    /// TIGHT of 1 holds, anything lower is loose.
+    #[test]
+    fn lemma6_verdict_rule() {
+        let ev = |r: &[(i32, f64)]| lemma6_evidence(r);
+        let over = ev(&[(1, 0.7), (2, 1.0 + 2.0 * VIOLATION), (3, 0.9)]);
+        assert_eq!(
+            (over.verdict, over.observed),
+            (Verdict::False, 1.0 + 2.0 * VIOLATION)
+        );
+        assert_eq!(over.worst_input, "n = 10^2");
+        assert_eq!(
+            ev(&[(1, 0.7), (2, 1.0 - TIGHT / 2.0)]).verdict,
+            Verdict::Holds
+        );
+        assert_eq!(ev(&[(1, 0.7), (2, 0.9)]).verdict, Verdict::Loose);
+        assert!(ev(&[(1, 0.7), (2, 0.9)])
+            .note
+            .contains("it is 0.700 at the smallest n"));
     }
 
     /// One-hot rows along axis i mod D, p's coordinate set, every other coordinate 0.
