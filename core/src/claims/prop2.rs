@@ -836,6 +836,9 @@ mod tests {
             Verdict::Holds
         );
         assert_eq!(ev(&[(1, 0.7), (2, 0.9)]).verdict, Verdict::Loose);
+        // Exactly 1, and 1 + VIOLATION itself, are not violations.
+        assert_eq!(ev(&[(1, 1.0)]).verdict, Verdict::Holds);
+        assert_eq!(ev(&[(1, 1.0 + VIOLATION)]).verdict, Verdict::Holds);
         assert!(ev(&[(1, 0.7), (2, 0.9)])
             .note
             .contains("it is 0.700 at the smallest n"));
