@@ -248,13 +248,12 @@ fn lse_max_sides(x: &[f64]) -> (f64, f64) {
 }
 
 fn lse_max(b: Budget) -> Evidence {
-    let f = lse_max_sides;
     assess(Searched {
         dim: 6,
         scale: 3.0,
         seeds: vec![vec![0.0, 1.0, -20.0, -20.0, 0.0, -5.0]],
         relation: Relation::Le,
-        printed: &f,
+        printed: &lse_max_sides,
         alt: None,
         describe: &|x| {
             let (z, g, y) = logits(x);
@@ -301,14 +300,12 @@ const LEMMA3_SEED: [f64; 19] = [
 ];
 
 fn lemma3(b: Budget) -> Evidence {
-    let f = lemma3_sides;
-    let seed = LEMMA3_SEED.to_vec();
     assess(Searched {
         dim: 19,
         scale: 2.0,
-        seeds: vec![seed],
+        seeds: vec![LEMMA3_SEED.to_vec()],
         relation: Relation::Le,
-        printed: &f,
+        printed: &lemma3_sides,
         alt: None,
         describe: &|x| {
             let (z, y, g) = dataset(x);
