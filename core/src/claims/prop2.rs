@@ -348,29 +348,41 @@ fn searched<'a>(
     })
 }
 
-fn eq80(b: Budget) -> Evidence {
-    let f = |x: &[f64]| {
-        let (v, p) = vp(x);
-        let s = sigma(&v);
-        (
-            s[0] * s[0],
-            v.rows()
-                .into_iter()
-                .map(|r| lp_norm(&r.to_vec(), p).powi(2))
-                .sum::<f64>(),
-        )
-    };
+/// Σ_i ‖v_i‖_p²: the rows' squared L_p radii (the right side of Eq. 80 and of Eq. 84's σ step).
+fn radius_sum(v: &Array2<f64>, p: f64) -> f64 {
+    v.rows()
+        .into_iter()
+        .map(|r| lp_norm(&r.to_vec(), p).powi(2))
+        .sum()
+}
+
+/// Eq. 80 for the first coordinate: (σ_1², Σ_i ‖v_i‖_p²).
+fn eq80_sides(v: &Array2<f64>, p: f64) -> (f64, f64) {
+    let s = sigma(v);
+    (s[0] * s[0], radius_sum(v, p))
+}
+
+/// Every row supported on coordinate 1 (row i = 1 + i): Eq. 80 is an equality there.
+fn eq80_equality_seed() -> Vec<f64> {
     let mut seed = vec![0.0; N * D + 1];
     for i in 0..N {
         seed[i * D] = 1.0 + i as f64;
     }
+    seed
+}
+
+fn eq80(b: Budget) -> Evidence {
+    let f = |x: &[f64]| {
+        let (v, p) = vp(x);
+        eq80_sides(&v, p)
+    };
     searched(
         b,
         93,
         Relation::Le,
         &f,
         None,
-        vec![seed],
+        vec![eq80_equality_seed()],
         "Equality when every φ(x_i) is supported on coordinate j.",
     )
 }
@@ -400,20 +412,25 @@ fn eq84_jensen(b: Budget) -> Evidence {
     )
 }
 
+/// Eq. 84's Khintchine step: ([Σ_j E|u_j|^p]^{1/p}, C_p‖σ‖₂) as printed, with Haagerup's B_p‖σ‖_p
+/// as corrected.
+fn khintchine_sides(v: &Array2<f64>, p: f64, corrected: bool) -> (f64, f64) {
+    let rhs = if corrected {
+        haagerup_upper(p) * lp_norm(&sigma(v), p)
+    } else {
+        paper_constant(p) * lp_norm(&sigma(v), 2.0)
+    };
+    (column_moments(v, p), rhs)
+}
+
 fn eq84_khintchine(b: Budget) -> Evidence {
     let printed = |x: &[f64]| {
         let (v, p) = vp(x);
-        (
-            column_moments(&v, p),
-            paper_constant(p) * lp_norm(&sigma(&v), 2.0),
-        )
+        khintchine_sides(&v, p, false)
     };
     let corrected = |x: &[f64]| {
         let (v, p) = vp(x);
-        (
-            column_moments(&v, p),
-            haagerup_upper(p) * lp_norm(&sigma(&v), p),
-        )
+        khintchine_sides(&v, p, true)
     };
     searched(
         b,
@@ -432,29 +449,17 @@ fn eq84_khintchine(b: Budget) -> Evidence {
     )
 }
 
+/// Eq. 84's σ step: (Σ_j σ_j², Σ_i ‖v_i‖_r²) with the printed radius r = p or the corrected r = 2.
+fn sigma_sum_sides(v: &Array2<f64>, r: f64) -> (f64, f64) {
+    (sigma(v).iter().map(|a| a * a).sum(), radius_sum(v, r))
+}
+
 fn eq84_sigma(b: Budget) -> Evidence {
     let printed = |x: &[f64]| {
         let (v, p) = vp(x);
-        let s = sigma(&v);
-        (
-            s.iter().map(|a| a * a).sum::<f64>(),
-            v.rows()
-                .into_iter()
-                .map(|r| lp_norm(&r.to_vec(), p).powi(2))
-                .sum::<f64>(),
-        )
+        sigma_sum_sides(&v, p)
     };
-    let corrected = |x: &[f64]| {
-        let (v, _) = vp(x);
-        let s = sigma(&v);
-        (
-            s.iter().map(|a| a * a).sum::<f64>(),
-            v.rows()
-                .into_iter()
-                .map(|r| lp_norm(&r.to_vec(), 2.0).powi(2))
-                .sum::<f64>(),
-        )
-    };
+    let corrected = |x: &[f64]| sigma_sum_sides(&vp(x).0, 2.0);
     searched(
         b,
         96,
@@ -693,19 +698,26 @@ fn inf_data(x: &[f64]) -> (Array2<f64>, Vec<usize>, Vec<f64>, f64, usize) {
     )
 }
 
-fn p_inf(b: Budget) -> Evidence {
-    let sides = |x: &[f64], corrected: bool| {
-        let (f, y, g, l, d) = inf_data(x);
-        prop2_sides(&f, &y, &g, l, f64::INFINITY, d, corrected)
-    };
-    let printed = |x: &[f64]| sides(x, false);
-    let corrected = |x: &[f64]| sides(x, true);
+/// Prop. 2 at p = ∞ on `inf_data`, with log d as printed or log(2d) as corrected.
+fn p_inf_sides(x: &[f64], corrected: bool) -> (f64, f64) {
+    let (f, y, g, l, d) = inf_data(x);
+    prop2_sides(&f, &y, &g, l, f64::INFINITY, d, corrected)
+}
+
+/// All ones with d = 1, where the printed bound √(2 log d)·… is 0.
+fn p_inf_seed() -> Vec<f64> {
     let mut seed = vec![1.0; P_DIM];
-    seed[N * D + 3] = -10.0; // d = 1
+    seed[N * D + 3] = -10.0;
+    seed
+}
+
+fn p_inf(b: Budget) -> Evidence {
+    let printed = |x: &[f64]| p_inf_sides(x, false);
+    let corrected = |x: &[f64]| p_inf_sides(x, true);
     assess(Searched {
         dim: P_DIM,
         scale: 1.5,
-        seeds: vec![seed],
+        seeds: vec![p_inf_seed()],
         relation: Relation::Le,
         printed: &printed,
         alt: Some(Alt {
@@ -842,6 +854,87 @@ mod tests {
         assert!(ev(&[(1, 0.7), (2, 0.9)])
             .note
             .contains("it is 0.700 at the smallest n"));
+    }
+
+    /// Rows (3, 4, 0), (1, 0, 2), the rest 0: σ = (√10, 4, 2), Σσ² = 30; the rows' squared radii
+    /// sum to 49 + 9 = 58 (p = 1), 25 + 5 = 30 (p = 2), 16 + 4 = 20 (p = ∞).
+    fn two_rows() -> Array2<f64> {
+        let mut v = Array2::zeros((N, D));
+        for (i, j, a) in [(0, 0, 3.0), (0, 1, 4.0), (1, 0, 1.0), (1, 2, 2.0)] {
+            v[[i, j]] = a;
+        }
+        v
+    }
+
+    #[test]
+    fn eq80_and_sigma_sides_by_hand() {
+        let v = two_rows();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let ten = 10f64.sqrt();
+        assert!(sigma(&v)
+            .iter()
+            .zip([ten, 4.0, 2.0])
+            .all(|(a, b)| close(*a, b)));
+        for (p, r) in [(1.0, 58.0), (2.0, 30.0), (f64::INFINITY, 20.0)] {
+            assert!(
+                close(radius_sum(&v, p), r),
+                "p = {p}: {}",
+                radius_sum(&v, p)
+            );
+            let (l, rr) = eq80_sides(&v, p);
+            assert!(
+                close(l, 10.0) && close(rr, r),
+                "Eq. 80 at p = {p}: {l}, {rr}"
+            );
+            let (l, rr) = sigma_sum_sides(&v, p);
+            assert!(
+                close(l, 30.0) && close(rr, r),
+                "σ step at p = {p}: {l}, {rr}"
+            );
+        }
+    }
+
+    /// p = 1: Σ_j E|u_j| = E|3ε₁ + ε₂| + 4 + 2 = 3 + 6 = 9 > C_1‖σ‖₂ = √30 (the printed step
+    /// fails), ≤ B_1‖σ‖₁ = √10 + 6. p = 4: Σ_j E u_j⁴ = 136 + 256 + 16 = 408, C_4 = E g⁴ = 3,
+    /// B_4 = 3^{1/4}, ‖σ‖₄⁴ = 100 + 256 + 16 = 372.
+    #[test]
+    fn khintchine_sides_by_hand() {
+        let v = two_rows();
+        let close = |(a, b): (f64, f64), (c, d): (f64, f64)| {
+            (a - c).abs() < 1e-12 * c && (b - d).abs() < 1e-12 * d
+        };
+        let root30 = 30f64.sqrt();
+        let cases = [
+            (1.0, false, (9.0, root30)),
+            (1.0, true, (9.0, 10f64.sqrt() + 6.0)),
+            (4.0, false, (408f64.powf(0.25), 3.0 * root30)),
+            (4.0, true, (408f64.powf(0.25), (3.0 * 372f64).powf(0.25))),
+        ];
+        for (p, corrected, want) in cases {
+            let got = khintchine_sides(&v, p, corrected);
+            assert!(
+                close(got, want),
+                "p = {p}, corrected {corrected}: {got:?} vs {want:?}"
+            );
+        }
+    }
+
+    /// The starts the notes speak of: Eq. 80's is an equality, p = ∞'s has d = 1, where the
+    /// printed bound is 0 below a positive complexity and the corrected one is above it.
+    #[test]
+    fn the_equality_and_d1_starts() {
+        let (v, _) = vp(&eq80_equality_seed());
+        assert_eq!(v.column(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let (l, r) = eq80_sides(&v, 3.0);
+        assert!((l - r).abs() < 1e-12 * r && l == 91.0, "{l} vs {r}");
+        let x = p_inf_seed();
+        assert_eq!(inf_data(&x).4, 1);
+        let (lhs, printed) = p_inf_sides(&x, false);
+        let (_, corrected) = p_inf_sides(&x, true);
+        assert!(
+            printed == 0.0 && lhs > 0.0 && corrected >= lhs,
+            "{lhs}, {printed}, {corrected}"
+        );
     }
 
     /// One-hot rows along axis i mod D, p's coordinate set, every other coordinate 0.
