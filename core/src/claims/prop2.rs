@@ -362,7 +362,8 @@ fn eq80_sides(v: &Array2<f64>, p: f64) -> (f64, f64) {
     (s[0] * s[0], radius_sum(v, p))
 }
 
-/// Every row supported on coordinate 1 (row i = 1 + i): Eq. 80 is an equality there.
+/// Every row supported on the first coordinate (row i is (1 + i, 0, 0)): Eq. 80 is an equality
+/// there.
 fn eq80_equality_seed() -> Vec<f64> {
     let mut seed = vec![0.0; N * D + 1];
     for i in 0..N {
@@ -742,6 +743,7 @@ fn p_inf(b: Budget) -> Evidence {
 #[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
+    use crate::tolerance::ROUNDING;
 
     fn ramp(len: usize) -> Vec<f64> {
         (0..len).map(|i| i as f64 / 10.0 - 1.0).collect()
@@ -806,7 +808,7 @@ mod tests {
         }
         // ln cosh(1e-8) = 5e-17 to full relative precision (cosh(1e-8) − 1 rounds to 0).
         assert!(
-            (ln_cosh(1e-8) / 5e-17 - 1.0).abs() < 1e-12,
+            (ln_cosh(1e-8) / 5e-17 - 1.0).abs() < ROUNDING,
             "{}",
             ln_cosh(1e-8)
         );
@@ -869,7 +871,7 @@ mod tests {
     #[test]
     fn eq80_and_sigma_sides_by_hand() {
         let v = two_rows();
-        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let close = |a: f64, b: f64| (a - b).abs() < ROUNDING;
         let ten = 10f64.sqrt();
         assert!(sigma(&v)
             .iter()
@@ -901,7 +903,7 @@ mod tests {
     fn khintchine_sides_by_hand() {
         let v = two_rows();
         let close = |(a, b): (f64, f64), (c, d): (f64, f64)| {
-            (a - c).abs() < 1e-12 * c && (b - d).abs() < 1e-12 * d
+            (a - c).abs() < ROUNDING * c && (b - d).abs() < ROUNDING * d
         };
         let root30 = 30f64.sqrt();
         let cases = [
@@ -926,7 +928,7 @@ mod tests {
         let (v, _) = vp(&eq80_equality_seed());
         assert_eq!(v.column(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let (l, r) = eq80_sides(&v, 3.0);
-        assert!((l - r).abs() < 1e-12 * r && l == 91.0, "{l} vs {r}");
+        assert!((l - r).abs() < ROUNDING * r && l == 91.0, "{l} vs {r}");
         let x = p_inf_seed();
         assert_eq!(inf_data(&x).4, 1);
         let (lhs, printed) = p_inf_sides(&x, false);
