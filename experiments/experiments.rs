@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Parser;
 use mr2::bounds::BoundSettings;
+use mr2::data::DatasetName;
 use mr2::experiments::bounds_vs_error;
 use mr2::experiments::runner::parse_shard;
 use mr2::experiments::{
-    aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions,
+    aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions, Variant,
 };
 
 /// Run an experiment: plan its grid (method × hyper-parameters × seed), train the runs that
@@ -35,6 +36,23 @@ struct Args {
     /// epochs, 3 seeds), paper (CIFAR-10 ResNet-32, 200 epochs; needs the data and a GPU).
     #[arg(long, value_enum, default_value = "cpu")]
     preset: Preset,
+    /// Which MR² the MR²-family rows use: preset (the paper's c̄ = 2, λ = 0.5, p = 2 with the
+    /// preset's ℓ_s̄: the released code's form for cpu and paper), printed (ℓ_s̄ of Eq. 2
+    /// unscaled), released (the released code: p = 5, λ = 0.1, γ with mean 1, its ℓ_s̄, EMA
+    /// restarted each epoch, s̄ = 0 on CIFAR). Output goes to results/NAME-VARIANT unless
+    /// --out is given.
+    #[arg(long, value_enum, default_value = "preset")]
+    variant: Variant,
+    /// Retrain finished runs whose recorded configuration differs from the plan's (the old
+    /// run directory is kept as ID.stale); without it such a grid is refused, naming the run
+    /// and the field.
+    #[arg(long)]
+    rerun_mismatched: bool,
+    /// Another image dataset than the preset's (its files under data/NAME), with the
+    /// preset's model and schedule, e.g. --dataset mnist for Table 6. Output goes to
+    /// results/NAME-DATASET unless --out is given.
+    #[arg(long, value_enum)]
+    dataset: Option<DatasetName>,
     /// Seeds instead of the preset's, e.g. --seeds 0 or --seeds 0,1,2.
     #[arg(long, value_delimiter = ',')]
     seeds: Option<Vec<u64>>,
@@ -71,12 +89,23 @@ struct Args {
     delta: f64,
 }
 
-/// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise.
-fn default_root(name: &str, preset: Preset) -> PathBuf {
-    let dir = match preset {
+/// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise; `-VARIANT` appended
+/// for a variant other than the preset's.
+fn default_root(a: &Args, name: &str) -> PathBuf {
+    let mut dir = match a.preset {
         Preset::Cpu => name.to_string(),
         p => format!("{name}-{}", p.name()),
     };
+    if let Some(d) = a.dataset {
+        if d != a.preset.settings().base.data.name {
+            let flag = clap::ValueEnum::to_possible_value(&d)
+                .map_or_else(|| format!("{d:?}"), |v| v.get_name().to_string());
+            dir = format!("{dir}-{flag}");
+        }
+    }
+    if a.variant != Variant::Preset {
+        dir = format!("{dir}-{}", a.variant.name());
+    }
     PathBuf::from("results").join(dir)
 }
 
@@ -86,16 +115,18 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
-    let plan = a.experiment.plan(a.preset, a.seeds.as_deref())?;
+    let plan = a
+        .experiment
+        .plan_on(a.preset, a.seeds.as_deref(), a.variant, a.dataset)?;
     let bounding = a.experiment == Experiment::BoundsVsError;
     let out = a
         .out
         .clone()
-        .unwrap_or_else(|| default_root(a.experiment.name(), a.preset));
+        .unwrap_or_else(|| default_root(&a, a.experiment.name()));
     // Where the grid's runs live: its own directory, or the baselines' for bounds-vs-error.
     let root = match (&a.source, bounding) {
         (Some(s), true) => s.clone(),
-        (None, true) => default_root(&plan.experiment, a.preset),
+        (None, true) => default_root(&a, &plan.experiment),
         _ => out.clone(),
     };
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
@@ -119,6 +150,7 @@ fn run() -> Result<()> {
                 jobs: a.jobs,
                 shard,
                 quiet: a.quiet,
+                rerun_mismatched: a.rerun_mismatched,
             },
         )?;
         if !done.failed.is_empty() {

@@ -156,10 +156,7 @@ fn overrides(a: &Args) -> Result<Overrides> {
     short("s_bar_zero", a.s_bar_zero.then(|| "true".into()));
     short(
         "rep_scaling",
-        a.rep_scaling.map(|r| match r {
-            RepScaling::Paper => "\"paper\"".into(),
-            RepScaling::Reference => "\"reference\"".into(),
-        }),
+        a.rep_scaling.map(|r| format!("{:?}", r.name())),
     );
     Ok(Overrides {
         dataset: a.dataset,

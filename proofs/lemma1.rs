@@ -1,6 +1,8 @@
 //! Lemma 1 (Eq. 11/25) and its proof B.3 (Eq. 27–40).
 //!
 //! * Lemma 1, Eq. 27: **loose** — no violation in the Monte Carlo; the constant 4√(2K) can be 4.
+//!   Eq. 27 is also sampled on the indicators of all subsets of a domain much larger than N,
+//!   where the printed bound holds and the bound without its complexity term fails every time.
 //! * Eq. 32, Φ Lipschitz, Eq. 36–39: hold and are attained.
 //! * Eq. 35: **typo** — the absolute value belongs inside the max.
 //! * "Ψ_i is 2√K/γ-Lipschitz", Eq. 40: **loose** — the exact constant is √2/γ, independent of K.
@@ -13,7 +15,7 @@ use mr2_core::search::Budget;
 use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
 use mr2_core::theory::contraction;
 use mr2_core::theory::margin::margin;
-use mr2_core::tolerance::{le, SUPREMUM};
+use mr2_core::tolerance::{le, IDENTITY, SUPREMUM};
 use proptest::prelude::*;
 
 #[test]
@@ -55,7 +57,127 @@ fn lemma1_monte_carlo_is_informative_and_can_fail() {
 
 #[test]
 fn eq27_is_loose() {
-    check_claim("eq27-uniform-deviation", Verdict::Loose);
+    let ev = check_claim("eq27-uniform-deviation", Verdict::Loose);
+    // The claim's evidence carries the rich-class run, where every term is needed.
+    assert!(ev.note.contains("rich class"), "{}", ev.note);
+}
+
+/// Eq. 27 on the indicators of all subsets of 1 + 20 000 points, N = 400 (the claim's run):
+/// the printed bound holds by the frequency rule and is informative, while each bound with a
+/// term removed or halved fails — the check has the power to tell them apart. Were the factor 2
+/// of `eq27_terms` a 0, the printed bound would be the no-complexity one, which fails on every
+/// sample, and the first assertions would fail.
+#[test]
+fn eq27_rich_class_needs_every_term() {
+    use montecarlo::{rich_evidence, run_rich, Eq27Form, RichSize};
+    let size = RichSize::for_budget(Budget::Quick);
+    let run = run_rich(size, 27);
+    assert_eq!(run.detail.len(), size.trials);
+    let printed = rich_evidence(&run, Eq27Form::Printed);
+    assert_eq!(printed.verdict, Verdict::Loose, "{}", printed.note);
+    assert_eq!(run.violations(Eq27Form::Printed), 0);
+    assert!(run.max_bound() < 1.0, "informative: {}", run.max_bound());
+    // Without the complexity term the bound fails on every sample, for a reason that is not
+    // statistical: B* holds every unseen light point, so sup_g (E g − Ê g) ≥ (1 − q)(1 − N/M)
+    // = 0.588, while 3√(ln(2/δ)/(2N)) = 0.204 at N = 400.
+    let conf = confidence_term(size.n, 0.05).unwrap();
+    let floor = (1.0 - size.heavy) * (1.0 - size.n as f64 / size.light as f64);
+    assert!(conf < floor, "{conf} vs {floor}");
+    for (dev, t) in &run.detail {
+        assert_le(floor, *dev, "unseen light mass");
+        assert_le(*dev, 1.0, "a deviation of [0, 1]-valued functions");
+        assert_eq_tol(t.confidence, conf, "confidence term");
+        assert_eq!(t.empirical, 0.0);
+    }
+    assert_eq!(run.violations(Eq27Form::NoComplexity), size.trials);
+    // Halving the complexity term and removing the confidence term are caught by the frequency
+    // rule (observed at this seed: 2 000 and 207 of 2 000 samples).
+    for form in [
+        Eq27Form::NoComplexity,
+        Eq27Form::HalfComplexity,
+        Eq27Form::NoConfidence,
+    ] {
+        let ev = rich_evidence(&run, form);
+        assert_eq!(ev.verdict, Verdict::False, "{form:?}: {}", ev.observed);
+        assert_eq!(
+            ev.observed,
+            run.violations(form) as f64 / size.trials as f64
+        );
+    }
+    assert!(run.violations(Eq27Form::HalfComplexity) > size.trials * 9 / 10);
+    // The note reports the counts it is read from.
+    let n = |f| format!("on {} of {}", run.violations(f), size.trials);
+    assert!(
+        printed.note.contains(&n(Eq27Form::NoConfidence)),
+        "{}",
+        printed.note
+    );
+    assert!(printed.note.contains(&format!("{:.4}", run.max_ratio())));
+}
+
+/// A rich-class run whose printed bound fails decides the Eq. 27 claim (`false`), one that
+/// holds leaves the finite class's evidence in place.
+#[test]
+fn eq27_rich_class_decides_the_claim_when_it_fails() {
+    use montecarlo::{eq27_evidence, run_eq27, with_rich, RichRun, RichSize};
+    use mr2_core::theory::bounds::BoundTerms;
+    let finite = eq27_evidence(&run_eq27(Budget::Quick, 400, 42), false);
+    let size = RichSize {
+        trials: 10,
+        ..RichSize::for_budget(Budget::Quick)
+    };
+    let terms = BoundTerms {
+        empirical: 0.0,
+        complexity: 0.25,
+        confidence: 0.25,
+    };
+    let failing = RichRun {
+        size,
+        detail: vec![(0.75, terms); 10],
+    };
+    let ev = with_rich(finite.clone(), &failing);
+    assert_eq!((ev.verdict, ev.observed), (Verdict::False, 1.0));
+    assert!(ev.note.contains("Finite class: ") && ev.worst_input.contains("subsets"));
+    let holding = RichRun {
+        size,
+        detail: vec![(0.25, terms); 10],
+    };
+    let ev = with_rich(finite.clone(), &holding);
+    assert_eq!((ev.verdict, ev.observed), (finite.verdict, finite.observed));
+    assert!(ev.note.starts_with(&finite.note) && ev.note.contains("rich class"));
+}
+
+/// `E|S_c|` for c = 0..5 by hand: S_1 = ±1; S_2 ∈ {±2, 0, 0}; S_3 is ±3 w.p. 1/8 and ±1 w.p. 3/8
+/// each; S_4 is ±4 w.p. 1/16, ±2 w.p. 4/16; S_5 is ±5, ±3, ±1 w.p. 1, 5, 10 in 32.
+#[test]
+fn abs_sign_sum_by_hand() {
+    let want = [0.0, 1.0, 1.0, 1.5, 1.5, 60.0 / 32.0];
+    for (c, w) in want.into_iter().enumerate() {
+        assert_eq_tol(montecarlo::abs_sign_sum(c), w, &format!("E|S_{c}|"));
+    }
+}
+
+/// The exact deviation and complexity on samples of N = 2 by hand.
+/// Uniform on 3 points: the sample (0, 0) leaves 2/3 of the mass unseen, and
+/// R̂ = (1/2)·E max(0, σ₁ + σ₂) = (1/2)(2/4) = 1/4; the sample (0, 1) leaves 1/3 unseen, and
+/// R̂ = (1/2)·E[max(0, σ₁) + max(0, σ₂)] = (1/2)(1/2 + 1/2) = 1/2.
+/// Heavy point 0 of mass 1/2 and two light points of 1/4: (0, 0) gives 1/2 (the light points)
+/// and 1/4; (0, 1) gives 1/4 (point 2; P(0) − 1/2 = 0, P(1) − 1/2 < 0) and 1/2.
+#[test]
+fn subset_class_by_hand() {
+    let uniform = |_: usize| 1.0 / 3.0;
+    let heavy = |x: usize| if x == 0 { 0.5 } else { 0.25 };
+    for (sample, prob, dev, rad) in [
+        (&[0, 0], &uniform as &dyn Fn(usize) -> f64, 2.0 / 3.0, 0.25),
+        (&[0, 1], &uniform, 1.0 / 3.0, 0.5),
+        (&[1, 0], &uniform, 1.0 / 3.0, 0.5),
+        (&[0, 0], &heavy, 0.5, 0.25),
+        (&[0, 1], &heavy, 0.25, 0.5),
+    ] {
+        let (d, r) = montecarlo::subset_class(sample, prob);
+        assert_eq_tol(d, dev, &format!("sup deviation on {sample:?}"));
+        assert_eq_tol(r, rad, &format!("R̂ on {sample:?}"));
+    }
 }
 
 #[test]
@@ -225,6 +347,32 @@ fn lemma1_bound_validates_delta() {
 
 proptest! {
     #![proptest_config(proptest_config("../proofs/proptest-regressions/lemma1.txt"))]
+
+    /// The closed forms of the rich class against brute force on small domains: the supremum
+    /// of P(B) − P̂(B) over all 2^d subsets B, and R̂_D(G) by enumerating the 2^N sign vectors
+    /// over the class's 2^d value vectors on the sample.
+    #[test]
+    fn prop_subset_class_matches_enumeration(
+        weights in prop::collection::vec(0.05f64..1.0, 1..=5),
+        picks in prop::collection::vec(0.0f64..1.0, 1..=8),
+    ) {
+        let d = weights.len();
+        let total: f64 = weights.iter().sum();
+        let probs: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        let sample: Vec<usize> = picks.iter().map(|u| ((u * d as f64) as usize).min(d - 1)).collect();
+        let n = sample.len() as f64;
+        let (dev, rad) = montecarlo::subset_class(&sample, |x| probs[x]);
+        let subsets: Vec<Vec<f64>> = (0..1u32 << d)
+            .map(|b| sample.iter().map(|&x| f64::from(b >> x & 1)).collect())
+            .collect();
+        let brute_dev = (0..1u32 << d)
+            .map(|b| (0..d).filter(|&x| b >> x & 1 == 1).map(|x| probs[x]).sum::<f64>()
+                - subsets[b as usize].iter().sum::<f64>() / n)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let brute_rad = contraction::rademacher_finite(&subsets);
+        prop_assert!(IDENTITY.close(dev, brute_dev), "{dev} vs {brute_dev}");
+        prop_assert!(IDENTITY.close(rad, brute_rad), "{rad} vs {brute_rad}");
+    }
 
     /// Vector contraction with the exact Lipschitz constant (the corrected Eq. 40) on random
     /// finite classes: (1/N) E sup Σσ_iΨ_i ≤ 2 R̂^γ_D(F), exact enumeration.

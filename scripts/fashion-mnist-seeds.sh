@@ -12,7 +12,7 @@ for s in "${seeds[@]}"; do
   sfx=""; [ "$s" != 0 ] && sfx="-s$s"
   common=(--dataset fashion-mnist --model cnn --epochs 8 --batch-size 128 --lr 0.05 --seed "$s" --quiet)
   [ -f "results/fmnist-cnn-erm$sfx/summary.json" ] || ./target/release/train "${common[@]}" --loss ce --out "results/fmnist-cnn-erm$sfx" >/dev/null
-  [ -f "results/fmnist-cnn-mr2$sfx/summary.json" ] || ./target/release/train "${common[@]}" --loss mr2 --rep-scaling reference \
+  [ -f "results/fmnist-cnn-mr2$sfx/summary.json" ] || ./target/release/train "${common[@]}" --loss mr2 --rep-scaling scaled-mean \
     --out "results/fmnist-cnn-mr2$sfx" --ranking-from "results/fmnist-cnn-erm$sfx/summary.json" >/dev/null
 done
 erm=(); mr2=()

@@ -163,3 +163,26 @@ for i in range(B):
     d2 = [((PHI[i] - PHI[j]) ** 2).sum() - 0.6 for j in range(B) if j != i and Y[j] == Y[i]]
     rep[i] = np.log1p(np.sum(np.exp(d2))) if d2 else 0.0
 out("LA_MR2", gce + 0.5 * rep.mean())
+
+# LA + MR² with the shift after the division by γ (la_order = "after-gamma"): the shift keeps
+# its full strength.
+zb = Z / GAM[Y][:, None] + np.log(prior)[None, :]
+out("LA_MR2_AFTER", ce_rows(zb, Y).mean() + 0.5 * rep.mean())
+
+# ℓ_s̄ as the released code (MRF-CIFAR/losses.py) computes it, written from its description:
+# for each class with at least two samples in the batch, the mean over its samples i of
+# ln(1 + Σ_{j≠i same class} exp((‖φ_i − φ_j‖² − 2s̄)/(10D))); these means summed over the
+# classes; times D/(10K) (released) or D/K (the compiled copy). s̄ = 0.3 as above.
+D, K = PHI.shape[1], 3
+total = 0.0
+for k in range(K):
+    idx = [i for i in range(B) if Y[i] == k]
+    if len(idx) < 2:
+        continue
+    per = []
+    for i in idx:
+        e = [(((PHI[i] - PHI[j]) ** 2).sum() - 0.6) / (10 * D) for j in idx if j != i]
+        per.append(np.log(1.0 + np.sum(np.exp(e))))
+    total += np.mean(per)
+out("REP_RELEASED", total * D / (10 * K))
+out("REP_RELEASED_COMPILED", total * D / K)

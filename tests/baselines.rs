@@ -101,6 +101,9 @@ const ZERO_CENTROID: f64 = 0.24242267116008492;
 const SAMPLE_MARGIN_REG: f64 = 0.24027643860275705;
 const LFF: f64 = 0.9529304104304572;
 const LA_MR2: f64 = 0.9385868420394939;
+const LA_MR2_AFTER: f64 = 0.9818238999107282;
+const REP_RELEASED: f64 = 0.23786916385531978;
+const REP_RELEASED_COMPILED: f64 = 2.3786916385531978;
 
 fn on64(dev: &Device) -> On {
     On {
@@ -258,19 +261,53 @@ fn values_match_the_numpy_reference() {
     for (a, b) in c.centers.iter().zip(CENTERS_AFTER) {
         close(*a, b, "centre after one update");
     }
-    // LA + MR² with γ = (0.8, 1.1, 1.4) (α_k = γ_k³, c̄ = their mean) and s̄ = 0.3.
-    let mut la = objective("la-mr2", &[("c_bar", "1.1")]);
-    let Objective::Mr2(o) = &mut la else {
-        unreachable!()
-    };
-    for (k, g) in [0.8f64, 1.1, 1.4].iter().enumerate() {
-        o.state.alpha.values[k] = Some(g.powi(3));
-        o.state.msd.values[k] = Some(0.3);
-    }
+    // LA + MR² with γ = (0.8, 1.1, 1.4) (α_k = γ_k³, c̄ = their mean) and s̄ = 0.3, the shift
+    // before ÷γ and after it (the default).
     let dev = Device::flex();
     let on = on64(&dev);
-    let v = o.evaluate(tensor2(&Z, [6, 3], &on), tensor2(&PHI, [6, 4], &on), &Y);
-    close(scalar(v.total, "la-mr2").unwrap(), LA_MR2, "la-mr2");
+    for (order, want) in [
+        (Some("\"before-gamma\""), LA_MR2),
+        (Some("\"after-gamma\""), LA_MR2_AFTER),
+        (None, LA_MR2_AFTER),
+    ] {
+        let mut kv = vec![("c_bar", "1.1")];
+        kv.extend(order.map(|o| ("la_order", o)));
+        let mut la = objective("la-mr2", &kv);
+        let Objective::Mr2(o) = &mut la else {
+            unreachable!()
+        };
+        for (k, g) in [0.8f64, 1.1, 1.4].iter().enumerate() {
+            o.state.alpha.values[k] = Some(g.powi(3));
+            o.state.msd.values[k] = Some(0.3);
+        }
+        let v = o.evaluate(tensor2(&Z, [6, 3], &on), tensor2(&PHI, [6, 4], &on), &Y);
+        close(
+            scalar(v.total, "la-mr2").unwrap(),
+            want,
+            &format!("la-mr2 {order:?}"),
+        );
+    }
+    // ℓ_s̄ as the released code reduces and scales it (s̄ = 0.3, D = 4, K = 3): per-class means
+    // summed, × D/(10K), and × D/K for the compiled copy.
+    for (scaling, want) in [
+        ("\"released\"", REP_RELEASED),
+        ("\"released-compiled\"", REP_RELEASED_COMPILED),
+    ] {
+        let mut rep = objective("rep", &[("lambda", "1.0"), ("rep_scaling", scaling)]);
+        let Objective::Mr2(o) = &mut rep else {
+            unreachable!()
+        };
+        for k in 0..3 {
+            o.state.alpha.values[k] = Some(1.0);
+            o.state.msd.values[k] = Some(0.3);
+        }
+        let v = o.evaluate(tensor2(&Z, [6, 3], &on), tensor2(&PHI, [6, 4], &on), &Y);
+        close(
+            scalar(v.rep.unwrap(), "rep").unwrap(),
+            want,
+            &format!("rep {scaling}"),
+        );
+    }
 }
 
 #[test]

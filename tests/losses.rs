@@ -3,7 +3,10 @@
 //! hyper-parameter validation.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
-use mr2::loss::mr2::{gamma_ce, gamma_ce_per_sample, rep_margin_per_sample, Mr2, RepScale};
+use mr2::loss::mr2::{
+    gamma_ce, gamma_ce_per_sample, rep_margin, rep_margin_per_sample, rep_reduction_weights, Mr2,
+    RepReduction, RepScale,
+};
 use mr2::loss::tensor::{scalar, to_vec64, On};
 use mr2::loss::{Batch, MarginState, Method, Objective, RepScaling, TrainingSet};
 use mr2::theory::objective::mr2_batch;
@@ -79,28 +82,84 @@ fn rep_margin_matches_theory() {
         for (a, b) in got.iter().zip(&want) {
             assert!(F32_VS_F64.close(*a, *b), "seed {seed}: {a} vs {b}");
         }
-        // Reference scaling: exponent / (10 d), loss · d/(10 K).
-        let scale = RepScaling::Reference.resolve(4, 3);
-        assert_eq!(
-            (scale.exponent_divisor, scale.output_factor),
-            (40.0, 4.0 / 30.0)
-        );
-        let got_ref = to_vec(rep_margin_per_sample(
-            t2(&f, [10, 4], &dev),
-            &y,
-            s_bar,
-            scale,
-        ));
-        let f_scaled: Vec<f64> = f.iter().map(|v| v / (40f64).sqrt()).collect();
-        let want_ref = lse::rep_margin_losses(&rows(&f_scaled, 4), &y, s_bar / 40.0);
-        for (a, b) in got_ref.iter().zip(&want_ref) {
+        // The scaled settings: exponent / (10 d); per-sample factor; the batch reduction.
+        // d = 4, K = 3.
+        for (scaling, factor, released) in [
+            (RepScaling::ScaledMean, 4.0 / 30.0, false),
+            (RepScaling::Released, 4.0 / 30.0, true),
+            (RepScaling::ReleasedCompiled, 4.0 / 3.0, true),
+        ] {
+            let scale = scaling.resolve(4, 3);
+            assert_eq!(
+                (scale.exponent_divisor, scale.output_factor),
+                (40.0, factor),
+                "{scaling:?}"
+            );
+            let per = lse::rep_margin_losses_scaled(&rows(&f, 4), &y, s_bar, 40.0);
+            let got_per = to_vec(rep_margin_per_sample(
+                t2(&f, [10, 4], &dev),
+                &y,
+                s_bar,
+                scale,
+            ));
+            for (a, b) in got_per.iter().zip(&per) {
+                assert!(
+                    F32_VS_F64.close(*a, b * factor),
+                    "{scaling:?} per sample: {a} vs {}",
+                    b * factor
+                );
+            }
+            let want = factor
+                * if released {
+                    lse::class_mean_sum(&per, &y)
+                } else {
+                    per.iter().sum::<f64>() / 10.0
+                };
+            let got = to_vec(rep_margin(t2(&f, [10, 4], &dev), &y, s_bar, scale))[0];
             assert!(
-                F32_VS_F64.close(*a, b * 4.0 / 30.0),
-                "reference scaling: {a} vs {}",
-                b * 4.0 / 30.0
+                F32_VS_F64.close(got, want),
+                "{scaling:?} reduced: {got} vs {want}"
             );
         }
+        // Scaling the exponent by 1/40 is the printed loss on features / √40 with s̄ / 40.
+        let f_scaled: Vec<f64> = f.iter().map(|v| v / (40f64).sqrt()).collect();
+        let printed = lse::rep_margin_losses(&rows(&f_scaled, 4), &y, s_bar / 40.0);
+        let scaled = lse::rep_margin_losses_scaled(&rows(&f, 4), &y, s_bar, 40.0);
+        for (a, b) in printed.iter().zip(&scaled) {
+            assert!(IDENTITY.close(*a, *b), "{a} vs {b}");
+        }
     }
+}
+
+#[test]
+fn released_reduction_is_k_times_the_batch_mean_on_a_balanced_batch() {
+    // Hand values: classes 0 (3 samples), 1 (2 samples), 2 (1 sample).
+    let y = [0, 0, 0, 1, 1, 2];
+    let l = [1.0, 2.0, 6.0, 4.0, 8.0, 100.0];
+    // (1 + 2 + 6)/3 + (4 + 8)/2 = 3 + 6; class 2 has one sample and adds nothing.
+    assert_eq!(lse::class_mean_sum(&l, &y), 9.0);
+    assert_eq!(
+        rep_reduction_weights(&y, RepReduction::ClassMeanSum),
+        [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0, 0.5, 0.5, 0.0]
+    );
+    assert_eq!(
+        rep_reduction_weights(&y, RepReduction::BatchMean),
+        [1.0 / 6.0; 6]
+    );
+    // A balanced batch (4 classes × 3 samples): the released form is K = 4 times the
+    // scaled-mean form, on the same features.
+    let dev = Device::flex();
+    let (f, _) = random_batch(12, 5, 4, 9);
+    let y: Vec<usize> = (0..12).map(|i| i % 4).collect();
+    let r = |s: RepScaling| to_vec(rep_margin(t2(&f, [12, 5], &dev), &y, 0.4, s.resolve(5, 4)))[0];
+    let (released, mean) = (r(RepScaling::Released), r(RepScaling::ScaledMean));
+    assert!(
+        F32_RELATIVE.close(released, 4.0 * mean),
+        "{released} vs 4 × {mean}"
+    );
+    // "reference" in an old configuration is the scaled batch mean, not the released form.
+    let old: RepScaling = serde_json::from_str("\"reference\"").unwrap();
+    assert_eq!(old, RepScaling::ScaledMean);
 }
 
 #[test]
@@ -376,4 +435,84 @@ fn hyper_parameters_are_validated() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("lambda"), "{e}");
+}
+
+#[test]
+fn released_rep_margin_gradient_matches_finite_differences() {
+    // The released ℓ_s̄ (exponent / (10d), per-class means summed, × d/(10K)) on a batch where
+    // the classes have 4, 3 and 1 samples, against the f64 theory's central differences.
+    let dev = Device::flex().autodiff();
+    let (b, d, k) = (8, 3, 3);
+    let y = [0, 1, 0, 1, 2, 0, 1, 0];
+    let (f, _) = random_batch(b, d, k, 21);
+    let f: Vec<f64> = f.iter().map(|v| 6.0 * v).collect(); // distances ≫ 2s̄: a steep loss
+    let s_bar = 0.7;
+    let scale = RepScaling::Released.resolve(d, k);
+    let ft = t2(&f, [b, d], &dev).require_grad();
+    let grads = rep_margin(ft.clone(), &y, s_bar, scale).backward();
+    let gf = to_vec64(ft.grad(&grads).unwrap(), "g").unwrap();
+    let eval = |ff: &[f64]| {
+        let per = lse::rep_margin_losses_scaled(&rows(ff, d), &y, s_bar, 10.0 * d as f64);
+        lse::class_mean_sum(&per, &y) * d as f64 / (10.0 * k as f64)
+    };
+    for i in 0..f.len() {
+        let (mut p, mut m) = (f.clone(), f.clone());
+        let h = FD_STEP * (1.0 + f[i].abs());
+        p[i] += h;
+        m[i] -= h;
+        let fd = (eval(&p) - eval(&m)) / (2.0 * h);
+        assert!(
+            GRADIENT.close(gf[i], fd),
+            "∂/∂φ[{i}]: autodiff {} vs finite difference {fd}",
+            gf[i]
+        );
+    }
+    // The lone sample of class 2 gets no gradient.
+    assert!(gf[4 * d..5 * d].iter().all(|g| *g == 0.0), "{gf:?}");
+}
+
+#[test]
+fn ema_reset_restarts_the_statistics_each_epoch() {
+    let set = TrainingSet {
+        counts: vec![2, 2],
+        labels: vec![0, 0, 1, 1],
+        seed: 0,
+    };
+    let run = |reset: &str| {
+        let m = Method::from_name("mr2")
+            .unwrap()
+            .with_params(&[("ema_reset".into(), reset.into())], "t")
+            .unwrap();
+        let mut obj = Objective::new(&m, &set).unwrap();
+        let Objective::Mr2(o) = &mut obj else {
+            unreachable!()
+        };
+        o.state
+            .update(
+                &[1.0f32, 0.0, 3.0, 0.0, 0.0, 2.0, 0.0, 1.0],
+                2,
+                &[0, 0, 1, 1],
+            )
+            .unwrap();
+        let mut none =
+            || -> mr2::Result<mr2::eval::Predictions> { panic!("no training pass expected") };
+        obj.on_epoch_start(&mut mr2::loss::EpochStart {
+            epoch: 1,
+            epochs: 2,
+            train_predictions: &mut none,
+        })
+        .unwrap();
+        let Objective::Mr2(o) = obj else {
+            unreachable!()
+        };
+        o.state
+    };
+    let kept = run("false");
+    assert!(kept.alpha.values.iter().all(Option::is_some));
+    let reset = run("true");
+    assert!(reset.alpha.values.iter().all(Option::is_none));
+    assert!(reset.msd.values.iter().all(Option::is_none));
+    // Until the classes are seen again: uniform c̄ and s̄ = 0.
+    assert_eq!(reset.gamma(), vec![reset.c_bar; 2]);
+    assert_eq!(reset.s_bar(), 0.0);
 }

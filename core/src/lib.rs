@@ -38,6 +38,7 @@ pub mod claims;
 pub mod cli;
 pub mod error;
 pub mod search;
+pub mod stats;
 pub mod theory;
 pub mod tolerance;
 

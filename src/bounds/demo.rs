@@ -26,7 +26,8 @@ pub struct QuickModels {
 impl QuickModels {
     /// The configuration of the ERM (`mr2 = false`) or MR² model: the dataset's defaults
     /// (synthetic: MLP, 15 epochs, λ = 0.1); for images a small CNN, 3 epochs on 20% of the
-    /// training set, and `ℓ_s̄` with the reference code's exponent scaling.
+    /// training set, and `ℓ_s̄` scaled as `scaled-mean` (the exponent as in the released code,
+    /// the batch mean; kept so that README's figures reproduce).
     pub fn config(&self, mr2: bool) -> TrainConfig {
         let mut c = TrainConfig::defaults_for(self.dataset);
         c.seed = self.seed;
@@ -34,7 +35,7 @@ impl QuickModels {
             c.epochs = self.epochs.unwrap_or(3);
             c.data.subset = Some(self.subset.unwrap_or(0.2));
             if let Method::Mr2(p) = &mut c.loss {
-                p.rep_scaling = RepScaling::Reference;
+                p.rep_scaling = RepScaling::ScaledMean;
             }
         } else if let Some(e) = self.epochs {
             c.epochs = e;

@@ -39,6 +39,11 @@ impl DatasetName {
     pub fn is_image(self) -> bool {
         self != Self::Synthetic
     }
+
+    /// Whether it is CIFAR-10 or CIFAR-100 (the released MR² code's CIFAR scripts set s̄ = 0).
+    pub fn is_cifar(self) -> bool {
+        matches!(self, Self::Cifar10 | Self::Cifar100)
+    }
 }
 
 /// Imbalance applied to the training set.
@@ -75,8 +80,10 @@ pub struct DataConfig {
     pub imbalance: Option<Imbalance>,
     /// Per-channel standardisation fitted on the training set.
     pub standardize: bool,
-    /// Random crop (pad 4) + horizontal flip for image datasets.
+    /// Random crop (zero padding `augment_pad`) + horizontal flip for image datasets.
     pub augment: bool,
+    /// The crop's padding in pixels (the CIFAR recipe: 4); the augmentation's strength.
+    pub augment_pad: usize,
 }
 
 impl Default for DataConfig {
@@ -90,6 +97,7 @@ impl Default for DataConfig {
             imbalance: None,
             standardize: true,
             augment: false,
+            augment_pad: 4,
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct RunBound {
     pub spearman: f64,
     /// Kendall τ-b of the same.
     pub kendall: f64,
+    /// SHA-256 of the run's `summary.json` when the bound was computed (empty in bounds
+    /// computed before it was recorded): a retrained run is bounded again.
+    #[serde(default)]
+    pub summary_sha256: String,
 }
 
 /// A row's runs summarised: `(mean, sd)` over its seeds.
@@ -115,11 +119,13 @@ pub fn run_bound(
         kendall: kendall(&class_bound, &class_error),
         class_bound,
         class_error,
+        summary_sha256: String::new(),
     })
 }
 
 /// The bounds of every finished run of `plan` under `source_root`, each computed once and kept
-/// in `out/runs/ID.json` (reused when its settings match); `progress` is told about each run.
+/// in `out/runs/ID.json` (reused when its settings and the run's test errors match);
+/// `progress` is told about each run.
 ///
 /// # Errors
 /// Invalid settings; no run could be bounded; I/O on `out`.
@@ -141,10 +147,22 @@ pub fn compute_all(
             continue;
         }
         let cached = cache.join(format!("{}.json", spec.id));
+        // Reused only for the same settings and the same run (the summary's SHA-256; for a
+        // bound recorded without it, the same test errors), so a retrained run is bounded again.
+        let summary_path = Plan::run_dir(source_root, spec).join("summary.json");
+        let sha = crate::train::checkpoint::sha256_file(&summary_path)?;
+        let summary = crate::eval::Summary::read(&summary_path).ok();
         let kept = std::fs::read_to_string(&cached)
             .ok()
             .and_then(|t| serde_json::from_str::<RunBound>(&t).ok())
-            .filter(|r| r.settings == *settings);
+            .filter(|r| r.settings == *settings)
+            .filter(|r| {
+                if r.summary_sha256.is_empty() {
+                    summary.as_ref().is_some_and(|s| same_run(r, s))
+                } else {
+                    r.summary_sha256 == sha
+                }
+            });
         if let Some(r) = kept {
             runs.push(r);
             continue;
@@ -152,7 +170,8 @@ pub fn compute_all(
         let t0 = std::time::Instant::now();
         let dir = Plan::run_dir(source_root, spec);
         match run_bound(&dir, &spec.id, &spec.row, spec.seed, settings) {
-            Ok(r) => {
+            Ok(mut r) => {
+                r.summary_sha256 = sha;
                 crate::train::checkpoint::write_atomic(&cached, json_for(&cached, &r)?.as_bytes())?;
                 progress(&format!(
                     "{}: bound {:.3}, test error {:.2}%, per-class ρ {:.2} ({:.1} s)",
@@ -331,4 +350,16 @@ pub fn write(out: &Path, r: &BoundsVsError) -> Result<()> {
         false,
         false,
     )
+}
+
+/// Whether a bound cached without a summary hash belongs to the run whose summary is `s`: the
+/// same overall and per-class test errors (to rounding).
+fn same_run(r: &RunBound, s: &crate::eval::Summary) -> bool {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs());
+    close(r.test_error, 100.0 * (1.0 - s.overall))
+        && r.class_error.len() == s.per_class.len()
+        && r.class_error
+            .iter()
+            .zip(&s.per_class)
+            .all(|(e, c)| close(*e, 100.0 * (1.0 - c.accuracy)))
 }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::{Plan, RunSpec};
 use crate::data::{DatasetName, Imbalance};
 use crate::error::{invalid, Result};
-use crate::loss::Method;
+use crate::loss::mr2::{LaOrder, Mr2Params};
+use crate::loss::{Method, RepScaling};
 use crate::model::Arch;
 use crate::train::TrainConfig;
 
@@ -22,6 +23,54 @@ pub enum Preset {
     Paper,
 }
 
+/// Which MR² the MR²-family rows of a grid (`gamma-ce`, `rep`, `mr2`, `la-mr2`) use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// The preset's: the paper's c̄ = 2, λ = 0.5, p = 2 and the preset's `ℓ_s̄` form (cpu and
+    /// paper presets: the released code's `ℓ_s̄`, [`RepScaling::Released`]).
+    #[default]
+    Preset,
+    /// Exactly as printed: c̄ = 2, λ = 0.5, p = 2, `ℓ_s̄` of Eq. 2 unscaled, batch mean.
+    Printed,
+    /// The released code's configuration ([`Mr2Params::released`]): p = 5, λ = 0.1, γ with
+    /// mean 1, the released `ℓ_s̄`, the EMA restarted every epoch, s̄ = 0 on CIFAR.
+    Released,
+}
+
+impl Variant {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Preset => "preset",
+            Self::Printed => "printed",
+            Self::Released => "released",
+        }
+    }
+
+    /// Apply to an MR²-family method (other methods are left alone). `cifar`: the dataset is
+    /// one the released code's CIFAR scripts run (they set s̄ = 0).
+    pub fn apply(self, m: &mut Method, cifar: bool) {
+        let r = Mr2Params::released(cifar);
+        match (self, m) {
+            (Self::Preset, _) => {}
+            (Self::Printed, Method::Mr2(p)) => p.rep_scaling = RepScaling::Paper,
+            (Self::Printed, Method::LaMr2(p)) => p.rep_scaling = RepScaling::Paper,
+            (Self::Printed, Method::Rep(p)) => p.rep_scaling = RepScaling::Paper,
+            (Self::Released, Method::Mr2(p)) => *p = r,
+            (Self::Released, Method::LaMr2(p)) => {
+                (p.c_bar, p.lambda, p.p, p.s_bar_zero) = (r.c_bar, r.lambda, r.p, r.s_bar_zero);
+                p.rep_scaling = r.rep_scaling;
+            }
+            (Self::Released, Method::GammaCe(p)) => (p.c_bar, p.p) = (r.c_bar, r.p),
+            (Self::Released, Method::Rep(p)) => {
+                (p.lambda, p.s_bar_zero, p.rep_scaling) = (r.lambda, r.s_bar_zero, r.rep_scaling);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// A preset's base configuration and seeds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PresetSettings {
@@ -31,6 +80,8 @@ pub struct PresetSettings {
     pub seeds: Vec<u64>,
     /// Parameters every MR²-family objective gets (the ℓ_s̄ scaling).
     pub mr2_params: Vec<(String, String)>,
+    /// Which MR² the MR²-family rows use.
+    pub variant: Variant,
 }
 
 impl Preset {
@@ -57,6 +108,7 @@ impl Preset {
                     base: c,
                     seeds: vec![0],
                     mr2_params: vec![],
+                    variant: Variant::Preset,
                 }
             }
             Self::Cpu => {
@@ -67,8 +119,9 @@ impl Preset {
                     base: c,
                     seeds: vec![0, 1, 2],
                     // ℓ_s̄ as printed collapses the CNN's features at λ = 0.5 (README); the
-                    // authors' code scales the exponent.
-                    mr2_params: vec![("rep_scaling".into(), "\"reference\"".into())],
+                    // authors' released code scales the exponent and sums per-class means.
+                    mr2_params: vec![("rep_scaling".into(), "\"released\"".into())],
+                    variant: Variant::Preset,
                 }
             }
             Self::Paper => {
@@ -81,7 +134,8 @@ impl Preset {
                 PresetSettings {
                     base: c,
                     seeds: vec![0, 1, 2],
-                    mr2_params: vec![("rep_scaling".into(), "\"reference\"".into())],
+                    mr2_params: vec![("rep_scaling".into(), "\"released\"".into())],
+                    variant: Variant::Preset,
                 }
             }
         }
@@ -89,11 +143,29 @@ impl Preset {
 }
 
 impl PresetSettings {
+    /// `m` with the preset's MR²-family parameters that it has (`None` when it has none of
+    /// them).
+    ///
+    /// # Errors
+    /// A preset parameter the method cannot take (a bug in the preset).
+    fn family_params(&self, m: &Method) -> Result<Option<Method>> {
+        let family: Vec<(String, String)> = self
+            .mr2_params
+            .iter()
+            .filter(|(k, _)| m.params().iter().any(|(pk, _)| pk == k))
+            .cloned()
+            .collect();
+        if family.is_empty() {
+            return Ok(None);
+        }
+        m.with_params(&family, "preset").map(Some)
+    }
+
     /// One line describing the settings (printed and saved in `plan.json`).
     pub fn describe(&self, preset: Preset, seeds: &[u64]) -> String {
         let c = &self.base;
         format!(
-            "preset {}: {:?}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule, augment {}, seeds {:?}; MR²-family parameters {:?}",
+            "preset {}: {:?}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule, augment {}, seeds {:?}; MR²-family parameters {:?}, variant {}",
             preset.name(),
             c.data.name,
             c.model.arch,
@@ -105,7 +177,8 @@ impl PresetSettings {
             c.optim.schedule,
             c.data.augment,
             seeds,
-            self.mr2_params
+            self.mr2_params,
+            self.variant.name()
         )
     }
 }
@@ -118,6 +191,9 @@ pub enum Experiment {
     /// Table 3 rows (a)–(f): CE; ℓ_γ,ce with uniform γ; ℓ_γ,ce; CE + λℓ_s̄ with s̄ = 0;
     /// CE + λℓ_s̄; MR².
     Ablation,
+    /// ERM against MR² as printed, MR² with the preset's `ℓ_s̄` and MR² as the authors'
+    /// released code configures it ([`Variant`]), same seeds.
+    Fidelity,
     /// Tables 8, 12, 13, Figs. 5–6: p, c̄ and λ (λ under both ℓ_s̄ scalings) one at a time.
     Sweep,
     /// Table 14: 10% of the training set, per-class accuracy ERM vs MR², sorted, with Δ.
@@ -130,8 +206,10 @@ pub enum Experiment {
     /// Table 4: output-level margins (average and by ERM's easy / medium / hard thirds) and
     /// the classifier-level margin, ERM vs MR².
     Margins,
-    /// Balestriero et al. (2022): the per-class accuracy change caused by weight decay and by
-    /// augmentation, for ERM and for MR² — which classes each regulariser sacrifices.
+    /// Balestriero et al. (2022): weight decay and augmentation (crop padding) swept one at a
+    /// time from none, for ERM and MR², on a 10% validation split; the strength with the best
+    /// validation accuracy is picked and the per-class change it causes against none is
+    /// reported with intervals — which classes the tuned regulariser sacrifices.
     RegularizationAudit,
     /// The per-class bound of `bounds` for every run of the baselines grid, against the
     /// per-class and the per-method test error (rank correlations). Trains the baselines grid
@@ -139,6 +217,27 @@ pub enum Experiment {
     /// [`Experiment::ALL`], which lists the training grids.
     BoundsVsError,
 }
+
+/// The rows of `ablation` (Table 3's (a)–(f)).
+const ABLATION_ROWS: [&str; 6] = [
+    "(a) CE",
+    "(b) gamma-ce, uniform gamma",
+    "(c) gamma-ce",
+    "(d) CE + rep, s_bar = 0",
+    "(e) CE + rep",
+    "(f) MR2",
+];
+
+/// The held-out share of the training set in every `regularization-audit` run.
+pub const AUDIT_VALIDATION: f64 = 0.1;
+/// The weight decays `regularization-audit` sweeps (besides none).
+pub const AUDIT_WEIGHT_DECAY: [f64; 4] = [1e-4, 5e-4, 1e-3, 5e-3];
+/// The crop paddings (augmentation strengths, with flip) `regularization-audit` sweeps.
+pub const AUDIT_CROP_PAD: [usize; 3] = [1, 2, 4];
+/// Axis name of the weight-decay rows (`"weight decay (ERM)"`, …).
+pub const AUDIT_WD_AXIS: &str = "weight decay";
+/// Axis name of the augmentation rows.
+pub const AUDIT_AUG_AXIS: &str = "crop padding";
 
 /// The methods of `baselines` (row label, method name, extra parameters, SAM radius).
 const BASELINES: &[(&str, &str, Option<f64>)] = &[
@@ -170,6 +269,7 @@ impl Experiment {
         match self {
             Self::Baselines => "baselines",
             Self::Ablation => "ablation",
+            Self::Fidelity => "fidelity",
             Self::Sweep => "sweep",
             Self::PerClass => "per-class",
             Self::Imbalanced => "imbalanced",
@@ -190,9 +290,10 @@ impl Experiment {
     }
 
     /// Every training grid (`bounds-vs-error` reuses the baselines').
-    pub const ALL: [Experiment; 8] = [
+    pub const ALL: [Experiment; 9] = [
         Self::Baselines,
         Self::Ablation,
+        Self::Fidelity,
         Self::Sweep,
         Self::PerClass,
         Self::Imbalanced,
@@ -206,27 +307,87 @@ impl Experiment {
         let c = |l: &str, a: &str, b: &str| (l.to_string(), a.to_string(), b.to_string());
         match self {
             Self::PerClass | Self::Spread | Self::Margins => vec![c("MR2 − ERM", "ERM", "MR2")],
-            Self::Imbalanced => vec![c("LA + MR2 − LA", "LA", "LA + MR2")],
-            Self::RegularizationAudit => vec![
-                c("weight decay (ERM)", "ERM, no weight decay", "ERM"),
-                c("augmentation (ERM)", "ERM", "ERM + augmentation"),
-                c("weight decay (MR2)", "MR2, no weight decay", "MR2"),
-                c("augmentation (MR2)", "MR2", "MR2 + augmentation"),
-                c("MR2 − ERM", "ERM", "MR2"),
+            Self::Imbalanced => vec![
+                c("LA + MR2 − LA", "LA", "LA + MR2"),
+                c(
+                    "LA + MR2 (shift ÷ γ) − LA",
+                    "LA",
+                    "LA + MR2, shift before ÷γ",
+                ),
             ],
-            Self::Baselines | Self::Ablation | Self::Sweep | Self::BoundsVsError => vec![],
+            Self::Fidelity => vec![
+                c("MR2 printed − ERM", "ERM", "MR2 printed"),
+                c("MR2 preset − ERM", "ERM", "MR2 preset"),
+                c("MR2 released − ERM", "ERM", "MR2 released"),
+            ],
+            Self::RegularizationAudit => vec![c("MR2 − ERM (none)", "ERM, none", "MR2, none")],
+            Self::Baselines => vec![c("MR2 − ERM", "ERM", "MR2")],
+            Self::Ablation => ["(b)", "(c)", "(d)", "(e)", "(f)"]
+                .iter()
+                .map(|r| {
+                    let row = ABLATION_ROWS
+                        .iter()
+                        .find(|x| x.starts_with(r))
+                        .expect("ablation row");
+                    c(&format!("{r} − (a)"), ABLATION_ROWS[0], row)
+                })
+                .collect(),
+            Self::Sweep | Self::BoundsVsError => vec![],
         }
     }
 
-    /// The grid under `preset`, with `seeds` replacing the preset's when given.
+    /// The grid under `preset`, with `seeds` replacing the preset's when given, and the
+    /// preset's own MR² ([`Variant::Preset`]).
     ///
     /// # Errors
     /// Empty or duplicated seeds; a parameter a method does not have (a bug in the grid).
     pub fn plan(self, preset: Preset, seeds: Option<&[u64]>) -> Result<Plan> {
+        self.plan_variant(preset, seeds, Variant::Preset)
+    }
+
+    /// [`Experiment::plan`] with the MR²-family rows in `variant` (the `fidelity` grid sets its
+    /// rows' variants itself).
+    ///
+    /// # Errors
+    /// As [`Experiment::plan`].
+    pub fn plan_variant(
+        self,
+        preset: Preset,
+        seeds: Option<&[u64]>,
+        variant: Variant,
+    ) -> Result<Plan> {
+        self.plan_on(preset, seeds, variant, None)
+    }
+
+    /// [`Experiment::plan_variant`] on another image dataset than the preset's (`dataset`;
+    /// its default directory, the preset's model and schedule), e.g. MNIST for Table 6.
+    ///
+    /// # Errors
+    /// As [`Experiment::plan`]; a dataset for the `quick` preset (its MLP needs the synthetic
+    /// mixture) or the synthetic mixture for an image preset.
+    pub fn plan_on(
+        self,
+        preset: Preset,
+        seeds: Option<&[u64]>,
+        variant: Variant,
+        dataset: Option<DatasetName>,
+    ) -> Result<Plan> {
         if self != self.grid() {
-            return self.grid().plan(preset, seeds);
+            return self.grid().plan_on(preset, seeds, variant, dataset);
         }
         let mut s = preset.settings();
+        s.variant = variant;
+        if let Some(d) = dataset.filter(|d| *d != s.base.data.name) {
+            if !s.base.data.name.is_image() || !d.is_image() {
+                return Err(invalid(
+                    "--dataset",
+                    format!("{d:?}"),
+                    "the quick preset runs the synthetic mixture only, and the image presets need an image dataset",
+                ));
+            }
+            s.base.data.name = d;
+            s.base.data.dir = None;
+        }
         if self == Self::Spread && preset != Preset::Quick {
             // A figure about the theory: the synthetic mixture and its MLP whatever the preset.
             s.base = TrainConfig::defaults_for(DatasetName::Synthetic);
@@ -259,30 +420,25 @@ impl Experiment {
                 for (row, m, sam) in BASELINES {
                     // FairDRO as in its code gives a class a negative weight at K = 10 and
                     // diverges; the grid uses its simplex projection (README, Objectives).
-                    let kv = if *m == "fair-dro" {
-                        mr2(&[("nonnegative", "true")])
-                    } else {
-                        vec![]
+                    let kv = match *m {
+                        "fair-dro" => mr2(&[("nonnegative", "true")]),
+                        // The paper's row is LDAM-DRW: deferred re-weighting from 80% of
+                        // training (uniform weights under balanced classes).
+                        "ldam" => mr2(&[("drw", "true")]),
+                        _ => vec![],
                     };
                     g.add(row, None, m, &kv, |c| c.optim.sam_rho = sam.unwrap_or(0.0))?;
                 }
             }
             Self::Ablation => {
+                let r = ABLATION_ROWS;
                 let rows: [Row; 6] = [
-                    ("(a) CE", "ce", vec![]),
-                    (
-                        "(b) gamma-ce, uniform gamma",
-                        "gamma-ce",
-                        mr2(&[("uniform_gamma", "true")]),
-                    ),
-                    ("(c) gamma-ce", "gamma-ce", vec![]),
-                    (
-                        "(d) CE + rep, s_bar = 0",
-                        "rep",
-                        mr2(&[("s_bar_zero", "true")]),
-                    ),
-                    ("(e) CE + rep", "rep", vec![]),
-                    ("(f) MR2", "mr2", vec![]),
+                    (r[0], "ce", vec![]),
+                    (r[1], "gamma-ce", mr2(&[("uniform_gamma", "true")])),
+                    (r[2], "gamma-ce", vec![]),
+                    (r[3], "rep", mr2(&[("s_bar_zero", "true")])),
+                    (r[4], "rep", vec![]),
+                    (r[5], "mr2", vec![]),
                 ];
                 for (row, m, kv) in &rows {
                     g.add(row, None, m, kv, |_| ())?;
@@ -309,7 +465,7 @@ impl Experiment {
                         |_| (),
                     )?;
                 }
-                for scaling in ["reference", "paper"] {
+                for scaling in ["released", "paper"] {
                     for l in [0.01, 0.1, 0.3, 0.5, 0.7, 0.9] {
                         let q = format!("\"{scaling}\"");
                         let kv = mr2(&[("lambda", &fmt(l)), ("rep_scaling", &q)]);
@@ -324,6 +480,19 @@ impl Experiment {
                     }
                 }
             }
+            Self::Fidelity => {
+                g.add("ERM", None, "ce", &[], |_| ())?;
+                for v in [Variant::Printed, Variant::Preset, Variant::Released] {
+                    let mut m = Method::Mr2(Mr2Params::default());
+                    if let Some(family) = s.family_params(&m)? {
+                        m = family;
+                    }
+                    v.apply(&mut m, s.base.data.name.is_cifar());
+                    g.add(&format!("MR2 {}", v.name()), None, "mr2", &[], |c| {
+                        c.loss = m.clone();
+                    })?;
+                }
+            }
             Self::PerClass => {
                 for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {
                     g.add(row, None, m, &[], |c| c.data.subset = Some(0.1))?;
@@ -336,6 +505,12 @@ impl Experiment {
                 for (row, m) in [("ERM", "ce"), ("LA", "la"), ("LA + MR2", "la-mr2")] {
                     g.add(row, None, m, &[], lt)?;
                 }
+                g.add("LA + MR2, shift before ÷γ", None, "la-mr2", &[], |c| {
+                    lt(c);
+                    if let Method::LaMr2(p) = &mut c.loss {
+                        p.la_order = LaOrder::BeforeGamma;
+                    }
+                })?;
             }
             Self::Spread | Self::Margins => {
                 for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {
@@ -343,16 +518,41 @@ impl Experiment {
                 }
             }
             Self::RegularizationAudit => {
+                // As Balestriero et al.: every row holds out 10% of the training set; each
+                // regulariser is swept alone from "none" (no weight decay, no augmentation), the
+                // report picks the strength with the best mean validation accuracy and shows
+                // which classes lose at that strength against none.
+                let none = |c: &mut TrainConfig| {
+                    c.data.val_fraction = Some(AUDIT_VALIDATION);
+                    c.optim.weight_decay = 0.0;
+                    c.data.augment = false;
+                };
                 for (name, m) in [("ERM", "ce"), ("MR2", "mr2")] {
-                    g.add(name, None, m, &[], |_| ())?;
-                    g.add(&format!("{name}, no weight decay"), None, m, &[], |c| {
-                        c.optim.weight_decay = 0.0
-                    })?;
+                    g.add(&format!("{name}, none"), None, m, &[], none)?;
+                    for wd in AUDIT_WEIGHT_DECAY {
+                        let axis = format!("{AUDIT_WD_AXIS} ({name})");
+                        g.add(
+                            &format!("{name}, wd={wd}"),
+                            Some((&axis, wd)),
+                            m,
+                            &[],
+                            |c| {
+                                none(c);
+                                c.optim.weight_decay = wd;
+                            },
+                        )?;
+                    }
                     // Crop + flip needs images (not the quick preset's synthetic mixture).
                     if s.base.data.name.is_image() {
-                        g.add(&format!("{name} + augmentation"), None, m, &[], |c| {
-                            c.data.augment = true
-                        })?;
+                        for pad in AUDIT_CROP_PAD {
+                            let axis = format!("{AUDIT_AUG_AXIS} ({name})");
+                            let row = format!("{name}, crop pad {pad}");
+                            g.add(&row, Some((&axis, pad as f64)), m, &[], |c| {
+                                none(c);
+                                c.data.augment = true;
+                                c.data.augment_pad = pad;
+                            })?;
+                        }
                     }
                 }
             }
@@ -404,16 +604,10 @@ impl Grid<'_> {
     ) -> Result<()> {
         let name = self.s.base.data.name;
         let mut m = TrainConfig::default_method(Method::from_name(method)?, name);
-        let family: Vec<(String, String)> = self
-            .s
-            .mr2_params
-            .iter()
-            .filter(|(k, _)| m.params().iter().any(|(pk, _)| pk == k))
-            .cloned()
-            .collect();
-        if !family.is_empty() {
-            m = m.with_params(&family, "preset")?;
+        if let Some(family) = self.s.family_params(&m)? {
+            m = family;
         }
+        self.s.variant.apply(&mut m, name.is_cifar());
         if !kv.is_empty() {
             m = m.with_params(kv, &format!("experiment row {row}"))?;
         }

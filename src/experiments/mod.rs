@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::train::TrainConfig;
 
-pub use grids::{Experiment, Preset, PresetSettings};
+pub use grids::{Experiment, Preset, PresetSettings, Variant};
 pub use report::{aggregate, Report};
 pub use runner::{execute, plan_commands, status, RunState, RunnerOptions};
 

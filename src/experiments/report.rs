@@ -11,6 +11,7 @@ use super::Plan;
 use crate::error::Result;
 use crate::eval::compare::mean_sd;
 use crate::eval::{Groups, Summary};
+use crate::stats::{paired, Paired};
 
 /// One finished run's figures.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +43,11 @@ pub struct RunFigures {
     pub classifier_margin_deg: f64,
     /// Per-class accuracy (%), by class id.
     pub per_class: Vec<f64>,
+    /// Validation accuracy (%) after the last epoch (NaN without a validation split).
+    pub val_acc: f64,
+    /// The neural-collapse ratio of the paper's Table 6, `Avg_y ‖ŝ_y‖/‖μ̂_y‖` over the classes
+    /// (training features; NaN when the summary lacks them).
+    pub collapse_ratio: f64,
     /// Seconds the run took: the sum of its epochs' `seconds` in `metrics.csv` (training and
     /// evaluation; as measured, on whatever else the machine was doing).
     pub seconds: f64,
@@ -58,11 +64,11 @@ pub struct RowFigures {
     pub planned: usize,
     /// `(mean, sd)` of overall, easy, medium, hard, output margin, classifier margin.
     pub stats: Vec<(String, f64, f64)>,
-    /// Paired (same seed) difference to the reference row of overall and hard accuracy:
-    /// `(mean, sd, pairs)`.
-    pub delta_overall: (f64, f64, usize),
+    /// Paired (same seed) difference to the reference row of overall accuracy (points), with
+    /// its 95% interval and sign-flip p-value.
+    pub delta_overall: Paired,
     /// Paired difference of hard-third accuracy.
-    pub delta_hard: (f64, f64, usize),
+    pub delta_hard: Paired,
     /// Per-class mean accuracy (%).
     pub per_class: Vec<f64>,
 }
@@ -85,6 +91,10 @@ pub struct Report {
     /// For `spread`: per row, the mean over seeds of the easy / medium / hard thirds' mean
     /// ‖ŝ_y‖ (test features) after each epoch, from the runs' `metrics.csv`.
     pub spread: Vec<SpreadCurve>,
+    /// The plan's contrasts with their paired intervals.
+    pub contrasts: Vec<ContrastFigures>,
+    /// `regularization-audit`: per method and regulariser, the strength validation picks.
+    pub selections: Vec<Selection>,
     /// The markdown table (`table.md`).
     pub markdown: String,
 }
@@ -111,12 +121,24 @@ const STATS: [&str; 6] = [
 /// `results.csv`, `results.json` and the plots into `root`.
 ///
 /// # Errors
-/// No run has finished; unreadable summaries; summaries of different class sets; I/O.
+/// No run has finished; a finished run whose recorded configuration differs from the plan's;
+/// unreadable summaries; summaries of different class sets; I/O.
 pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
     let mut summaries: Vec<(usize, Summary)> = Vec::new();
     for (i, r) in plan.runs.iter().enumerate() {
         let p = Plan::run_dir(root, r).join("summary.json");
         if p.is_file() {
+            let recorded = crate::train::checkpoint::read_config(&Plan::run_dir(root, r))?;
+            if let Some((field, was, now)) = super::runner::config_difference(&recorded, &r.config)
+            {
+                return Err(crate::error::data_err(
+                    Plan::run_dir(root, r).join("config.json"),
+                    format!(
+                        "run {} was trained with {field} = {was}, the plan has {now}: its figures would be mislabelled (rerun it with --rerun-mismatched, or aggregate with the plan it was made for)",
+                        r.id
+                    ),
+                ));
+            }
             summaries.push((i, Summary::read(&p)?));
         }
     }
@@ -146,10 +168,9 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         .map(|(i, s)| {
             let spec = &plan.runs[*i];
             let metrics = Plan::run_dir(root, spec).join("metrics.csv");
-            let seconds = metrics_columns(&metrics, &["seconds"])?
-                .iter()
-                .filter_map(|rec| rec[0])
-                .sum();
+            let cols = metrics_columns(&metrics, &["seconds", "val_acc"])?;
+            let seconds = cols.iter().filter_map(|rec| rec[0]).sum();
+            let val_acc = 100.0 * cols.last().and_then(|rec| rec[1]).unwrap_or(f64::NAN);
             let a = acc(s);
             let (groups, from_ref) = match reference_groups(spec.seed) {
                 Some(g) => (g, true),
@@ -172,6 +193,8 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
                 output_margin_thirds: [me, mm, mh],
                 classifier_margin_deg: s.classifier_margin_deg,
                 per_class: a.iter().map(|v| 100.0 * v).collect(),
+                val_acc,
+                collapse_ratio: collapse_ratio(s),
                 seconds,
             })
         })
@@ -186,7 +209,21 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
     } else {
         vec![]
     };
-    let markdown = render::markdown(plan, &rows, &runs, &classes, &spread);
+    let contrasts = contrast_figures(plan, &runs, classes.len());
+    let selections = if plan.experiment == "regularization-audit" {
+        audit_selections(plan, &runs, &classes)
+    } else {
+        vec![]
+    };
+    let markdown = render::markdown(
+        plan,
+        &rows,
+        &runs,
+        &classes,
+        &spread,
+        &contrasts,
+        &selections,
+    );
     let report = Report {
         experiment: plan.experiment.clone(),
         settings: plan.settings.clone(),
@@ -195,6 +232,8 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         rows,
         runs,
         spread,
+        contrasts,
+        selections,
         markdown,
     };
     render::write(&report, root)?;
@@ -289,18 +328,7 @@ fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigu
             (n.to_string(), m, s)
         })
         .collect();
-    let paired = |f: fn(&RunFigures) -> f64| {
-        let d: Vec<f64> = mine
-            .iter()
-            .filter_map(|r| {
-                runs.iter()
-                    .find(|b| b.row == plan.reference_row && b.seed == r.seed)
-                    .map(|b| f(r) - f(b))
-            })
-            .collect();
-        let (m, s) = mean_sd(&d);
-        (m, s, d.len())
-    };
+    let delta = |f: fn(&RunFigures) -> f64| paired(&differences(runs, &plan.reference_row, row, f));
     let per_class = (0..k)
         .map(|c| mean_sd(&mine.iter().map(|r| r.per_class[c]).collect::<Vec<_>>()).0)
         .collect();
@@ -309,8 +337,244 @@ fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigu
         finished: mine.len(),
         planned: plan.runs.iter().filter(|r| r.row == row).count(),
         stats,
-        delta_overall: paired(|r| r.overall),
-        delta_hard: paired(|r| r.hard),
+        delta_overall: delta(|r| r.overall),
+        delta_hard: delta(|r| r.hard),
         per_class,
     }
+}
+
+/// Per-seed differences `f(to) − f(from)` over the seeds both rows have finished, in seed order.
+fn differences(
+    runs: &[RunFigures],
+    from: &str,
+    to: &str,
+    f: impl Fn(&RunFigures) -> f64,
+) -> Vec<f64> {
+    let mut pairs: Vec<(u64, f64)> = runs
+        .iter()
+        .filter(|r| r.row == to)
+        .filter_map(|r| {
+            runs.iter()
+                .find(|b| b.row == from && b.seed == r.seed)
+                .map(|b| (r.seed, f(r) - f(b)))
+        })
+        .collect();
+    pairs.sort_by_key(|p| p.0);
+    pairs.into_iter().map(|p| p.1).collect()
+}
+
+/// A contrast of the plan (`to − from`, same seeds): overall, hard third and per class.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContrastFigures {
+    /// Label.
+    pub label: String,
+    /// Row subtracted.
+    pub from: String,
+    /// Row it is subtracted from.
+    pub to: String,
+    /// Overall accuracy difference (points).
+    pub overall: Paired,
+    /// Hard-third accuracy difference (thirds of the reference row's model).
+    pub hard: Paired,
+    /// Per-class accuracy difference, by class id.
+    pub per_class: Vec<Paired>,
+    /// Output-level margin difference (Table 4).
+    pub output_margin: Paired,
+    /// Classifier-level margin difference (degrees).
+    pub classifier_margin: Paired,
+    /// The paper's difference for the same two rows, where it reports both.
+    pub paper: Option<PaperClaim>,
+}
+
+/// The paper's difference between two rows and what our interval says about it.
+///
+/// A claim is also scaled to our headroom: the paper's Δ times (100 − our `from` accuracy) /
+/// (100 − the paper's `from` accuracy), i.e. the same *relative* reduction of the error, since
+/// a gain of 3 points on a 29%-error CIFAR-100 model is a larger share than on an 8%-error
+/// Fashion-MNIST one.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaperClaim {
+    /// The paper's Δ overall and Δ hard (points).
+    pub delta: [f64; 2],
+    /// Scaled to our headroom (overall, hard).
+    pub scaled: [f64; 2],
+    /// [`Paired::verdict_words`] of our overall and hard intervals against the scaled claims.
+    pub verdict: [String; 2],
+}
+
+/// The paper's claim for `from → to`, scaled to the headroom of our `from` row (mean overall
+/// and hard accuracy over its finished runs).
+fn paper_claim(
+    plan: &Plan,
+    runs: &[RunFigures],
+    from: &str,
+    to: &str,
+    ours: [&Paired; 2],
+) -> Option<PaperClaim> {
+    let table = plan.paper.as_ref()?;
+    let (pf, pt) = (
+        super::paper::paper_row(table, from)?,
+        super::paper::paper_row(table, to)?,
+    );
+    let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.row == from).collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mean =
+        |f: fn(&RunFigures) -> f64| mine.iter().map(|r| f(r)).sum::<f64>() / mine.len() as f64;
+    let ours_from = [mean(|r| r.overall), mean(|r| r.hard)];
+    let delta = [pt[0] - pf[0], pt[3] - pf[3]];
+    let scaled = [
+        delta[0] * (100.0 - ours_from[0]) / (100.0 - pf[0]),
+        delta[1] * (100.0 - ours_from[1]) / (100.0 - pf[3]),
+    ];
+    Some(PaperClaim {
+        delta,
+        scaled,
+        verdict: [
+            ours[0].verdict_words(scaled[0]),
+            ours[1].verdict_words(scaled[1]),
+        ],
+    })
+}
+
+fn contrast_figures(plan: &Plan, runs: &[RunFigures], k: usize) -> Vec<ContrastFigures> {
+    plan.contrasts
+        .iter()
+        .map(|(label, from, to)| {
+            let overall = paired(&differences(runs, from, to, |r| r.overall));
+            let hard = paired(&differences(runs, from, to, |r| r.hard));
+            ContrastFigures {
+                label: label.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                paper: paper_claim(plan, runs, from, to, [&overall, &hard]),
+                overall,
+                hard,
+                per_class: (0..k)
+                    .map(|c| paired(&differences(runs, from, to, |r| r.per_class[c])))
+                    .collect(),
+                output_margin: paired(&differences(runs, from, to, |r| r.output_margin)),
+                classifier_margin: paired(&differences(runs, from, to, |r| {
+                    r.classifier_margin_deg
+                })),
+            }
+        })
+        .collect()
+}
+
+/// `Avg_y ‖ŝ_y‖/‖μ̂_y‖` over the classes of a summary (Table 6's ratio); NaN when any class
+/// lacks its statistics or has `‖μ̂_y‖ = 0`.
+pub fn collapse_ratio(s: &Summary) -> f64 {
+    let r: Vec<f64> = s.per_class.iter().map(|c| c.spread / c.mean_norm).collect();
+    if r.is_empty() || r.iter().any(|v| !v.is_finite()) {
+        return f64::NAN;
+    }
+    r.iter().sum::<f64>() / r.len() as f64
+}
+
+/// One regulariser of the audit for one method: the strength picked by validation accuracy
+/// and the per-class change it causes against no regularisation (same seeds).
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    /// The sweep's axis (`"weight decay (ERM)"`, …).
+    pub axis: String,
+    /// The row without any regularisation.
+    pub none: String,
+    /// Its mean validation accuracy (%).
+    pub none_val: f64,
+    /// `(row, strength, mean validation %, mean test %)` of every finished strength.
+    pub candidates: Vec<(String, f64, f64, f64)>,
+    /// The row with the best mean validation accuracy among the strengths (> 0).
+    pub picked: String,
+    /// Test accuracy, picked − none (points).
+    pub overall: Paired,
+    /// Per class, picked − none.
+    pub per_class: Vec<Paired>,
+    /// Classes whose 95% interval lies wholly below 0 at the picked strength.
+    pub sacrificed: Vec<String>,
+    /// Classes whose 95% interval lies wholly above 0.
+    pub helped: Vec<String>,
+}
+
+/// The audit's selections: for each axis of the plan, the finished strength with the best mean
+/// validation accuracy, against the `"METHOD, none"` row of the same method.
+fn audit_selections(plan: &Plan, runs: &[RunFigures], classes: &[String]) -> Vec<Selection> {
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let mut axes: Vec<String> = Vec::new();
+    for r in &plan.runs {
+        if let Some((a, _)) = &r.axis {
+            if !axes.contains(a) {
+                axes.push(a.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for axis in axes {
+        // "weight decay (ERM)" → "ERM, none".
+        let method = axis
+            .rsplit_once(" (")
+            .map_or("", |(_, m)| m.trim_end_matches(')'));
+        let none = format!("{method}, none");
+        let row_runs =
+            |row: &str| -> Vec<&RunFigures> { runs.iter().filter(|r| r.row == row).collect() };
+        if row_runs(&none).is_empty() {
+            continue;
+        }
+        let none_val = mean(row_runs(&none).iter().map(|r| r.val_acc).collect());
+        let mut candidates: Vec<(String, f64, f64, f64)> = Vec::new();
+        for row in plan.rows() {
+            let Some(v) = plan
+                .runs
+                .iter()
+                .find(|r| r.row == row)
+                .and_then(|r| r.axis.as_ref())
+                .filter(|(a, _)| *a == axis)
+                .map(|a| a.1)
+            else {
+                continue;
+            };
+            let mine = row_runs(&row);
+            if mine.is_empty() {
+                continue;
+            }
+            let val = mean(mine.iter().map(|r| r.val_acc).collect());
+            let test = mean(mine.iter().map(|r| r.overall).collect());
+            candidates.push((row, v, val, test));
+        }
+        // Ties go to the weaker strength (the first in the sweep's order).
+        let Some(best) = candidates.iter().filter(|c| c.2.is_finite()).fold(
+            None,
+            |best: Option<&(String, f64, f64, f64)>, c| match best {
+                Some(b) if b.2 >= c.2 => Some(b),
+                _ => Some(c),
+            },
+        ) else {
+            continue;
+        };
+        let picked = best.0.clone();
+        let per_class: Vec<Paired> = (0..classes.len())
+            .map(|c| paired(&differences(runs, &none, &picked, |r| r.per_class[c])))
+            .collect();
+        let named = |f: fn(&Paired) -> bool| -> Vec<String> {
+            per_class
+                .iter()
+                .zip(classes)
+                .filter(|(p, _)| p.n >= 2 && f(p))
+                .map(|(_, c)| c.clone())
+                .collect()
+        };
+        out.push(Selection {
+            overall: paired(&differences(runs, &none, &picked, |r| r.overall)),
+            sacrificed: named(|p| p.hi < 0.0),
+            helped: named(|p| p.lo > 0.0),
+            axis,
+            none,
+            none_val,
+            candidates,
+            picked,
+            per_class,
+        });
+    }
+    out
 }

@@ -33,6 +33,94 @@ pub struct RunnerOptions {
     pub shard: Option<(usize, usize)>,
     /// No per-run lines.
     pub quiet: bool,
+    /// Retrain finished runs whose recorded configuration differs from the plan's (their
+    /// directory is kept as `ID.stale`, `ID.stale-2`, …) instead of refusing.
+    pub rerun_mismatched: bool,
+}
+
+/// The first difference between a finished run's recorded configuration and the plan's:
+/// `(field path, recorded value, planned value)`, or `None` when they are equal. Both are
+/// compared as JSON after a round trip through [`crate::train::TrainConfig`], so defaults and
+/// aliases (`"reference"` → `"scaled-mean"`) are resolved.
+pub fn config_difference(
+    recorded: &crate::train::TrainConfig,
+    planned: &crate::train::TrainConfig,
+) -> Option<(String, String, String)> {
+    fn walk(
+        path: &str,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+    ) -> Option<(String, String, String)> {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                keys.into_iter().find_map(|k| {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    match (x.get(k), y.get(k)) {
+                        (Some(u), Some(v)) => walk(&p, u, v),
+                        (u, v) => Some((p, show(u), show(v))),
+                    }
+                })
+            }
+            _ if a == b => None,
+            _ => Some((path.to_string(), a.to_string(), b.to_string())),
+        }
+    }
+    fn show(v: Option<&serde_json::Value>) -> String {
+        v.map_or_else(|| "(absent)".into(), ToString::to_string)
+    }
+    let a = serde_json::to_value(recorded).ok()?;
+    let b = serde_json::to_value(planned).ok()?;
+    walk("", &a, &b)
+}
+
+/// Check a finished run against the plan: `Ok(true)` when it can be reused, `Ok(false)` when
+/// it differs and `rerun` is set (its directory has been moved aside to be retrained).
+///
+/// # Errors
+/// Its configuration differs (and `rerun` is not set), naming the run, the field and both
+/// values; an unreadable `config.json`.
+fn reusable(r: &RunSpec, root: &Path, rerun: bool) -> Result<bool> {
+    let dir = Plan::run_dir(root, r);
+    let recorded = crate::train::checkpoint::read_config(&dir)?;
+    let Some((field, was, now)) = config_difference(&recorded, &r.config) else {
+        return Ok(true);
+    };
+    if !rerun {
+        return Err(crate::error::data_err(
+            dir.join("config.json"),
+            format!(
+                "run {} finished with another configuration than the plan's: {field} = {was} there, {now} in the plan; choose another --out, or pass --rerun-mismatched to retrain it (the old directory is kept as {}.stale)",
+                r.id, r.id
+            ),
+        ));
+    }
+    let mut n = 1;
+    let stale = loop {
+        let name = match n {
+            1 => format!("{}.stale", r.id),
+            n => format!("{}.stale-{n}", r.id),
+        };
+        let p = dir.with_file_name(name);
+        if !p.exists() {
+            break p;
+        }
+        n += 1;
+    };
+    std::fs::rename(&dir, &stale).map_err(|e| io_err(&dir, e))?;
+    eprintln!(
+        "{}: {field} = {was} there, {now} in the plan: retraining (old run kept at {})",
+        r.id,
+        stale.display()
+    );
+    Ok(false)
 }
 
 /// The state of every run of `plan` under `root`.
@@ -91,21 +179,36 @@ pub struct Executed {
 }
 
 /// Train the missing runs of `plan` (in `opts.shard`), writing `ROOT/plan.json` first. A run
-/// that fails (e.g. diverges) is reported and the others continue.
+/// that fails (e.g. diverges) is reported and the others continue. A finished run is reused
+/// only if its recorded configuration equals the plan's ([`config_difference`]).
 ///
 /// # Errors
-/// `jobs = 0`; the root cannot be written.
+/// `jobs = 0`; a finished run with another configuration (unless `opts.rerun_mismatched`);
+/// the root cannot be written.
 pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
     if opts.jobs == 0 {
         return Err(invalid("--jobs", 0, "need at least one job"));
     }
-    plan.save(&opts.root)?;
     let runs = shard_of(plan, opts.shard);
+    // Every finished run is checked before anything is written or trained.
+    let mut finished = vec![false; runs.len()];
+    for (f, r) in finished.iter_mut().zip(&runs) {
+        if Plan::run_dir(&opts.root, r).join("summary.json").is_file() {
+            *f = reusable(r, &opts.root, false).or_else(|e| {
+                if opts.rerun_mismatched {
+                    reusable(r, &opts.root, true)
+                } else {
+                    Err(e)
+                }
+            })?;
+        }
+    }
+    plan.save(&opts.root)?;
     let total = runs.len();
     let mut done = Executed::default();
     let mut queue = VecDeque::new();
-    for (pos, r) in runs.into_iter().enumerate() {
-        if Plan::run_dir(&opts.root, r).join("summary.json").is_file() {
+    for (pos, (r, f)) in runs.into_iter().zip(finished).enumerate() {
+        if f {
             done.skipped.push(r.id.clone());
         } else {
             queue.push_back((pos + 1, r));

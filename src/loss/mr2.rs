@@ -17,44 +17,92 @@ use super::{check_finite_nonneg, Terms};
 use crate::error::{invalid, Error, Result};
 use crate::theory::{gamma, moments};
 
-/// How the exponent of `ℓ_s̄` is scaled.
+/// How `ℓ_s̄` is scaled and reduced over the batch.
+///
+/// | setting | exponent | batch reduction | factor |
+/// |---|---|---|---|
+/// | `paper` (Eq. 2 as printed) | `‖φ_i − φ_j‖² − 2s̄` | mean over the batch | 1 |
+/// | `released` (MRF-CIFAR/losses.py) | `(‖φ_i − φ_j‖² − 2s̄)/(10D)` | per-class means, summed over the classes with ≥ 2 samples | `D/(10K)` |
+/// | `released-compiled` (the compiled copy in the repository's cache) | as `released` | as `released` | `D/K` |
+/// | `scaled-mean` (mr2 before 2026-12-03, then called `reference`) | as `released` | mean over the batch | `D/(10K)` |
+///
+/// For a balanced batch in which every class has ≥ 2 samples the `released` reduction is `K`
+/// times the batch mean, so `scaled-mean` is about `K` times weaker than the released code.
+/// `"reference"` still reads as `scaled-mean` (the configurations of runs made before the
+/// rename); it is not the released code's form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum RepScaling {
-    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`.
+    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`, batch mean.
     #[default]
     Paper,
-    /// As in the authors' released code: the exponent divided by `10·d` and the loss multiplied
-    /// by `d/(10K)`.
-    Reference,
+    /// The authors' released code: the exponent divided by `10·D`, per-class means summed over
+    /// the classes with at least two samples in the batch, times `D/(10K)`.
+    Released,
+    /// As [`RepScaling::Released`] but times `D/K` (the compiled copy in the released
+    /// repository's cache).
+    ReleasedCompiled,
+    /// The exponent divided by `10·D`, the *batch mean* times `D/(10K)`: mr2's earlier reading
+    /// of the released code (≈ `K` times weaker than it). Kept so that older results can be
+    /// reproduced; `"reference"` in a configuration means this.
+    #[serde(alias = "reference")]
+    #[value(alias = "reference")]
+    ScaledMean,
 }
 
-/// The two numbers a [`RepScaling`] resolves to for feature dimension `d` and `K` classes.
+/// How the per-sample `ℓ_s̄` of a batch are reduced to one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepReduction {
+    /// `(1/B) Σ_i ℓ_i`.
+    BatchMean,
+    /// `Σ_{k: n_k ≥ 2} (1/n_k) Σ_{i: y_i = k} ℓ_i`, `n_k` the samples of class `k` in the batch.
+    ClassMeanSum,
+}
+
+/// The three numbers a [`RepScaling`] resolves to for feature dimension `d` and `K` classes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RepScale {
     /// The exponent `‖φ_i − φ_j‖² − 2s̄` is divided by this.
     pub exponent_divisor: f64,
-    /// The per-sample loss is multiplied by this.
+    /// The reduced loss is multiplied by this.
     pub output_factor: f64,
+    /// How the per-sample losses are reduced.
+    pub reduction: RepReduction,
 }
 
 impl RepScale {
-    /// Eq. 2 as printed (divisor and factor 1).
+    /// Eq. 2 as printed (divisor and factor 1, batch mean).
     pub const PAPER: Self = Self {
         exponent_divisor: 1.0,
         output_factor: 1.0,
+        reduction: RepReduction::BatchMean,
     };
 }
 
 impl RepScaling {
-    /// The divisor and factor for feature dimension `d` and `k` classes.
+    /// The divisor, factor and reduction for feature dimension `d` and `k` classes.
     pub fn resolve(self, d: usize, k: usize) -> RepScale {
+        let (d, k) = (d as f64, k as f64);
+        let scaled = |output_factor, reduction| RepScale {
+            exponent_divisor: 10.0 * d,
+            output_factor,
+            reduction,
+        };
         match self {
             Self::Paper => RepScale::PAPER,
-            Self::Reference => RepScale {
-                exponent_divisor: 10.0 * d as f64,
-                output_factor: d as f64 / (10.0 * k as f64),
-            },
+            Self::Released => scaled(d / (10.0 * k), RepReduction::ClassMeanSum),
+            Self::ReleasedCompiled => scaled(d / k, RepReduction::ClassMeanSum),
+            Self::ScaledMean => scaled(d / (10.0 * k), RepReduction::BatchMean),
+        }
+    }
+
+    /// The name as written in a configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Paper => "paper",
+            Self::Released => "released",
+            Self::ReleasedCompiled => "released-compiled",
+            Self::ScaledMean => "scaled-mean",
         }
     }
 }
@@ -117,6 +165,38 @@ pub fn rep_margin_per_sample(
     let s = (z - m.clone()).exp().sum_dim(1);
     let out = m.clone() + (m.neg().exp() - 1.0 + s).log1p();
     out.reshape([b]) * scale.output_factor
+}
+
+/// The weight of each sample in `scale`'s reduction of the per-sample `ℓ_s̄`: `1/B` for the
+/// batch mean; `1/n_k` for a sample of class `k` with `n_k ≥ 2` samples in the batch, else 0,
+/// for the released code's sum of per-class means.
+pub fn rep_reduction_weights(labels: &[usize], reduction: RepReduction) -> Vec<f64> {
+    let b = labels.len();
+    match reduction {
+        RepReduction::BatchMean => vec![1.0 / b.max(1) as f64; b],
+        RepReduction::ClassMeanSum => {
+            let mut n = std::collections::HashMap::new();
+            for &y in labels {
+                *n.entry(y).or_insert(0usize) += 1;
+            }
+            labels
+                .iter()
+                .map(|y| match n[y] {
+                    c if c >= 2 => 1.0 / c as f64,
+                    _ => 0.0,
+                })
+                .collect()
+        }
+    }
+}
+
+/// `ℓ_s̄` of a batch under `scale` (a one-element tensor): [`rep_margin_per_sample`] reduced
+/// by [`rep_reduction_weights`].
+pub fn rep_margin(features: Tensor<2>, labels: &[usize], s_bar: f64, scale: RepScale) -> Tensor<1> {
+    let on = On::of(&features);
+    let w = rep_reduction_weights(labels, scale.reduction);
+    let per = rep_margin_per_sample(features, labels, s_bar, scale);
+    (per * super::tensor::tensor1(&w, &on)).sum()
 }
 
 /// The margins γ and s̄ of Eq. 1–2, kept as per-class EMAs of training-batch statistics
@@ -290,6 +370,9 @@ pub struct Mr2Params {
     pub s_bar_zero: bool,
     /// Exponent scaling of `ℓ_s̄`.
     pub rep_scaling: RepScaling,
+    /// Start the EMA statistics afresh at every epoch (as the released CIFAR code does; the
+    /// paper and the default keep them across epochs).
+    pub ema_reset: bool,
 }
 
 impl Default for Mr2Params {
@@ -302,16 +385,53 @@ impl Default for Mr2Params {
             uniform_gamma: false,
             s_bar_zero: false,
             rep_scaling: RepScaling::Paper,
+            ema_reset: false,
         }
     }
 }
 
-/// LA + MR² (Table 7): MR² with the logits adjusted by `τ ln π_y` before the division by γ.
+impl Mr2Params {
+    /// The configuration of the authors' released code, as far as it can run without test
+    /// data: p = 5 (L5 norms), λ = 0.1, γ normalised to mean 1 (c̄ = 1), the released `ℓ_s̄`
+    /// ([`RepScaling::Released`]), the EMA restarted every epoch, and s̄ = 0 where the code
+    /// sets it (`s_bar_zero`, its CIFAR scripts). Its EMA also sees test features; mr2 never
+    /// feeds test data to training and does not reproduce that.
+    pub fn released(s_bar_zero: bool) -> Self {
+        Self {
+            c_bar: 1.0,
+            lambda: 0.1,
+            p: 5.0,
+            decay: 0.9,
+            uniform_gamma: false,
+            s_bar_zero,
+            rep_scaling: RepScaling::Released,
+            ema_reset: true,
+        }
+    }
+}
+
+/// Where LA + MR² adds the logit adjustment `τ ln π` relative to the division by γ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LaOrder {
+    /// `−ln softmax(z/γ_y + τ ln π)_y`: the shift keeps its full strength, as in Menon et al.'s
+    /// logit-adjusted loss applied to MR²'s margin-scaled logits (the default).
+    #[default]
+    AfterGamma,
+    /// `−ln softmax((z + τ ln π)/γ_y)_y`: the shift is divided by γ_y too (mr2's form before
+    /// 2026-12-03; with c̄ = 2 it roughly halves the shift).
+    BeforeGamma,
+}
+
+/// LA + MR² (Table 7): MR² with the logits adjusted by `τ ln π`, after (default) or before the
+/// division by γ ([`LaOrder`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LaMr2Params {
     /// Logit-adjustment strength τ ≥ 0 (Menon et al.: 1).
     pub tau: f64,
+    /// Whether the shift is added after or before the division by γ.
+    pub la_order: LaOrder,
     /// Mean margin `c̄ > 0`.
     pub c_bar: f64,
     /// Weight `λ ≥ 0` of `ℓ_s̄`.
@@ -333,6 +453,7 @@ impl Default for LaMr2Params {
         let m = Mr2Params::default();
         Self {
             tau: 1.0,
+            la_order: LaOrder::default(),
             c_bar: m.c_bar,
             lambda: m.lambda,
             p: m.p,
@@ -353,6 +474,12 @@ pub struct Mr2Spec {
     pub rep: Option<(f64, bool, RepScaling)>,
     /// Logit adjustment τ (LA + MR²).
     pub la_tau: Option<f64>,
+    /// Where the adjustment goes relative to ÷γ (LA + MR²).
+    #[serde(default)]
+    pub la_order: LaOrder,
+    /// Restart the EMA statistics at every epoch.
+    #[serde(default)]
+    pub ema_reset: bool,
     /// EMA decay.
     pub decay: f64,
     /// Norm exponent for α.
@@ -365,6 +492,8 @@ impl From<GammaCeParams> for Mr2Spec {
             gamma: Some((v.c_bar, v.uniform_gamma)),
             rep: None,
             la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: false,
             decay: v.decay,
             p: v.p,
         }
@@ -377,6 +506,8 @@ impl From<RepParams> for Mr2Spec {
             gamma: None,
             rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
             la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: false,
             decay: v.decay,
             p: 2.0,
         }
@@ -389,6 +520,8 @@ impl From<Mr2Params> for Mr2Spec {
             gamma: Some((v.c_bar, v.uniform_gamma)),
             rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
             la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: v.ema_reset,
             decay: v.decay,
             p: v.p,
         }
@@ -401,6 +534,8 @@ impl From<LaMr2Params> for Mr2Spec {
             gamma: Some((v.c_bar, v.uniform_gamma)),
             rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
             la_tau: Some(v.tau),
+            la_order: v.la_order,
+            ema_reset: false,
             decay: v.decay,
             p: v.p,
         }
@@ -438,7 +573,8 @@ impl Mr2Spec {
 pub struct Mr2Value {
     /// `ℓ_γ,ce` batch mean (tensor, differentiable).
     pub gamma_ce: Tensor<1>,
-    /// `ℓ_s̄` batch mean (tensor), when the objective has it.
+    /// `ℓ_s̄` of the batch (tensor; reduced as its [`RepScaling`] says), when the objective has
+    /// it.
     pub rep: Option<Tensor<1>>,
     /// `gamma_ce + λ·rep` (Eq. 4).
     pub total: Tensor<1>,
@@ -519,20 +655,26 @@ impl Mr2 {
         let g = self.gamma_used();
         let s_bar = self.s_bar_used();
         let k = self.state.classes();
-        let logits = match (&self.log_prior, self.spec.la_tau) {
+        let gamma_ce = match (&self.log_prior, self.spec.la_tau) {
             (Some(lp), Some(tau)) => {
                 let on = On::of(&logits);
                 let adj: Vec<f64> = lp.iter().map(|v| tau * v).collect();
-                logits + super::tensor::tensor1(&adj, &on).reshape([1, k])
+                let adj = super::tensor::tensor1(&adj, &on).reshape([1, k]);
+                match self.spec.la_order {
+                    LaOrder::BeforeGamma => gamma_ce(logits + adj, labels, &g),
+                    LaOrder::AfterGamma => {
+                        let b = labels.len();
+                        let gy = per_sample(&g, labels, &on).reshape([b, 1]);
+                        gamma_ce(logits / gy + adj, labels, &vec![1.0; k])
+                    }
+                }
             }
-            _ => logits,
+            _ => gamma_ce(logits, labels, &g),
         };
-        let gamma_ce = gamma_ce(logits, labels, &g);
         let (rep, total) = match self.spec.rep {
             Some((lambda, _, scaling)) if lambda > 0.0 => {
                 let d = features.dims()[1];
-                let r =
-                    rep_margin_per_sample(features, labels, s_bar, scaling.resolve(d, k)).mean();
+                let r = rep_margin(features, labels, s_bar, scaling.resolve(d, k));
                 (Some(r.clone()), gamma_ce.clone() + r * lambda)
             }
             _ => (None, gamma_ce.clone()),
@@ -543,6 +685,16 @@ impl Mr2 {
             total,
             gamma: g,
             s_bar,
+        }
+    }
+
+    /// Called before each epoch: with `ema_reset`, the EMA statistics start afresh (γ is
+    /// uniform `c̄` and s̄ = 0 until the classes are seen again).
+    pub fn on_epoch_start(&mut self) {
+        if self.spec.ema_reset {
+            for ema in [&mut self.state.alpha, &mut self.state.msd] {
+                ema.values.iter_mut().for_each(|v| *v = None);
+            }
         }
     }
 

@@ -139,6 +139,10 @@ impl Objective {
             Self::Drl(o) => o.on_epoch_start(e),
             Self::Csr(o) => o.on_epoch_start(e),
             Self::Jtt(o) => o.on_epoch_start(e),
+            Self::Mr2(o) => {
+                o.on_epoch_start();
+                Ok(EpochPlan::default())
+            }
             _ => Ok(EpochPlan::default()),
         }
     }

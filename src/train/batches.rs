@@ -74,7 +74,8 @@ pub(super) struct Batches<'a> {
     pub(super) train: &'a Dataset,
     pub(super) order: Vec<usize>,
     pub(super) batch_size: usize,
-    pub(super) augment: bool,
+    /// Crop + flip with this padding, or none.
+    pub(super) augment: Option<usize>,
     pub(super) seed: u64,
     pub(super) epoch: usize,
     pub(super) device: &'a Device,
@@ -91,11 +92,11 @@ impl Batches<'_> {
         let image = h > 1 && w > 1;
         let mut xb = Vec::with_capacity(chunk.len() * c * h * w);
         for &i in chunk {
-            if self.augment && image {
+            if let (Some(pad), true) = (self.augment, image) {
                 xb.extend(transform::crop_flip(
                     self.train.sample(i),
                     self.train.shape,
-                    4,
+                    pad,
                     rng,
                 ));
             } else {

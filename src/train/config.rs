@@ -188,6 +188,13 @@ impl TrainConfig {
                 "batches need at least 2 samples (ℓ_s̄ compares pairs)",
             ));
         }
+        if self.data.augment && !(1..=16).contains(&self.data.augment_pad) {
+            return Err(invalid(
+                "augment_pad",
+                self.data.augment_pad,
+                "the crop's padding must lie in 1..=16 pixels",
+            ));
+        }
         if self.data.augment && !self.data.name.is_image() {
             return Err(invalid(
                 "augment",

@@ -70,7 +70,7 @@ impl EpochHook for CollapseWarning {
             self.warned = true;
             let hint = match e.config.loss.mr2_spec().and_then(|s| s.rep) {
                 Some((lambda, _, _)) => format!(
-                    "; ℓ_s̄'s gradient dominates at λ = {lambda}: try a smaller lambda or rep_scaling = reference"
+                    "; ℓ_s̄'s gradient dominates at λ = {lambda}: try a smaller lambda or rep_scaling = released"
                 ),
                 None => String::new(),
             };

@@ -168,7 +168,7 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Resu
             train: &splits.train,
             order: epoch_order(plan.repeats.as_deref(), splits.train.len(), cfg.seed, epoch),
             batch_size: cfg.batch_size,
-            augment: cfg.data.augment,
+            augment: cfg.data.augment.then_some(cfg.data.augment_pad),
             seed: cfg.seed,
             epoch,
             device: &ad,

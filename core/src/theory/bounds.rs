@@ -32,10 +32,33 @@ pub fn confidence_term(n: usize, delta: f64) -> Result<f64> {
     Ok(3.0 * ((2.0 / delta).ln() / (2.0 * n as f64)).sqrt())
 }
 
+/// The uniform deviation bound of B.3, Eq. 27 (Mohri et al. 2018, Thm 3.3) by terms, for a class
+/// `G ⊂ [0,1]^X`: `E g ≤ Ê g + 2R̂_D(G) + 3√(ln(2/δ)/(2N))`. Pass `empirical = 0` for the bound on
+/// the deviation `sup_g (E g − Ê g)` itself.
+///
+/// # Errors
+/// As [`confidence_term`].
+///
+/// # Examples
+/// ```
+/// use mr2_core::theory::bounds::eq27_terms;
+/// // δ = 2/e² makes the confidence term 3·√(2/(2·100)) = 0.3; the complexity term is 2·0.25.
+/// let t = eq27_terms(0.125, 0.25, 100, 2.0 / std::f64::consts::E.powi(2)).unwrap();
+/// assert_eq!(t.complexity, 0.5);
+/// assert!((t.total() - 0.925).abs() < 1e-12);
+/// ```
+pub fn eq27_terms(empirical: f64, rademacher: f64, n: usize, delta: f64) -> Result<BoundTerms> {
+    Ok(BoundTerms {
+        empirical,
+        complexity: 2.0 * rademacher,
+        confidence: confidence_term(n, delta)?,
+    })
+}
+
 /// A bound as the sum of its three terms.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BoundTerms {
-    /// The empirical term (ramp risk, or the CE surrogate divided by ln 2).
+    /// The empirical term (ramp risk, the CE surrogate divided by ln 2, or Ê g in Eq. 27).
     pub empirical: f64,
     /// The complexity term (its constant included).
     pub complexity: f64,

@@ -44,6 +44,46 @@ pub fn rep_margin_losses(features: &[Vec<f64>], labels: &[usize], s_bar: f64) ->
         .collect()
 }
 
+/// Per-sample `ℓ_s̄` with the exponent divided by `divisor`:
+/// `ln(1 + Σ_{j≠i, y_j=y_i} exp((‖φ_i − φ_j‖² − 2s̄)/divisor))` (the released code uses
+/// `divisor = 10·D`; `divisor = 1` is [`rep_margin_losses`]).
+pub fn rep_margin_losses_scaled(
+    features: &[Vec<f64>],
+    labels: &[usize],
+    s_bar: f64,
+    divisor: f64,
+) -> Vec<f64> {
+    (0..features.len())
+        .map(|i| {
+            let z: Vec<f64> = std::iter::once(0.0)
+                .chain(
+                    (0..features.len())
+                        .filter(|&j| j != i && labels[j] == labels[i])
+                        .map(|j| (sq_dist(&features[i], &features[j]) - 2.0 * s_bar) / divisor),
+                )
+                .collect();
+            logsumexp(&z)
+        })
+        .collect()
+}
+
+/// The released code's reduction of per-sample losses: for every class with at least two
+/// samples, the mean of its samples' losses; these means summed over the classes (classes with
+/// one sample or none contribute nothing).
+pub fn class_mean_sum(losses: &[f64], labels: &[usize]) -> f64 {
+    let mut by_class: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
+    for (l, &y) in losses.iter().zip(labels) {
+        let e = by_class.entry(y).or_insert((0.0, 0));
+        e.0 += l;
+        e.1 += 1;
+    }
+    by_class
+        .values()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(s, n)| s / *n as f64)
+        .sum()
+}
+
 /// `‖a − b‖²`.
 pub fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{judged, DELTA};
 use crate::claims::Evidence;
 use crate::search::Budget;
-use crate::theory::bounds::confidence_term;
+use crate::theory::bounds::eq27_terms;
 use crate::theory::contraction;
 
 /// Outcome of the Eq. 27 Monte Carlo.
@@ -56,7 +56,6 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
         .iter()
         .map(|t| t.iter().zip(&probs).map(|(a, p)| a * p).sum())
         .collect();
-    let conf = confidence_term(n, DELTA).expect("valid δ");
     let mut run = Eq27Run {
         trials,
         n,
@@ -90,7 +89,9 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
             .zip(&expect)
             .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
             .fold(f64::NEG_INFINITY, f64::max);
-        run.detail.push((gap, 2.0 * rad + conf));
+        // Eq. 27 with Ê g moved to the left: the bound on the deviation itself.
+        let bound = eq27_terms(0.0, rad, n, DELTA).expect("valid δ and N");
+        run.detail.push((gap, bound.total()));
     }
     tally(&mut run);
     run
