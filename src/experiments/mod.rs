@@ -2,20 +2,28 @@
 //! plus an aggregation.
 //!
 //! * [`grids`] — what each experiment trains ([`Experiment::plan`]) under a [`Preset`];
+//! * [`presets`] — the presets and the MR² [`Variant`]s;
 //! * [`runner`] — runs the missing runs of a plan (finished ones are skipped, interrupted ones
 //!   resume), in slices (`--shard I/N`) or as `train` commands for a cluster (`--plan`);
 //! * [`report`] — aggregates whatever has finished into `table.md`, `results.csv`,
 //!   `results.json` and plots;
+//! * [`contrasts`] — paired differences between rows with their intervals, and the paper's
+//!   claims for the same rows;
+//! * [`audit`] — `regularization-audit`'s validation-picked strengths;
 //! * [`bounds_vs_error`] — the class-sensitive bound of every finished run of a grid against
 //!   its per-class and per-method error.
 //!
 //! Every run lives in `ROOT/runs/ID/` (the directory `train --out` writes); `ROOT/plan.json`
 //! records the preset, its settings and every run's full configuration.
 
+pub mod audit;
 pub mod bounds_vs_error;
+pub mod contrasts;
 pub mod grids;
 mod paper;
+pub mod presets;
 mod render;
+mod render_contrasts;
 pub mod report;
 pub mod runner;
 

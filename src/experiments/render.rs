@@ -3,12 +3,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::report::{ContrastFigures, Report, RowFigures, RunFigures, Selection, SpreadCurve};
+use super::audit::Selection;
+use super::contrasts::ContrastFigures;
+use super::render_contrasts::{contrasts_markdown, interval, selections_markdown};
+use super::report::{Report, RowFigures, RunFigures, SpreadCurve};
 use super::Plan;
 use crate::error::{io_err, Result};
 use crate::eval::compare::mean_sd;
 use crate::report::plot;
-use crate::stats::Paired;
 
 /// The spread table: each row's thirds, first → last epoch.
 fn spread_markdown(t: &mut String, spread: &[SpreadCurve]) {
@@ -96,30 +98,6 @@ pub(super) fn pm(m: f64, s: f64, digits: usize) -> String {
     } else {
         format!("{m:.digits$} ± {s:.digits$}")
     }
-}
-
-/// A paired difference as `+m [lo, hi]` (95% t-interval), `+m` for one pair, `—` for none.
-fn interval(p: &Paired) -> String {
-    match p.n {
-        0 => "—".into(),
-        1 => format!("{:+.2}", p.mean),
-        _ => format!("{:+.2} [{:+.2}, {:+.2}]", p.mean, p.lo, p.hi),
-    }
-}
-
-/// [`interval`] with three decimals (margins in probability units).
-fn interval3(p: &Paired) -> String {
-    match p.n {
-        0 => "—".into(),
-        1 => format!("{:+.3}", p.mean),
-        _ => format!("{:+.3} [{:+.3}, {:+.3}]", p.mean, p.lo, p.hi),
-    }
-}
-
-/// A sign-flip p-value (`—` when not computed).
-fn p_value(p: &Paired) -> String {
-    p.p_sign_flip
-        .map_or_else(|| "—".into(), |v| format!("{v:.3}"))
 }
 
 /// How long the finished runs took: their number, the total and the median per run (each run's
@@ -223,55 +201,7 @@ pub(super) fn markdown(
     );
     let _ = writeln!(t, "\n{}", compute_line(runs));
     let contrasts: Vec<&ContrastFigures> = contrasts.iter().filter(|c| c.overall.n > 0).collect();
-    if !contrasts.is_empty() {
-        let _ = writeln!(
-            t,
-            "\nPaired differences (same seeds; points): mean [95% t-interval], the exact \
-             sign-flip p-value over seeds, and the smallest true difference the design detects \
-             with power 0.8 at level 0.05 (from the observed spread).\n\n\
-             | contrast | n | Δ overall | p | detectable | Δ hard | p | detectable | Δ output margin | Δ classifier margin ° |\n\
-             |---|---|---|---|---|---|---|---|---|---|"
-        );
-        for c in &contrasts {
-            let _ = writeln!(
-                t,
-                "| {} | {} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {} |",
-                c.label,
-                c.overall.n,
-                interval(&c.overall),
-                p_value(&c.overall),
-                c.overall.detectable,
-                interval(&c.hard),
-                p_value(&c.hard),
-                c.hard.detectable,
-                interval3(&c.output_margin),
-                interval(&c.classifier_margin)
-            );
-        }
-    }
-    let claims: Vec<(&&ContrastFigures, &super::report::PaperClaim)> = contrasts
-        .iter()
-        .filter_map(|c| c.paper.as_ref().map(|p| (c, p)))
-        .collect();
-    if !claims.is_empty() {
-        let _ = writeln!(
-            t,
-            "\nAgainst the paper: its Δ for the same rows, the same Δ scaled to our headroom (the same relative reduction of the error: Δ · (100 − ours) / (100 − the paper's), from the subtracted row), and what our 95% interval says of the scaled claim (reproduced: it excludes 0 on the claim's side and holds the claim; smaller: it excludes 0 but lies short of the claim; contradicted: it lies wholly short of the claim without excluding 0 on its side, or excludes 0 on the other side; else inconclusive):\n\n| contrast | paper Δ overall | scaled | verdict | paper Δ hard | scaled | verdict |\n|---|---|---|---|---|---|---|"
-        );
-        for (c, p) in claims {
-            let _ = writeln!(
-                t,
-                "| {} | {:+.1} | {:+.2} | {} | {:+.1} | {:+.2} | {} |",
-                c.label,
-                p.delta[0],
-                p.scaled[0],
-                p.verdict[0],
-                p.delta[1],
-                p.scaled[1],
-                p.verdict[1]
-            );
-        }
-    }
+    contrasts_markdown(&mut t, &contrasts);
     if let (Some(base), false) = (
         rows.first().filter(|r| r.finished > 0),
         contrasts.is_empty(),
@@ -462,57 +392,4 @@ fn plots(r: &Report, root: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The audit's picks: per regulariser and method the candidates' validation and test
-/// accuracy, the picked strength, and the per-class change against none with intervals.
-fn selections_markdown(t: &mut String, selections: &[Selection], classes: &[String]) {
-    if selections.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        t,
-        "\nPicked by validation (Balestriero et al.): for each regulariser the strength with the best mean validation accuracy (10% of the training set held out), against none (same seeds):\n\n| regulariser | none: val % | strengths (val % / test %) | picked | Δ test overall [95%] | classes that lose (interval < 0) | classes that gain (interval > 0) |\n|---|---|---|---|---|---|---|"
-    );
-    for s in selections {
-        let cands: Vec<String> = s
-            .candidates
-            .iter()
-            .map(|(_, v, val, test)| format!("{v}: {val:.2} / {test:.2}"))
-            .collect();
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                v.join(", ")
-            }
-        };
-        let _ = writeln!(
-            t,
-            "| {} | {:.2} | {} | {} | {} | {} | {} |",
-            s.axis,
-            s.none_val,
-            cands.join("; "),
-            s.picked,
-            interval(&s.overall),
-            list(&s.sacrificed),
-            list(&s.helped)
-        );
-    }
-    let _ = write!(t, "\nPer class, picked − none [95%]:\n\n| class |");
-    for s in selections {
-        let _ = write!(t, " {} |", s.picked);
-    }
-    let _ = write!(t, "\n|---|");
-    for _ in selections {
-        let _ = write!(t, "---|");
-    }
-    let _ = writeln!(t);
-    for (c, name) in classes.iter().enumerate() {
-        let _ = write!(t, "| {name} |");
-        for s in selections {
-            let _ = write!(t, " {} |", interval(&s.per_class[c]));
-        }
-        let _ = writeln!(t);
-    }
 }

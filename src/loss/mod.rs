@@ -41,6 +41,7 @@ pub mod largest_margin;
 pub mod margin;
 mod method;
 pub mod mr2;
+pub mod mr2_params;
 mod objective;
 pub mod representation;
 pub mod reweight;

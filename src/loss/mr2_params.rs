@@ -1,0 +1,366 @@
+//! The parameters of the MR²-family objectives (`gamma-ce`, `rep`, `mr2`, `la-mr2`), the
+//! forms of `ℓ_s̄` ([`RepScaling`]) and of LA + MR² ([`LaOrder`]), and [`Mr2Spec`], what an
+//! objective uses once resolved and validated. The losses themselves are in [`super::mr2`].
+
+use serde::{Deserialize, Serialize};
+
+use super::check_finite_nonneg;
+use crate::error::{invalid, Result};
+use crate::theory::gamma;
+
+/// How `ℓ_s̄` is scaled and reduced over the batch.
+///
+/// | setting | exponent | batch reduction | factor |
+/// |---|---|---|---|
+/// | `paper` (Eq. 2 as printed) | `‖φ_i − φ_j‖² − 2s̄` | mean over the batch | 1 |
+/// | `released` (MRF-CIFAR/losses.py) | `(‖φ_i − φ_j‖² − 2s̄)/(10D)` | per-class means, summed over the classes with ≥ 2 samples | `D/(10K)` |
+/// | `released-compiled` (the compiled copy in the repository's cache) | as `released` | as `released` | `D/K` |
+/// | `scaled-mean` (mr2 before 2026-12-03, then called `reference`) | as `released` | mean over the batch | `D/(10K)` |
+///
+/// For a balanced batch in which every class has ≥ 2 samples the `released` reduction is `K`
+/// times the batch mean, so `scaled-mean` is about `K` times weaker than the released code.
+/// `"reference"` still reads as `scaled-mean` (the configurations of runs made before the
+/// rename); it is not the released code's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RepScaling {
+    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`, batch mean.
+    #[default]
+    Paper,
+    /// The authors' released code: the exponent divided by `10·D`, per-class means summed over
+    /// the classes with at least two samples in the batch, times `D/(10K)`.
+    Released,
+    /// As [`RepScaling::Released`] but times `D/K` (the compiled copy in the released
+    /// repository's cache).
+    ReleasedCompiled,
+    /// The exponent divided by `10·D`, the *batch mean* times `D/(10K)`: mr2's earlier reading
+    /// of the released code (≈ `K` times weaker than it). Kept so that older results can be
+    /// reproduced; `"reference"` in a configuration means this.
+    #[serde(alias = "reference")]
+    #[value(alias = "reference")]
+    ScaledMean,
+}
+
+/// How the per-sample `ℓ_s̄` of a batch are reduced to one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepReduction {
+    /// `(1/B) Σ_i ℓ_i`.
+    BatchMean,
+    /// `Σ_{k: n_k ≥ 2} (1/n_k) Σ_{i: y_i = k} ℓ_i`, `n_k` the samples of class `k` in the batch.
+    ClassMeanSum,
+}
+
+/// The three numbers a [`RepScaling`] resolves to for feature dimension `d` and `K` classes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RepScale {
+    /// The exponent `‖φ_i − φ_j‖² − 2s̄` is divided by this.
+    pub exponent_divisor: f64,
+    /// The reduced loss is multiplied by this.
+    pub output_factor: f64,
+    /// How the per-sample losses are reduced.
+    pub reduction: RepReduction,
+}
+
+impl RepScale {
+    /// Eq. 2 as printed (divisor and factor 1, batch mean).
+    pub const PAPER: Self = Self {
+        exponent_divisor: 1.0,
+        output_factor: 1.0,
+        reduction: RepReduction::BatchMean,
+    };
+}
+
+impl RepScaling {
+    /// The divisor, factor and reduction for feature dimension `d` and `k` classes.
+    pub fn resolve(self, d: usize, k: usize) -> RepScale {
+        let (d, k) = (d as f64, k as f64);
+        let scaled = |output_factor, reduction| RepScale {
+            exponent_divisor: 10.0 * d,
+            output_factor,
+            reduction,
+        };
+        match self {
+            Self::Paper => RepScale::PAPER,
+            Self::Released => scaled(d / (10.0 * k), RepReduction::ClassMeanSum),
+            Self::ReleasedCompiled => scaled(d / k, RepReduction::ClassMeanSum),
+            Self::ScaledMean => scaled(d / (10.0 * k), RepReduction::BatchMean),
+        }
+    }
+
+    /// The name as written in a configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Paper => "paper",
+            Self::Released => "released",
+            Self::ReleasedCompiled => "released-compiled",
+            Self::ScaledMean => "scaled-mean",
+        }
+    }
+}
+
+/// `ℓ_γ,ce` alone (Table 3 rows b, c): c̄, p, decay, uniform γ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GammaCeParams {
+    /// Mean margin `c̄ > 0` (Eq. 1; paper ≈ 2).
+    pub c_bar: f64,
+    /// Norm exponent `p ≥ 1` (Eq. 17; 2 is Eq. 1).
+    pub p: f64,
+    /// EMA decay in `[0, 1)` (paper 0.9).
+    pub decay: f64,
+    /// `γ_k = c̄` for every class (Table 3 row b).
+    pub uniform_gamma: bool,
+}
+
+impl Default for GammaCeParams {
+    fn default() -> Self {
+        Self {
+            c_bar: 2.0,
+            p: 2.0,
+            decay: 0.9,
+            uniform_gamma: false,
+        }
+    }
+}
+
+/// `ℓ_ce + λ ℓ_s̄` (Table 3 rows d, e): λ, decay, s̄ = 0, exponent scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepParams {
+    /// Weight `λ ≥ 0` of `ℓ_s̄` (Eq. 4; paper 0.5).
+    pub lambda: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `s̄ = 0` (Table 3 row d).
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+}
+
+impl Default for RepParams {
+    fn default() -> Self {
+        Self {
+            lambda: 0.5,
+            decay: 0.9,
+            s_bar_zero: false,
+            rep_scaling: RepScaling::Paper,
+        }
+    }
+}
+
+/// MR² (Eq. 4) and, with `tau`, its composition with logit adjustment (Table 7).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mr2Params {
+    /// Mean margin `c̄ > 0`.
+    pub c_bar: f64,
+    /// Weight `λ ≥ 0` of `ℓ_s̄`.
+    pub lambda: f64,
+    /// Norm exponent `p ≥ 1`.
+    pub p: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `γ_k = c̄` for every class.
+    pub uniform_gamma: bool,
+    /// `s̄ = 0`.
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+    /// Start the EMA statistics afresh at every epoch (as the released CIFAR code does; the
+    /// paper and the default keep them across epochs).
+    pub ema_reset: bool,
+}
+
+impl Default for Mr2Params {
+    fn default() -> Self {
+        Self {
+            c_bar: 2.0,
+            lambda: 0.5,
+            p: 2.0,
+            decay: 0.9,
+            uniform_gamma: false,
+            s_bar_zero: false,
+            rep_scaling: RepScaling::Paper,
+            ema_reset: false,
+        }
+    }
+}
+
+impl Mr2Params {
+    /// The configuration of the authors' released code, as far as it can run without test
+    /// data: p = 5 (L5 norms), λ = 0.1, γ normalised to mean 1 (c̄ = 1), the released `ℓ_s̄`
+    /// ([`RepScaling::Released`]), the EMA restarted every epoch, and s̄ = 0 where the code
+    /// sets it (`s_bar_zero`, its CIFAR scripts). Its EMA also sees test features; mr2 never
+    /// feeds test data to training and does not reproduce that.
+    pub fn released(s_bar_zero: bool) -> Self {
+        Self {
+            c_bar: 1.0,
+            lambda: 0.1,
+            p: 5.0,
+            decay: 0.9,
+            uniform_gamma: false,
+            s_bar_zero,
+            rep_scaling: RepScaling::Released,
+            ema_reset: true,
+        }
+    }
+}
+
+/// Where LA + MR² adds the logit adjustment `τ ln π` relative to the division by γ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LaOrder {
+    /// `−ln softmax(z/γ_y + τ ln π)_y`: the shift keeps its full strength, as in Menon et al.'s
+    /// logit-adjusted loss applied to MR²'s margin-scaled logits (the default).
+    #[default]
+    AfterGamma,
+    /// `−ln softmax((z + τ ln π)/γ_y)_y`: the shift is divided by γ_y too (mr2's form before
+    /// 2026-12-03; with c̄ = 2 it roughly halves the shift).
+    BeforeGamma,
+}
+
+/// LA + MR² (Table 7): MR² with the logits adjusted by `τ ln π`, after (default) or before the
+/// division by γ ([`LaOrder`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LaMr2Params {
+    /// Logit-adjustment strength τ ≥ 0 (Menon et al.: 1).
+    pub tau: f64,
+    /// Whether the shift is added after or before the division by γ.
+    pub la_order: LaOrder,
+    /// Mean margin `c̄ > 0`.
+    pub c_bar: f64,
+    /// Weight `λ ≥ 0` of `ℓ_s̄`.
+    pub lambda: f64,
+    /// Norm exponent `p ≥ 1`.
+    pub p: f64,
+    /// EMA decay in `[0, 1)`.
+    pub decay: f64,
+    /// `γ_k = c̄` for every class.
+    pub uniform_gamma: bool,
+    /// `s̄ = 0`.
+    pub s_bar_zero: bool,
+    /// Exponent scaling of `ℓ_s̄`.
+    pub rep_scaling: RepScaling,
+}
+
+impl Default for LaMr2Params {
+    fn default() -> Self {
+        let m = Mr2Params::default();
+        Self {
+            tau: 1.0,
+            la_order: LaOrder::default(),
+            c_bar: m.c_bar,
+            lambda: m.lambda,
+            p: m.p,
+            decay: m.decay,
+            uniform_gamma: m.uniform_gamma,
+            s_bar_zero: m.s_bar_zero,
+            rep_scaling: m.rep_scaling,
+        }
+    }
+}
+
+/// What one of the MR²-family objectives uses, resolved from its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Mr2Spec {
+    /// γ-scaled logits (c̄, uniform) — `None`: γ = 1 (cross-entropy).
+    pub gamma: Option<(f64, bool)>,
+    /// `λ ℓ_s̄` (λ, s̄ = 0, scaling) — `None`: no representation term.
+    pub rep: Option<(f64, bool, RepScaling)>,
+    /// Logit adjustment τ (LA + MR²).
+    pub la_tau: Option<f64>,
+    /// Where the adjustment goes relative to ÷γ (LA + MR²).
+    #[serde(default)]
+    pub la_order: LaOrder,
+    /// Restart the EMA statistics at every epoch.
+    #[serde(default)]
+    pub ema_reset: bool,
+    /// EMA decay.
+    pub decay: f64,
+    /// Norm exponent for α.
+    pub p: f64,
+}
+
+impl From<GammaCeParams> for Mr2Spec {
+    fn from(v: GammaCeParams) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: None,
+            la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: false,
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl From<RepParams> for Mr2Spec {
+    fn from(v: RepParams) -> Self {
+        Self {
+            gamma: None,
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: false,
+            decay: v.decay,
+            p: 2.0,
+        }
+    }
+}
+
+impl From<Mr2Params> for Mr2Spec {
+    fn from(v: Mr2Params) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: None,
+            la_order: LaOrder::default(),
+            ema_reset: v.ema_reset,
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl From<LaMr2Params> for Mr2Spec {
+    fn from(v: LaMr2Params) -> Self {
+        Self {
+            gamma: Some((v.c_bar, v.uniform_gamma)),
+            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
+            la_tau: Some(v.tau),
+            la_order: v.la_order,
+            ema_reset: false,
+            decay: v.decay,
+            p: v.p,
+        }
+    }
+}
+
+impl Mr2Spec {
+    /// Validate, naming the bad parameter: `c̄ ≤ 0`, `λ < 0`, `p < 1`, `decay ∉ [0, 1)`, `τ < 0`.
+    ///
+    /// # Errors
+    /// The first invalid parameter.
+    pub fn validate(&self) -> Result<()> {
+        if let Some((c_bar, _)) = self.gamma {
+            gamma::check_c_bar(c_bar)?;
+        }
+        if let Some((lambda, _, _)) = self.rep {
+            check_finite_nonneg("lambda", lambda, "λ must be finite and >= 0")?;
+        }
+        if let Some(tau) = self.la_tau {
+            check_finite_nonneg("tau", tau, "the logit-adjustment τ must be finite and >= 0")?;
+        }
+        crate::theory::check_p(self.p)?;
+        if !(0.0..1.0).contains(&self.decay) {
+            return Err(invalid(
+                "decay",
+                self.decay,
+                "the EMA decay must lie in [0, 1)",
+            ));
+        }
+        Ok(())
+    }
+}
