@@ -249,25 +249,27 @@ fn gradients_match_finite_differences() {
     let grads = total.backward();
     let gz = to_vec64(zt.grad(&grads).unwrap(), "g").unwrap();
     let gf = to_vec64(ft.grad(&grads).unwrap(), "g").unwrap();
-    // Central difference of the f64 objective (theory::objective::mr2_batch) in coordinate i.
-    let check = |name: &str, x: &[f64], grad: &[f64], eval: &dyn Fn(&[f64]) -> f64| {
-        for i in 0..x.len() {
-            let (mut p, mut m) = (x.to_vec(), x.to_vec());
-            let h = FD_STEP * (1.0 + x[i].abs());
-            p[i] += h;
-            m[i] -= h;
-            let fd = (eval(&p) - eval(&m)) / (2.0 * h);
-            assert!(
-                GRADIENT.close(grad[i], fd),
-                "∂/∂{name}[{i}]: autodiff {} vs finite difference {fd}",
-                grad[i]
-            );
-        }
-    };
+    // Against the f64 objective (theory::objective::mr2_batch).
     let total =
         |zz: &[f64], ff: &[f64]| mr2_batch(&rows(zz, k), &rows(ff, d), &y, &g, s_bar, lambda).total;
-    check("z", &z, &gz, &|p| total(p, &f));
-    check("φ", &f, &gf, &|p| total(&z, p));
+    check_fd("z", &z, &gz, &|p| total(p, &f));
+    check_fd("φ", &f, &gf, &|p| total(&z, p));
+}
+
+/// Every coordinate of `grad` against the central difference of `eval` at `x`.
+fn check_fd(name: &str, x: &[f64], grad: &[f64], eval: &dyn Fn(&[f64]) -> f64) {
+    for i in 0..x.len() {
+        let (mut p, mut m) = (x.to_vec(), x.to_vec());
+        let h = FD_STEP * (1.0 + x[i].abs());
+        p[i] += h;
+        m[i] -= h;
+        let fd = (eval(&p) - eval(&m)) / (2.0 * h);
+        assert!(
+            GRADIENT.close(grad[i], fd),
+            "∂/∂{name}[{i}]: autodiff {} vs finite difference {fd}",
+            grad[i]
+        );
+    }
 }
 
 #[test]
@@ -455,18 +457,7 @@ fn released_rep_margin_gradient_matches_finite_differences() {
         let per = lse::rep_margin_losses_scaled(&rows(ff, d), &y, s_bar, 10.0 * d as f64);
         lse::class_mean_sum(&per, &y) * d as f64 / (10.0 * k as f64)
     };
-    for i in 0..f.len() {
-        let (mut p, mut m) = (f.clone(), f.clone());
-        let h = FD_STEP * (1.0 + f[i].abs());
-        p[i] += h;
-        m[i] -= h;
-        let fd = (eval(&p) - eval(&m)) / (2.0 * h);
-        assert!(
-            GRADIENT.close(gf[i], fd),
-            "∂/∂φ[{i}]: autodiff {} vs finite difference {fd}",
-            gf[i]
-        );
-    }
+    check_fd("φ", &f, &gf, &eval);
     // The lone sample of class 2 gets no gradient.
     assert!(gf[4 * d..5 * d].iter().all(|g| *g == 0.0), "{gf:?}");
 }

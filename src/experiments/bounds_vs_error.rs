@@ -151,14 +151,13 @@ pub fn compute_all(
         // bound recorded without it, the same test errors), so a retrained run is bounded again.
         let summary_path = Plan::run_dir(source_root, spec).join("summary.json");
         let sha = crate::train::checkpoint::sha256_file(&summary_path)?;
-        let summary = crate::eval::Summary::read(&summary_path).ok();
         let kept = std::fs::read_to_string(&cached)
             .ok()
             .and_then(|t| serde_json::from_str::<RunBound>(&t).ok())
             .filter(|r| r.settings == *settings)
             .filter(|r| {
                 if r.summary_sha256.is_empty() {
-                    summary.as_ref().is_some_and(|s| same_run(r, s))
+                    crate::eval::Summary::read(&summary_path).is_ok_and(|s| same_run(r, &s))
                 } else {
                     r.summary_sha256 == sha
                 }

@@ -130,9 +130,7 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
     for (i, r) in plan.runs.iter().enumerate() {
         let p = Plan::run_dir(root, r).join("summary.json");
         if p.is_file() {
-            let recorded = crate::train::checkpoint::read_config(&Plan::run_dir(root, r))?;
-            if let Some((field, was, now)) = super::runner::config_difference(&recorded, &r.config)
-            {
+            if let Some((field, was, now)) = super::runner::recorded_difference(r, root)? {
                 return Err(crate::error::data_err(
                     Plan::run_dir(root, r).join("config.json"),
                     format!(

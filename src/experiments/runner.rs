@@ -81,6 +81,19 @@ pub fn config_difference(
     walk("", &a, &b)
 }
 
+/// The first difference ([`config_difference`]) between the configuration `r` was trained with
+/// (its `config.json` under `root`) and the plan's.
+///
+/// # Errors
+/// An unreadable `config.json`.
+pub(super) fn recorded_difference(
+    r: &RunSpec,
+    root: &Path,
+) -> Result<Option<(String, String, String)>> {
+    let recorded = crate::train::checkpoint::read_config(&Plan::run_dir(root, r))?;
+    Ok(config_difference(&recorded, &r.config))
+}
+
 /// Check a finished run against the plan: `Ok(true)` when it can be reused, `Ok(false)` when
 /// it differs and `rerun` is set (its directory has been moved aside to be retrained).
 ///
@@ -89,8 +102,7 @@ pub fn config_difference(
 /// values; an unreadable `config.json`.
 fn reusable(r: &RunSpec, root: &Path, rerun: bool) -> Result<bool> {
     let dir = Plan::run_dir(root, r);
-    let recorded = crate::train::checkpoint::read_config(&dir)?;
-    let Some((field, was, now)) = config_difference(&recorded, &r.config) else {
+    let Some((field, was, now)) = recorded_difference(r, root)? else {
         return Ok(true);
     };
     if !rerun {
@@ -190,17 +202,12 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
         return Err(invalid("--jobs", 0, "need at least one job"));
     }
     let runs = shard_of(plan, opts.shard);
-    // Every finished run is checked before anything is written or trained.
+    // Every finished run is checked before anything is trained (and, without
+    // `rerun_mismatched`, before anything is written).
     let mut finished = vec![false; runs.len()];
     for (f, r) in finished.iter_mut().zip(&runs) {
         if Plan::run_dir(&opts.root, r).join("summary.json").is_file() {
-            *f = reusable(r, &opts.root, false).or_else(|e| {
-                if opts.rerun_mismatched {
-                    reusable(r, &opts.root, true)
-                } else {
-                    Err(e)
-                }
-            })?;
+            *f = reusable(r, &opts.root, opts.rerun_mismatched)?;
         }
     }
     plan.save(&opts.root)?;

@@ -33,15 +33,7 @@ pub fn rep_margin_hinge(sq_dists: &[f64], s_bar: f64) -> f64 {
 /// Per-sample `ℓ_s̄` over a batch: for each sample, the same-class other samples of the batch
 /// are its positives. `features` is row-major `n × d`.
 pub fn rep_margin_losses(features: &[Vec<f64>], labels: &[usize], s_bar: f64) -> Vec<f64> {
-    (0..features.len())
-        .map(|i| {
-            let d: Vec<f64> = (0..features.len())
-                .filter(|&j| j != i && labels[j] == labels[i])
-                .map(|j| sq_dist(&features[i], &features[j]))
-                .collect();
-            rep_margin_loss(&d, s_bar)
-        })
-        .collect()
+    rep_margin_losses_scaled(features, labels, s_bar, 1.0)
 }
 
 /// Per-sample `ℓ_s̄` with the exponent divided by `divisor`:
@@ -53,16 +45,14 @@ pub fn rep_margin_losses_scaled(
     s_bar: f64,
     divisor: f64,
 ) -> Vec<f64> {
+    // [`rep_margin_loss`] on distances and s̄ divided by `divisor` (exact for `divisor = 1`).
     (0..features.len())
         .map(|i| {
-            let z: Vec<f64> = std::iter::once(0.0)
-                .chain(
-                    (0..features.len())
-                        .filter(|&j| j != i && labels[j] == labels[i])
-                        .map(|j| (sq_dist(&features[i], &features[j]) - 2.0 * s_bar) / divisor),
-                )
+            let d: Vec<f64> = (0..features.len())
+                .filter(|&j| j != i && labels[j] == labels[i])
+                .map(|j| sq_dist(&features[i], &features[j]) / divisor)
                 .collect();
-            logsumexp(&z)
+            rep_margin_loss(&d, s_bar / divisor)
         })
         .collect()
 }
