@@ -14,7 +14,10 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
+    if args.is_empty() {
+        bail!("no summaries given: compare --label NAME SUMMARY.json... [--label NAME SUMMARY.json...] (--help for more)");
+    }
+    if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("compare --label NAME SUMMARY.json... [--label NAME SUMMARY.json...]\n\nMean ± sd of overall / easy / medium / hard accuracy and the Table 4 margins over the\nsummary.json files of each group; with two groups of equal size, also the paired differences\n(second − first, files paired in order). All summaries must have the same classes.");
         return Ok(());
     }

@@ -8,7 +8,7 @@ use clap::Parser;
 use mr2::bounds::BoundSettings;
 use mr2::data::DatasetName;
 use mr2::experiments::bounds_vs_error;
-use mr2::experiments::runner::parse_shard;
+use mr2::experiments::runner::{parse_shard, shard_of};
 use mr2::experiments::{
     aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions, Variant,
 };
@@ -87,6 +87,10 @@ struct Args {
     /// bounds-vs-error: confidence δ of the bounds.
     #[arg(long, default_value_t = 0.05)]
     delta: f64,
+    /// Lift the memory check on data and model sizes (see README "Reliability"; also
+    /// MR2_ALLOW_LARGE=1).
+    #[arg(long)]
+    allow_large: bool,
 }
 
 /// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise; `-VARIANT` appended
@@ -115,6 +119,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
+    mr2::limits::allow_large(a.allow_large);
     let plan = a
         .experiment
         .plan_on(a.preset, a.seeds.as_deref(), a.variant, a.dataset)?;
@@ -125,11 +130,28 @@ fn run() -> Result<()> {
         .unwrap_or_else(|| default_root(&a, a.experiment.name()));
     // Where the grid's runs live: its own directory, or the baselines' for bounds-vs-error.
     let root = match (&a.source, bounding) {
-        (Some(s), true) => s.clone(),
-        (None, true) => default_root(&a, &plan.experiment),
-        _ => out.clone(),
+        (Some(s), true) => {
+            bounds_vs_error::check_source(s, &plan, &bound_settings(&a))?;
+            s.clone()
+        }
+        (None, true) => {
+            bound_settings(&a).validate()?;
+            default_root(&a, &plan.experiment)
+        }
+        (Some(_), false) => bail!("--source is for bounds-vs-error only"),
+        (None, false) => out.clone(),
     };
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    if let Some((i, n)) = shard {
+        if shard_of(&plan, shard).is_empty() {
+            eprintln!(
+                "shard {i}/{n} of the {}-run {} grid holds no run: nothing to do",
+                plan.runs.len(),
+                plan.experiment
+            );
+            return Ok(());
+        }
+    }
     if a.plan {
         for c in plan_commands(&plan, &root, shard, &a.train_bin)? {
             println!("{c}");
@@ -160,8 +182,13 @@ fn run() -> Result<()> {
         }
         let st = status(&plan, &root);
         let finished = st.iter().filter(|s| **s == RunState::Done).count();
+        let elsewhere = if done.busy.is_empty() {
+            String::new()
+        } else {
+            format!(", {} being trained by another process", done.busy.len())
+        };
         eprintln!(
-            "{}: {} trained now, {} already done, {} failed; {finished}/{} of the grid finished",
+            "{}: {} trained now, {} already done{elsewhere}, {} failed; {finished}/{} of the grid finished",
             plan.experiment,
             done.trained.len(),
             done.skipped.len(),
@@ -177,6 +204,15 @@ fn run() -> Result<()> {
     summarise(&a, &plan, &root, &out)
 }
 
+/// The bound settings of bounds-vs-error's flags.
+fn bound_settings(a: &Args) -> BoundSettings {
+    BoundSettings {
+        delta: a.delta,
+        mc_samples: a.mc,
+        ..BoundSettings::default()
+    }
+}
+
 /// Aggregate the finished runs under `root` into `out`; for bounds-vs-error, bound them instead.
 fn summarise(a: &Args, plan: &mr2::experiments::Plan, root: &Path, out: &Path) -> Result<()> {
     if a.experiment != Experiment::BoundsVsError {
@@ -186,11 +222,7 @@ fn summarise(a: &Args, plan: &mr2::experiments::Plan, root: &Path, out: &Path) -
         return Ok(());
     }
     // bounds-vs-error reads the grid's runs and leaves the grid's own report alone.
-    let settings = BoundSettings {
-        delta: a.delta,
-        mc_samples: a.mc,
-        ..BoundSettings::default()
-    };
+    let settings = bound_settings(a);
     let quiet = a.quiet;
     let r = bounds_vs_error::compute_all(plan, root, out, &settings, |line| {
         if !quiet {

@@ -133,6 +133,10 @@ struct Args {
     /// No progress bar or per-epoch lines.
     #[arg(long)]
     quiet: bool,
+    /// Lift the memory check on data and model sizes (see README "Reliability"; also
+    /// MR2_ALLOW_LARGE=1).
+    #[arg(long)]
+    allow_large: bool,
 }
 
 fn overrides(a: &Args) -> Result<Overrides> {
@@ -190,6 +194,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
+    mr2::limits::allow_large(a.allow_large);
     if a.list_losses {
         for m in METHODS {
             let params = mr2::loss::Method::from_name(m.name)?.params();

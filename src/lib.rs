@@ -33,7 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::float_cmp)]
 
-pub use mr2_core::{catalogue, claims, cli, error, search, stats, theory, tolerance};
+pub use mr2_core::{catalogue, claims, cli, error, limits, search, stats, theory, tolerance};
 pub use mr2_core::{Error, Result};
 
 #[cfg(feature = "mimalloc")]

@@ -699,4 +699,23 @@ fn variants_set_the_mr2_rows() {
         })
         .collect();
     assert_eq!(orders, [LaOrder::AfterGamma, LaOrder::BeforeGamma]);
+    // The released variant sets every released setting on LA + MR² too, the EMA restart
+    // included (its objective restarts the statistics).
+    let im_r = Experiment::Imbalanced
+        .plan_variant(cpu, Some(&[0]), Variant::Released)
+        .unwrap();
+    let la: Vec<mr2::loss::mr2::LaMr2Params> = im_r
+        .runs
+        .iter()
+        .filter_map(|r| match &r.config.loss {
+            Method::LaMr2(p) => Some(*p),
+            _ => None,
+        })
+        .collect();
+    assert!(!la.is_empty());
+    for p in la {
+        assert!(p.ema_reset && p.rep_scaling == RepScaling::Released);
+        assert_eq!((p.c_bar, p.lambda, p.p), (1.0, 0.1, 5.0));
+        assert!(mr2::loss::mr2::Mr2Spec::from(p).ema_reset);
+    }
 }

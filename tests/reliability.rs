@@ -116,6 +116,11 @@ fn corrupted_or_foreign_checkpoint_files_are_refused() {
         std::fs::write(&p, b).unwrap();
         let e = err(run(&cfg, &out, true, None));
         assert!(e.contains(file) && e.contains("checksum"), "{e}");
+        // The intact earlier checkpoint is offered (never used silently).
+        assert!(
+            e.contains("epoch-0001 is intact") && e.contains("move"),
+            "{e}"
+        );
     }
     // An optimiser file from another run (another width).
     let a = tmp("foreign-a");
@@ -490,4 +495,93 @@ fn compare_refuses_summaries_of_different_classes() {
         .to_string();
     assert!(e.contains("differ"), "{e}");
     assert!(compare(&[("A".into(), vec![a.clone()]), ("B".into(), vec![a])]).is_ok());
+}
+
+#[test]
+fn a_run_another_process_is_training_is_left_to_it_not_failed() {
+    use mr2::experiments::{execute, Experiment, Preset, RunnerOptions};
+    let plan = Experiment::PerClass.plan(Preset::Quick, None).unwrap();
+    let root = tmp("busy");
+    let held = mr2::experiments::Plan::run_dir(&root, &plan.runs[0]);
+    let _lock = RunDir::open(&held, true).unwrap();
+    let done = execute(
+        &plan,
+        &RunnerOptions {
+            root: root.clone(),
+            jobs: 1,
+            shard: None,
+            quiet: true,
+            rerun_mismatched: false,
+        },
+    )
+    .unwrap();
+    // It used to be reported as a FAILED run.
+    assert!(done.failed.is_empty(), "{:?}", done.failed);
+    assert_eq!(done.busy, vec![plan.runs[0].id.clone()]);
+    assert_eq!(done.trained.len(), plan.runs.len() - 1);
+}
+
+#[test]
+fn a_run_whose_plots_fail_has_no_summary_and_is_not_finished() {
+    let mut cfg = small();
+    cfg.epochs = 1;
+    let out = tmp("plot-fails");
+    let t = run(&cfg, &out, false, None).unwrap();
+    // A directory where the bar plot's PNG goes: plotting fails as on a full disk.
+    std::fs::create_dir_all(out.join("per_class_accuracy.png")).unwrap();
+    assert!(mr2::train::write_outputs(&t, &out, None, false).is_err());
+    assert!(
+        !out.join("summary.json").exists(),
+        "summary.json marks a run finished: it must not exist when its plots did not complete"
+    );
+    std::fs::remove_dir(out.join("per_class_accuracy.png")).unwrap();
+    mr2::train::write_outputs(&t, &out, None, false).unwrap();
+    assert!(out.join("summary.json").is_file());
+}
+
+#[test]
+fn bounds_on_an_unfinished_run_say_which_checkpoint_they_used() {
+    let cfg = small();
+    let out = tmp("unfinished-bounds");
+    run(&cfg, &out, false, Some(2)).unwrap();
+    let inputs = mr2::bounds::BoundInputs::from_run(&out).unwrap();
+    let p = inputs.provenance.clone().unwrap();
+    assert!(
+        p.contains("epoch 2 of 3") && p.contains("not finished"),
+        "{p}"
+    );
+    let r = mr2::bounds::compute(
+        &inputs,
+        &mr2::bounds::BoundSettings {
+            mc_samples: 20,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(mr2::bounds::report::text(&r).contains("model: checkpoint of epoch 2 of 3"));
+    run(&cfg, &out, true, None).unwrap();
+    let done = mr2::bounds::BoundInputs::from_run(&out).unwrap();
+    assert!(done.provenance.unwrap().contains("the finished run"));
+}
+
+#[test]
+fn concurrent_atomic_writes_of_one_file_never_fail() {
+    // Two `experiments` on one --out both write plan.json; with one shared temporary name one
+    // renamed the other's file away ("plan.json: No such file or directory").
+    let d = tmp("atomic-race");
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join("plan.json");
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let p = &p;
+            s.spawn(move || {
+                for _ in 0..200 {
+                    mr2::train::checkpoint::write_atomic(p, &[t; 64]).unwrap();
+                }
+            });
+        }
+    });
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file is left behind");
+    assert_eq!(std::fs::read(&p).unwrap().len(), 64);
 }

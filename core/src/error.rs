@@ -107,6 +107,20 @@ pub enum Error {
         /// The plotting library's message.
         reason: String,
     },
+    /// An input (a file's header, a setting) asks for more memory than the machine has.
+    #[error(
+        "{what} would need {}, more than the {} this machine has available; pass --allow-large (or set MR2_ALLOW_LARGE=1) if you mean it",
+        human_bytes(*needed),
+        human_bytes(u128::from(*limit))
+    )]
+    Memory {
+        /// What would be allocated (`the synthetic training set (…)`, `entry train_features of X`).
+        what: String,
+        /// Bytes it would need.
+        needed: u128,
+        /// Bytes available (or the limit in force).
+        limit: u64,
+    },
     /// I/O while reading or writing files.
     #[error("{path}: {source}")]
     Io {
@@ -116,6 +130,22 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `bytes` in B, KiB, MiB, GiB or TiB (one decimal above B).
+pub fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// Result alias for this crate.

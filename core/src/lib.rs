@@ -37,6 +37,7 @@ pub mod catalogue;
 pub mod claims;
 pub mod cli;
 pub mod error;
+pub mod limits;
 pub mod search;
 pub mod stats;
 pub mod theory;

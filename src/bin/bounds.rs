@@ -33,11 +33,13 @@ struct Args {
     /// Train quick ERM and MR² models on this dataset (default: synthetic).
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
-    /// Epochs for the quick models.
-    #[arg(long)]
+    /// Epochs for the quick models (not with --checkpoint or --features, which bring trained
+    /// models).
+    #[arg(long, conflicts_with_all = ["checkpoint", "features"])]
     epochs: Option<usize>,
-    /// Keep this fraction of a real training set for the quick models (speed; default 0.2).
-    #[arg(long)]
+    /// Keep this fraction of a real training set for the quick models (speed; default 0.2; not
+    /// with --checkpoint or --features).
+    #[arg(long, conflicts_with_all = ["checkpoint", "features"])]
     subset: Option<f64>,
     /// Confidence level: the bounds hold with probability ≥ 1 − δ.
     #[arg(long, default_value_t = 0.05)]
@@ -59,6 +61,9 @@ struct Args {
     /// Seed (quick models and Monte Carlo).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Lift the memory check on feature files and models (see README "Reliability").
+    #[arg(long)]
+    allow_large: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -67,6 +72,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
+    mr2::limits::allow_large(a.allow_large);
     let settings = BoundSettings {
         delta: a.delta,
         p: a.p,

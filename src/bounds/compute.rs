@@ -42,15 +42,16 @@ impl Default for BoundSettings {
 
 impl BoundSettings {
     /// # Errors
-    /// `δ ∉ (0, 1)`, `p < 1`, zero draws.
+    /// `δ ∉ (0, 1)`, `p < 1`, fewer than 2 draws (the Monte Carlo estimate's standard error
+    /// needs two).
     pub fn validate(&self) -> Result<()> {
         confidence_term(1, self.delta)?;
         check_p(self.p)?;
-        if self.mc_samples == 0 {
+        if self.mc_samples < 2 {
             return Err(crate::error::invalid(
                 "mc_samples",
-                0,
-                "need at least one Monte Carlo draw",
+                self.mc_samples,
+                "need at least 2 Monte Carlo draws (--mc)",
             ));
         }
         Ok(())
@@ -95,6 +96,8 @@ pub struct ClassBound {
 pub struct BoundReport {
     /// Model label.
     pub name: String,
+    /// Where the model came from ([`BoundInputs::provenance`]).
+    pub provenance: Option<String>,
     /// Samples N.
     pub n: usize,
     /// Classes K.
@@ -241,6 +244,7 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
     let e: Vec<f64> = classes.iter().map(|c| c.test_error).collect();
     Ok(BoundReport {
         name: inp.name.clone(),
+        provenance: inp.provenance.clone(),
         n,
         k,
         d,

@@ -19,14 +19,13 @@
 //! `1/γ`), a Gaussian-mixture head as `w_k = μ_k`, `b_k = −½‖μ_k‖²`.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayD, Ix1, Ix2};
-use ndarray_npy::{NpzReader, ReadNpyExt};
 use safetensors::{Dtype, SafeTensors};
 
 use super::inputs::{BoundInputs, TestSet};
+use super::npy;
 use crate::error::{data_err, io_err, Result};
 use crate::model::LinearHead;
 
@@ -45,64 +44,35 @@ pub const NAMES: [&str; 9] = [
 
 type Arrays = BTreeMap<String, ArrayD<f64>>;
 
-fn read_npy_any(r: impl Fn() -> Result<File>, what: &Path) -> Result<ArrayD<f64>> {
-    macro_rules! try_as {
-        ($($t:ty),*) => {
-            $( if let Ok(a) = ArrayD::<$t>::read_npy(r()?) { return Ok(a.mapv(|v| v as f64)); } )*
-        };
-    }
-    try_as!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
-    Err(data_err(
-        what,
-        "not a readable .npy array of float32/float64 or an integer type (C order)",
-    ))
-}
-
-fn npz_any(z: &mut NpzReader<File>, name: &str, path: &Path) -> Result<ArrayD<f64>> {
-    macro_rules! try_as {
-        ($($t:ty),*) => {
-            $( if let Ok(a) = z.by_name::<ndarray::OwnedRepr<$t>, ndarray::IxDyn>(name) { return Ok(a.mapv(|v| v as f64)); } )*
-        };
-    }
-    try_as!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
-    Err(data_err(
-        path,
-        format!("entry `{name}` is not a float or integer array"),
-    ))
-}
-
-fn from_dir(dir: &Path) -> Result<Arrays> {
+fn from_dir(dir: &Path, limit: u64) -> Result<Arrays> {
     let mut out = Arrays::new();
+    let mut left = limit;
     for name in NAMES {
         let p = dir.join(format!("{name}.npy"));
         if p.exists() {
-            out.insert(
-                name.into(),
-                read_npy_any(|| File::open(&p).map_err(|e| io_err(&p, e)), &p)?,
-            );
+            let a = npy::read_npy(&p, left)?;
+            left = left.saturating_sub(8 * a.len() as u64);
+            out.insert(name.into(), a);
         }
     }
     Ok(out)
 }
 
-fn from_npz(path: &Path) -> Result<Arrays> {
-    let f = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut z =
-        NpzReader::new(f).map_err(|e| data_err(path, format!("not a readable .npz: {e}")))?;
-    let entries = z.names().map_err(|e| data_err(path, e.to_string()))?;
-    let mut out = Arrays::new();
-    for entry in entries {
-        let name = entry.trim_end_matches(".npy").to_string();
-        if NAMES.contains(&name.as_str()) {
-            let a = npz_any(&mut z, &entry, path)?;
-            out.insert(name, a);
-        }
-    }
-    Ok(out)
+fn from_npz(path: &Path, limit: u64) -> Result<Arrays> {
+    Ok(npy::read_npz(path, |n| NAMES.contains(&n), limit)?
+        .into_iter()
+        .collect())
 }
 
-fn from_safetensors(path: &Path) -> Result<Arrays> {
+fn from_safetensors(path: &Path, limit: u64) -> Result<Arrays> {
+    let len = std::fs::metadata(path).map_err(|e| io_err(path, e))?.len();
+    crate::limits::check_within(
+        || format!("{} (the file)", path.display()),
+        len.into(),
+        limit,
+    )?;
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let mut left = limit.saturating_sub(len);
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| data_err(path, format!("not a readable .safetensors file: {e}")))?;
     let mut out = Arrays::new();
@@ -111,6 +81,13 @@ fn from_safetensors(path: &Path) -> Result<Arrays> {
             continue;
         }
         let d = view.data();
+        let values = (8 * d.len()) / view.dtype().bitsize().max(1);
+        crate::limits::check_within(
+            || format!("tensor `{name}` of {} as float64", path.display()),
+            8 * values as u128,
+            left,
+        )?;
+        left = left.saturating_sub(8 * values as u64);
         macro_rules! decode {
             ($t:ty, $n:expr) => {
                 d.chunks_exact($n)
@@ -195,12 +172,24 @@ fn labels(v: Vec<f64>, name: &str, src: &Path) -> Result<Vec<usize>> {
 /// are not class indices — each naming the file and the array; then [`BoundInputs::new`]'s
 /// checks.
 pub fn read(path: &Path) -> Result<BoundInputs> {
+    read_limited(path, crate::limits::budget())
+}
+
+/// [`read`] with the arrays, as `f64`, limited to `limit` bytes in all (checked from the
+/// files' headers before anything is allocated).
+///
+/// # Errors
+/// As [`read`]; [`crate::Error::Memory`] over the limit.
+pub fn read_limited(path: &Path, limit: u64) -> Result<BoundInputs> {
+    if !path.exists() {
+        return Err(data_err(path, "does not exist"));
+    }
     let mut a = if path.is_dir() {
-        from_dir(path)?
+        from_dir(path, limit)?
     } else {
         match path.extension().and_then(|e| e.to_str()) {
-            Some("npz") => from_npz(path)?,
-            Some("safetensors") => from_safetensors(path)?,
+            Some("npz") => from_npz(path, limit)?,
+            Some("safetensors") => from_safetensors(path, limit)?,
             Some("npy") => {
                 return Err(data_err(
                     path,

@@ -33,6 +33,9 @@ pub struct BoundInputs {
     pub test_error_per_class: Vec<f64>,
     /// Observed overall test error.
     pub test_error: f64,
+    /// Where the model came from when that matters to a reader (a run's checkpoint epoch, and
+    /// whether the run had finished); `None` otherwise.
+    pub provenance: Option<String>,
 }
 
 /// How the observed test error is known.
@@ -121,7 +124,10 @@ pub fn feature_matrix(p: &Predictions) -> Array2<f64> {
 
 impl BoundInputs {
     /// Assemble and check the inputs: `K ≥ 2` head rows of the features' width, labels in
-    /// `0..K`, one γ per class (finite, > 0), finite features and weights, every class present.
+    /// `0..K`, one γ per class (finite, > 0), finite features and weights, every class present
+    /// in training; test features of the same width, finite, at least one, one label per row.
+    /// A class without test samples has test error NaN: the reports say so and leave it out of
+    /// the rank correlations.
     ///
     /// # Errors
     /// The first inconsistency, naming the input.
@@ -207,12 +213,33 @@ impl BoundInputs {
             .collect();
         let (test_error_per_class, test_error) = match test {
             TestSet::Features(f, y) => {
-                if f.ncols() != d || y.len() != f.nrows() {
+                if f.ncols() != d {
                     return Err(Error::Shape {
-                        what: "test features (width = training features, one label per row)",
+                        what: "test feature width (= the training features' width)",
                         expected: d,
                         got: f.ncols(),
                     });
+                }
+                if y.len() != f.nrows() {
+                    return Err(Error::Shape {
+                        what: "test labels (one per test feature row)",
+                        expected: f.nrows(),
+                        got: y.len(),
+                    });
+                }
+                if f.nrows() == 0 {
+                    return Err(invalid(
+                        "test_features",
+                        "0 rows",
+                        "the test set is empty: no test error can be measured",
+                    ));
+                }
+                if let Some(i) = f.iter().position(|v| !v.is_finite()) {
+                    return Err(invalid(
+                        "test_features",
+                        format!("non-finite value in row {}", i / d.max(1)),
+                        "test features must be finite",
+                    ));
                 }
                 if let Some(&bad) = y.iter().find(|&&v| v >= k) {
                     return Err(invalid("test label", bad, "test labels must lie in 0..K"));
@@ -254,6 +281,7 @@ impl BoundInputs {
             class_names,
             test_error_per_class,
             test_error,
+            provenance: None,
         })
     }
 
@@ -290,8 +318,36 @@ impl BoundInputs {
     /// As [`crate::train::checkpoint::latest_verified`], data errors, and a run without a
     /// checkpoint.
     pub fn from_run(dir: &Path) -> Result<Self> {
+        use crate::error::checkpoint_err;
+        if !dir.exists() {
+            return Err(checkpoint_err(dir, "does not exist"));
+        }
+        if dir.join("plan.json").is_file() {
+            return Err(checkpoint_err(
+                dir,
+                "is an experiments grid, not a run: give one of its runs (DIR/runs/ID), or use `experiments bounds-vs-error` for the whole grid",
+            ));
+        }
+        if !crate::train::checkpoint::holds_run(dir) {
+            return Err(checkpoint_err(
+                dir,
+                "holds no run of `train` (no config.json or checkpoints/)",
+            ));
+        }
         let Some((ck, state)) = crate::train::checkpoint::latest_verified(dir)? else {
-            return Err(crate::error::checkpoint_err(dir, "holds no checkpoint yet"));
+            return Err(checkpoint_err(dir, "holds no checkpoint yet"));
+        };
+        let total = state.config.total_epochs();
+        let provenance = if state.epoch < total {
+            format!(
+                "checkpoint of epoch {} of {total}: the run has not finished, this is an intermediate model",
+                state.epoch
+            )
+        } else {
+            format!(
+                "checkpoint of epoch {} of {total} (the finished run)",
+                state.epoch
+            )
         };
         let cfg = &state.config;
         let splits = cfg.data.load(cfg.seed)?;
@@ -311,14 +367,16 @@ impl BoundInputs {
         let name = dir
             .file_name()
             .map_or("model".into(), |n| n.to_string_lossy().into_owned());
-        Self::from_net(
+        let mut inputs = Self::from_net(
             name,
             &model.net.valid(),
             &splits.train,
             &splits.test,
             state.objective.gamma_used(splits.train.classes),
             &dev,
-        )
+        )?;
+        inputs.provenance = Some(provenance);
+        Ok(inputs)
     }
 
     /// Classes `K`.

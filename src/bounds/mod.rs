@@ -14,6 +14,7 @@ pub mod compute;
 pub mod demo;
 pub mod files;
 pub mod inputs;
+pub mod npy;
 pub mod rank;
 pub mod report;
 

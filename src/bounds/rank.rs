@@ -35,15 +35,32 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-/// Spearman's ρ (Pearson correlation of average ranks); NaN when either side is constant.
-pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    pearson(&ranks(a), &ranks(b))
+/// The pairs `(a_i, b_i)` where both are finite (a class without test samples has no error,
+/// so it has no rank).
+pub fn defined_pairs(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    a.iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .unzip()
 }
 
-/// Kendall's τ-b (ties corrected); NaN when either side is constant.
+/// Spearman's ρ (Pearson correlation of average ranks) over the pairs where both values are
+/// defined ([`defined_pairs`]); NaN when either side is constant or fewer than 2 pairs remain.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (a, b) = defined_pairs(a, b);
+    if a.len() < 2 {
+        return f64::NAN;
+    }
+    pearson(&ranks(&a), &ranks(&b))
+}
+
+/// Kendall's τ-b (ties corrected) over the pairs where both values are defined
+/// ([`defined_pairs`]); NaN when either side is constant or fewer than 2 pairs remain.
 // Exact ties are what τ-b corrects for.
 #[allow(clippy::float_cmp)]
 pub fn kendall(a: &[f64], b: &[f64]) -> f64 {
+    let (a, b) = defined_pairs(a, b);
     let n = a.len();
     let (mut conc, mut disc, mut ta, mut tb) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for i in 0..n {

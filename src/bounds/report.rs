@@ -37,6 +37,9 @@ pub fn text(r: &BoundReport) -> String {
         "\n== {}: N = {}, K = {}, d = {}, Λ = {:.3}, δ = {}",
         r.name, r.n, r.k, r.d, r.weight_norm_2, r.settings.delta
     );
+    if let Some(p) = &r.provenance {
+        let _ = writeln!(s, "model: {p}");
+    }
     let _ = writeln!(
         s,
         "train error {:.4}  ramp risk R̂^γ {:.4}  CE surrogate R̂^γ,ce {:.4}  test error {:.4}",
@@ -94,10 +97,33 @@ pub fn text(r: &BoundReport) -> String {
     }
     let _ = writeln!(
         s,
-        "rank correlation of the per-class bound (tight) with the per-class test error: Spearman {:.3}, Kendall {:.3}",
-        r.spearman, r.kendall
+        "rank correlation of the per-class bound (tight) with the per-class test error: Spearman {:.3}, Kendall {:.3}{}",
+        r.spearman,
+        r.kendall,
+        untested_note(r)
     );
     s
+}
+
+/// `""`, or why the rank correlations leave classes out (no test samples: no error).
+pub fn untested_note(r: &BoundReport) -> String {
+    let missing: Vec<&str> = r
+        .classes
+        .iter()
+        .filter(|c| !c.test_error.is_finite())
+        .map(|c| c.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (over {} of {} classes: {} ha{} no test samples, so no test error)",
+            r.classes.len() - missing.len(),
+            r.classes.len(),
+            missing.join(", "),
+            if missing.len() == 1 { "s" } else { "ve" }
+        )
+    }
 }
 
 /// One row of `bounds.csv`.

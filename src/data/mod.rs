@@ -153,6 +153,18 @@ pub fn synthetic(cfg: &SyntheticConfig) -> Result<(Dataset, Dataset)> {
             "spreads must satisfy 0 < sigma_min <= sigma_max < inf",
         ));
     }
+    // Samples as f32 plus a label each, training and test sets, checked before any is drawn.
+    let samples = (cfg.train_per_class as u128 + cfg.test_per_class as u128)
+        .saturating_mul(cfg.classes as u128);
+    crate::limits::check(
+        || {
+            format!(
+                "the synthetic mixture ({} classes × ({} + {}) samples × {} dims)",
+                cfg.classes, cfg.train_per_class, cfg.test_per_class, cfg.dim
+            )
+        },
+        samples.saturating_mul(4 * cfg.dim as u128 + 8),
+    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let means: Vec<Vec<f64>> = (0..cfg.classes)
         .map(|_| {

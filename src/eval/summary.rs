@@ -101,13 +101,48 @@ impl Summary {
         self.per_class.iter().map(|c| c.name.clone()).collect()
     }
 
-    /// Read a `summary.json`.
+    /// Read a `summary.json` and check its values: accuracies in `[0, 1]` (or `null`), class
+    /// ids `0, 1, …` in order.
     ///
     /// # Errors
-    /// Unreadable or malformed file (named).
+    /// Unreadable or malformed file, or a value out of range (named, with the value).
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let s = std::fs::read_to_string(path).map_err(|e| crate::error::io_err(path, e))?;
-        serde_json::from_str(&s).map_err(|e| crate::error::data_err(path, e.to_string()))
+        let summary: Self =
+            serde_json::from_str(&s).map_err(|e| crate::error::data_err(path, e.to_string()))?;
+        summary
+            .check()
+            .map_err(|why| crate::error::data_err(path, why))?;
+        Ok(summary)
+    }
+
+    /// The range checks of [`Summary::read`], as the reason of the first failure.
+    ///
+    /// # Errors
+    /// The first value out of range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let g = &self.groups;
+        let named = [
+            ("overall".to_string(), self.overall),
+            ("groups.easy".into(), g.easy),
+            ("groups.medium".into(), g.medium),
+            ("groups.hard".into(), g.hard),
+        ];
+        let classes = self
+            .per_class
+            .iter()
+            .map(|c| (format!("per_class[{}].accuracy", c.id), c.accuracy));
+        for (what, v) in named.into_iter().chain(classes) {
+            if !(v.is_nan() || (0.0..=1.0).contains(&v)) {
+                return Err(format!(
+                    "{what} = {v} is not an accuracy in [0, 1] (a fraction, not a percentage)"
+                ));
+            }
+        }
+        if let Some((i, c)) = self.per_class.iter().enumerate().find(|(i, c)| c.id != *i) {
+            return Err(format!("per_class[{i}] has id {}, expected {i}", c.id));
+        }
+        Ok(())
     }
 }
 

@@ -123,6 +123,40 @@ pub fn run_bound(
     })
 }
 
+/// Check, before anything is trained, that `source` (given with `--source`) is an existing
+/// grid of `plan`'s experiment (its `plan.json` says so) and that `settings` are valid: a
+/// mistyped path must not become a new grid, nor an ablation directory gain baselines runs.
+///
+/// # Errors
+/// `source` missing, not a grid, or a grid of another experiment; invalid settings.
+pub fn check_source(source: &Path, plan: &Plan, settings: &BoundSettings) -> Result<()> {
+    settings.validate()?;
+    let bad = |why: String| crate::error::data_err(source, why);
+    if !source.is_dir() {
+        return Err(bad(format!(
+            "does not exist: --source must be an existing {} grid (leave it out to train the {} grid in its default directory)",
+            plan.experiment, plan.experiment
+        )));
+    }
+    let p = source.join("plan.json");
+    let text = std::fs::read_to_string(&p).map_err(|_| {
+        bad(format!(
+            "holds no plan.json: not an experiments grid (expected a {} grid)",
+            plan.experiment
+        ))
+    })?;
+    let theirs: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| crate::error::data_err(&p, format!("malformed plan: {e}")))?;
+    match theirs.get("experiment").and_then(|v| v.as_str()) {
+        Some(e) if e == plan.experiment => Ok(()),
+        Some(e) => Err(bad(format!(
+            "is a grid of the {e} experiment; bounds-vs-error bounds a {} grid",
+            plan.experiment
+        ))),
+        None => Err(crate::error::data_err(&p, "names no experiment")),
+    }
+}
+
 /// The bounds of every finished run of `plan` under `source_root`, each computed once and kept
 /// in `out/runs/ID.json` (reused when its settings and the run's test errors match);
 /// `progress` is told about each run.

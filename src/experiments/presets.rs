@@ -60,7 +60,7 @@ impl Variant {
             (Self::Released, Method::Mr2(p)) => *p = r,
             (Self::Released, Method::LaMr2(p)) => {
                 (p.c_bar, p.lambda, p.p, p.s_bar_zero) = (r.c_bar, r.lambda, r.p, r.s_bar_zero);
-                p.rep_scaling = r.rep_scaling;
+                (p.rep_scaling, p.ema_reset) = (r.rep_scaling, r.ema_reset);
             }
             (Self::Released, Method::GammaCe(p)) => (p.c_bar, p.p) = (r.c_bar, r.p),
             (Self::Released, Method::Rep(p)) => {

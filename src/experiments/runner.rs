@@ -188,6 +188,8 @@ pub struct Executed {
     pub skipped: Vec<String>,
     /// Runs that failed, with the error.
     pub failed: Vec<(String, String)>,
+    /// Runs another process is training now (their run lock is held): left to it.
+    pub busy: Vec<String>,
 }
 
 /// Train the missing runs of `plan` (in `opts.shard`), writing `ROOT/plan.json` first. A run
@@ -250,6 +252,15 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
                             );
                         }
                         o.trained.push(r.id.clone());
+                    }
+                    Err(crate::Error::Locked { .. }) => {
+                        if !opts.quiet {
+                            eprintln!(
+                                "[{pos}/{total}] {} {}: another process is training it; left to that one",
+                                plan.experiment, r.id
+                            );
+                        }
+                        o.busy.push(r.id.clone());
                     }
                     Err(e) => {
                         eprintln!("[{pos}/{total}] {} {}: FAILED: {e}", plan.experiment, r.id);

@@ -242,6 +242,8 @@ pub struct LaMr2Params {
     pub s_bar_zero: bool,
     /// Exponent scaling of `ℓ_s̄`.
     pub rep_scaling: RepScaling,
+    /// Start the EMA statistics afresh at every epoch ([`Mr2Params::ema_reset`]).
+    pub ema_reset: bool,
 }
 
 impl Default for LaMr2Params {
@@ -257,6 +259,7 @@ impl Default for LaMr2Params {
             uniform_gamma: m.uniform_gamma,
             s_bar_zero: m.s_bar_zero,
             rep_scaling: m.rep_scaling,
+            ema_reset: m.ema_reset,
         }
     }
 }
@@ -331,7 +334,7 @@ impl From<LaMr2Params> for Mr2Spec {
             rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
             la_tau: Some(v.tau),
             la_order: v.la_order,
-            ema_reset: false,
+            ema_reset: v.ema_reset,
             decay: v.decay,
             p: v.p,
         }

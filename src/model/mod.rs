@@ -50,6 +50,33 @@ pub struct ModelConfig {
     pub depth: usize,
 }
 
+impl ModelConfig {
+    /// The number of parameters the settings ask for, before anything is built: exact for the
+    /// linear model and the MLP (`input` inputs, `classes` outputs), the convolutions' count
+    /// for the Wide ResNet (16k/32k/64k channels, `(depth − 4)/6` blocks of two 3×3
+    /// convolutions per stage); the fixed architectures (CNN, ResNets) need no check and give
+    /// their head's count. Saturates instead of wrapping.
+    pub fn parameter_estimate(&self, input: usize, classes: usize) -> u128 {
+        let (i, w, k) = (input as u128, self.width as u128, classes as u128);
+        let head = |features: u128| features.saturating_mul(k).saturating_add(k);
+        match self.arch {
+            Arch::Linear => head(i),
+            Arch::Mlp => i
+                .saturating_mul(w)
+                .saturating_add(w)
+                .saturating_add(w.saturating_mul(w).saturating_add(w))
+                .saturating_add(head(w)),
+            Arch::Wrn => {
+                let n = (self.depth.saturating_sub(4) / 6) as u128;
+                // Σ_stages n · 2 · 9 · (16·2^s·w)² = 18 n w² · 256 · (1 + 4 + 16).
+                let convs = crate::limits::product(&[18, n, 256 * 21, w, w]);
+                convs.saturating_add(head(64u128.saturating_mul(w)))
+            }
+            _ => head(64),
+        }
+    }
+}
+
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
@@ -153,6 +180,21 @@ impl Net {
         if cfg.width == 0 {
             return Err(invalid("width", 0, "width must be >= 1"));
         }
+        // Parameters as f32 with their gradient and two optimiser moments, checked before any
+        // is allocated (a width of 10⁸ must be refused, not swapped to death).
+        crate::limits::check(
+            || {
+                format!(
+                    "the model ({:?}, width {}, depth {}: about {} parameters)",
+                    cfg.arch,
+                    cfg.width,
+                    cfg.depth,
+                    cfg.parameter_estimate(c * h * w, classes)
+                )
+            },
+            cfg.parameter_estimate(c * h * w, classes)
+                .saturating_mul(16),
+        )?;
         let (backbone, features) = match cfg.arch {
             Arch::Linear => (None, c * h * w),
             Arch::Mlp => (

@@ -74,18 +74,30 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Write `bytes` to `path` atomically (temporary file, sync, rename).
+/// Write `bytes` to `path` atomically (temporary file, sync, rename). The temporary file's
+/// name is unique to this process and call, so concurrent writers of one path (two
+/// `experiments` on one `--out` writing `plan.json`) never rename each other's file away.
 ///
 /// # Errors
 /// I/O.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
-        f.sync_all().map_err(|e| io_err(&tmp, e))?;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let written = File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(|e| io_err(&tmp, e))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| io_err(path, e)));
+    if written.is_err() {
+        // A full disk must not leave partial temporary files behind.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    written
 }
 
 fn sync(path: &Path) -> Result<()> {
@@ -146,9 +158,33 @@ pub fn latest_verified(root: &Path) -> Result<Option<(PathBuf, CheckpointState)>
             "a checkpoint in the layout of an older mr2 (checkpoint/); start a new --out",
         ));
     }
-    let Some((n, dir)) = complete_checkpoints(root)?.pop() else {
+    let mut all = complete_checkpoints(root)?;
+    let Some((n, dir)) = all.pop() else {
         return Ok(None);
     };
+    match verify(root, n, &dir) {
+        Ok(state) => Ok(Some((dir, state))),
+        Err(e) => {
+            // Offer the newest earlier checkpoint that verifies (never used silently: the
+            // damage may mean the run directory is not what the user thinks it is).
+            let intact = all.iter().rev().find(|(m, d)| verify(root, *m, d).is_ok());
+            Err(match (e, intact) {
+                (Error::Checkpoint { path, reason }, Some((_, good))) => Error::Checkpoint {
+                    path,
+                    reason: format!(
+                        "{reason}; the earlier checkpoint {} is intact: move {} aside to resume (or bound) from it",
+                        good.display(),
+                        dir.display()
+                    ),
+                },
+                (e, _) => e,
+            })
+        }
+    }
+}
+
+/// Verify the checkpoint `dir` of epoch `n` of the run `root` (see [`latest_verified`]).
+fn verify(root: &Path, n: usize, dir: &Path) -> Result<CheckpointState> {
     let sp = dir.join("state.json");
     let bytes = std::fs::read(&sp)
         .map_err(|e| checkpoint_err(&sp, format!("cannot read the checkpoint's state: {e}")))?;
@@ -204,7 +240,7 @@ pub fn latest_verified(root: &Path) -> Result<Option<(PathBuf, CheckpointState)>
             format!("differs from the configuration stored in {}", sp.display()),
         ));
     }
-    Ok(Some((dir, state)))
+    Ok(state)
 }
 
 /// A run directory held by this process.

@@ -8,7 +8,7 @@ use crate::error::{io_err, Result};
 use crate::eval::{summarize, Groups, Summary};
 use crate::report::plot;
 
-/// Summarise `trained`, write `summary.json` and the plots into `out` (and, with
+/// Summarise `trained`, write the plots and then (last, atomically) `summary.json` into `out` (and, with
 /// `export_features`, `out/features/` in the format `bounds --features` reads); `baseline` adds its per-class accuracy to the bar plot and,
 /// with `rank_by_baseline`, its easy/medium/hard thirds group this run's classes.
 ///
@@ -35,8 +35,14 @@ pub fn write_outputs(
         }
     }
     let (summary, test, trainp) = summarize(trained, ranking)?;
+    // `summary.json` is what marks a run finished (the experiment runner reuses such runs), so
+    // it is written last and atomically: a failure while exporting or plotting (a full disk)
+    // leaves no summary and the run is redone, never counted with a truncated plot.
     let p = out.join("summary.json");
-    std::fs::write(&p, crate::error::json_for(&p, &summary)?).map_err(|e| io_err(&p, e))?;
+    let summary_text = crate::error::json_for(&p, &summary)?;
+    if p.exists() {
+        std::fs::remove_file(&p).map_err(|e| io_err(&p, e))?;
+    }
     if export_features {
         crate::bounds::files::export(
             &out.join("features"),
@@ -90,6 +96,7 @@ pub fn write_outputs(
         "loss",
         &[("train loss".into(), curve(|m| m.train_loss))],
     )?;
+    super::checkpoint::write_atomic(&p, summary_text.as_bytes())?;
     Ok(summary)
 }
 
