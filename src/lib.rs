@@ -25,7 +25,8 @@
 //! | models: feature extractor + linear / cosine / Gaussian head | [`model`] | | `tests/models.rs` |
 //! | configuration, loop and hooks, SAM, verified checkpoints, run lock | [`train`] | | `tests/training.rs`, `tests/reliability.rs` |
 //! | per-class metrics, Table 4 margins, summaries, `compare` | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs`, `tests/reliability.rs` |
-//! | trained model → bound inputs → bounds → report; certificate head | [`bounds`] | [`theory::bounds::prop1_terms`], [`theory::bounds::per_class_terms`], [`theory::rademacher`] | `tests/bounds.rs` |
+//! | trained model → bound inputs → bounds → report; certificate head | [`bounds`] | [`theory::bounds::prop1_terms`], [`theory::bounds::per_class_terms`], [`theory::rademacher`] | `tests/bounds.rs`, `tests/inputs.rs` |
+//! | per-class certificates: test-set (binomial inversion) and last-layer PAC-Bayes | [`bounds::pac_bayes`] | [`theory::certificates`] | `proofs/certificates.rs`, `tests/bounds.rs` |
 //! | experiments: grids of runs, resumable and shardable, aggregated into tables and plots | [`experiments`] | [`eval::compare::mean_sd`], [`eval::Groups`] | `tests/experiments.rs` |
 //! | training-step timing | [`mod@bench`] | | — |
 //!

@@ -586,3 +586,170 @@ fn bounds_binary_reads_a_features_directory() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no/such/dir.npz"));
 }
+
+/// Train the quick ERM model's features on half of the synthetic training set; returns the
+/// trained run, the other half `B` and a large fresh sample from the same mixture (its
+/// "test" set: 4 000 per class, the truth the certificates must lie above).
+fn certified_setup() -> (mr2::train::Trained, mr2::data::Dataset, mr2::data::Dataset) {
+    let q = mr2::bounds::demo::QuickModels {
+        dataset: mr2::data::DatasetName::Synthetic,
+        epochs: None,
+        subset: None,
+        seed: 0,
+        certificate: true,
+    };
+    let mut cfg = q.config_for(false, true);
+    let mut splits = cfg.data.load(cfg.seed).unwrap();
+    let (a, b) = mr2::data::transform::split(&splits.train, 0.5, cfg.seed).unwrap();
+    splits.train = a;
+    // The same mixture (same seed: same means and the same training set, hence the same
+    // standardisation), with a large test set drawn after the training set.
+    cfg.data.synthetic.test_per_class = 4000;
+    let big = cfg.data.load(cfg.seed).unwrap().test;
+    let t = mr2::train::train_on(&cfg, splits, mr2::train::RunOptions::default()).unwrap();
+    (t, b, big)
+}
+
+#[test]
+fn certificates_lie_above_the_true_per_class_error_of_the_synthetic_mixture() {
+    use mr2::bounds::pac_bayes::{certify_net, CertifySettings};
+    let (t, b, big) = certified_setup();
+    let s = CertifySettings {
+        draws: 200,
+        ..CertifySettings::default()
+    };
+    let gamma = vec![1.0; t.splits.train.classes];
+    let small = certify_net(
+        "ERM",
+        &t.model,
+        &b,
+        &t.splits.test,
+        &gamma,
+        &t.device,
+        &s,
+        |_| {},
+    )
+    .unwrap();
+    // The same draws (same seed) on the large sample: its errors are the truth up to ±0.02.
+    let truth = certify_net("ERM", &t.model, &b, &big, &gamma, &t.device, &s, |_| {}).unwrap();
+    let slack = 4.0 * (0.25f64 / 4000.0).sqrt();
+    for (c, tr) in small.classes.iter().zip(&truth.classes) {
+        assert_eq!(
+            c.posterior_mean, tr.posterior_mean,
+            "the choice ignores the test set"
+        );
+        assert!(
+            c.test_set + slack >= tr.test_error,
+            "{}: test-set {} < true {}",
+            c.name,
+            c.test_set,
+            tr.test_error
+        );
+        assert!(
+            c.pac_bayes + slack >= tr.gibbs_test_error,
+            "{}: PAC-Bayes {} < true Gibbs {}",
+            c.name,
+            c.pac_bayes,
+            tr.gibbs_test_error
+        );
+        assert!(c.pac_bayes >= c.gibbs_error_bound_sample && c.pac_bayes < 1.0);
+    }
+    assert!(small.overall.pac_bayes + slack >= truth.overall.gibbs_test_error);
+    // The bound is not vacuous where the class is easy (it can fail: a certificate above 0.5
+    // on the easiest class would mean a term is far too large).
+    let easiest = small
+        .classes
+        .iter()
+        .map(|c| c.pac_bayes)
+        .fold(f64::INFINITY, f64::min);
+    assert!(easiest < 0.3, "easiest class certified at {easiest}");
+}
+
+#[test]
+fn each_certificate_is_its_documented_composition() {
+    use mr2::bounds::pac_bayes::{certify, CertifyInputs, CertifySettings, Sample};
+    use mr2::theory::certificates::{
+        binomial_tail_upper, gaussian_kl, pac_bayes_kl, sampled_error_upper,
+    };
+    // Three classes in 2-d plus the bias coordinate; a prior head and a noisy sample.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let centres = [[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]];
+    let draw = |n: usize, rng: &mut ChaCha8Rng| {
+        let y: Vec<usize> = (0..n).map(|i| i % 3).collect();
+        let f = Array2::from_shape_fn((n, 3), |(i, j)| {
+            if j == 2 {
+                1.0
+            } else {
+                let g: f64 = StandardNormal.sample(&mut *rng);
+                centres[y[i]][j] + 1.2 * g
+            }
+        });
+        (f, y)
+    };
+    let (fb, yb) = draw(300, &mut rng);
+    let (ft, yt) = draw(600, &mut rng);
+    let prior: Vec<Vec<f64>> = centres.iter().map(|c| vec![c[0], c[1], 0.0]).collect();
+    let s = CertifySettings {
+        draws: 100,
+        ..CertifySettings::default()
+    };
+    let names: Vec<String> = (0..3).map(|c| c.to_string()).collect();
+    let inputs = |labels: &[usize]| -> mr2::Result<mr2::bounds::pac_bayes::Certificates> {
+        certify(
+            &CertifyInputs {
+                name: "toy".into(),
+                prior: &prior,
+                gamma: &[1.0; 3],
+                class_names: &names,
+                bound: Sample {
+                    features: &fb,
+                    labels,
+                },
+                test: Sample {
+                    features: &ft,
+                    labels: &yt,
+                },
+            },
+            &s,
+            |_| {},
+        )
+    };
+    let r = inputs(&yb).unwrap();
+    assert_eq!(r.choices, 2 * s.sigma_grid.len());
+    let g = r.choices as f64;
+    let rms = (prior.iter().flatten().map(|v| v * v).sum::<f64>() / 9.0).sqrt();
+    for c in r.classes.iter().chain([&r.overall]) {
+        let overall = c.name == "overall";
+        // δ/2 to the PAC-Bayes bound and δ/2 to the sampling correction, each split over the
+        // K classes (per-class certificates) and the G (mean, σ) choices.
+        let split = if overall { g } else { 3.0 * g };
+        let d = s.delta / 2.0 / split;
+        let upper = sampled_error_upper(c.gibbs_error_bound_sample, s.draws as u64, d).unwrap();
+        let want = pac_bayes_kl(upper, c.kl, c.n_bound as u64, d).unwrap();
+        assert!(
+            IDENTITY.close(c.pac_bayes, want),
+            "{}: {} vs {want}",
+            c.name,
+            c.pac_bayes
+        );
+        assert!(s
+            .sigma_grid
+            .iter()
+            .any(|m| IDENTITY.close(m * rms, c.sigma)));
+        if c.posterior_mean == "prior head" {
+            assert_eq!(c.kl.to_bits(), 0.0f64.to_bits());
+        } else {
+            assert!(c.kl > 0.0);
+            let dist = 2.0 * c.kl * c.sigma * c.sigma;
+            assert!(IDENTITY.close(gaussian_kl(dist, 9, c.sigma, c.sigma).unwrap(), c.kl));
+        }
+        // The test-set certificate of the prior head at δ/K (overall δ).
+        let td = if overall { s.delta } else { s.delta / 3.0 };
+        let errs = (c.test_error * c.n_test as f64).round() as u64;
+        let want = binomial_tail_upper(errs, c.n_test as u64, td).unwrap();
+        assert!(IDENTITY.close(c.test_set, want), "{}", c.name);
+    }
+    // A class missing from the bound sample is an error, not a NaN.
+    let y0: Vec<usize> = yb.iter().map(|&y| y.min(1)).collect();
+    assert!(inputs(&y0).is_err());
+}

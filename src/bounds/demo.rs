@@ -2,7 +2,9 @@
 
 use super::certificate::certificate_inputs;
 use super::inputs::BoundInputs;
+use super::pac_bayes::{certify_net, Certificates, CertifySettings};
 use crate::data::{transform, DatasetName};
+use crate::error::invalid;
 use crate::error::Result;
 use crate::loss::mr2::RepScaling;
 use crate::loss::{CeParams, Method};
@@ -29,7 +31,26 @@ impl QuickModels {
     /// training set, and `ℓ_s̄` scaled as `scaled-mean` (the exponent as in the released code,
     /// the batch mean; kept so that README's figures reproduce).
     pub fn config(&self, mr2: bool) -> TrainConfig {
+        self.config_for(mr2, false)
+    }
+
+    /// [`QuickModels::config`], or with `certify` on images the `experiments --preset cpu`
+    /// setting (8 epochs on the whole training set — of which the features see half — and the
+    /// released `ℓ_s̄`), unless `epochs` / `subset` say otherwise.
+    pub fn config_for(&self, mr2: bool, certify: bool) -> TrainConfig {
         let mut c = TrainConfig::defaults_for(self.dataset);
+        if certify && self.dataset.is_image() {
+            c.seed = self.seed;
+            c.epochs = self.epochs.unwrap_or(8);
+            c.data.subset = self.subset.filter(|f| *f < 1.0);
+            if let Method::Mr2(p) = &mut c.loss {
+                p.rep_scaling = RepScaling::Released;
+            }
+            if !mr2 {
+                c.loss = Method::Ce(CeParams::default());
+            }
+            return c;
+        }
         c.seed = self.seed;
         if self.dataset.is_image() {
             c.epochs = self.epochs.unwrap_or(3);
@@ -51,9 +72,40 @@ impl QuickModels {
     /// # Errors
     /// Data, training or backend errors.
     pub fn train(&self) -> Result<Vec<BoundInputs>> {
+        Ok(self.train_each(None)?.into_iter().map(|(b, _)| b).collect())
+    }
+
+    /// Train ERM and MR² with features on half the training set and return, for each, the
+    /// certificate-mode bound inputs (Eq. 15 for a head refitted on the other half) and the
+    /// per-class certificates ([`certify_net`]) of its own head.
+    ///
+    /// # Errors
+    /// Invalid settings; data, training or backend errors.
+    pub fn train_certified(
+        &self,
+        settings: &CertifySettings,
+    ) -> Result<Vec<(BoundInputs, Certificates)>> {
+        settings.validate()?;
+        let q = Self {
+            certificate: true,
+            ..*self
+        };
+        q.train_each(Some(settings))?
+            .into_iter()
+            .map(|(b, c)| {
+                c.map(|c| (b, c))
+                    .ok_or_else(|| invalid("certify", "", "no certificate"))
+            })
+            .collect()
+    }
+
+    fn train_each(
+        &self,
+        certify: Option<&CertifySettings>,
+    ) -> Result<Vec<(BoundInputs, Option<Certificates>)>> {
         let mut out = Vec::new();
         for (label, mr2) in [("ERM", false), ("MR²", true)] {
-            let cfg = self.config(mr2);
+            let cfg = self.config_for(mr2, certify.is_some());
             let mut splits = cfg.data.load(cfg.seed)?;
             let held_out = if self.certificate {
                 let (a, b) = transform::split(&splits.train, 0.5, cfg.seed)?;
@@ -68,7 +120,20 @@ impl QuickModels {
             );
             let t = train_on(&cfg, splits, RunOptions::default())?;
             let gamma = t.objective.gamma_used(t.splits.train.classes);
-            out.push(match &held_out {
+            let certificates = match (certify, &held_out) {
+                (Some(s), Some(b)) => Some(certify_net(
+                    label,
+                    &t.model,
+                    b,
+                    &t.splits.test,
+                    &gamma,
+                    &t.device,
+                    s,
+                    |line| eprintln!("{label}: {line}"),
+                )?),
+                _ => None,
+            };
+            let inputs = match &held_out {
                 Some(b) => {
                     certificate_inputs(label, &t.model, b, &t.splits.test, gamma, &t.device)?
                 }
@@ -80,7 +145,8 @@ impl QuickModels {
                     gamma,
                     &t.device,
                 )?,
-            });
+            };
+            out.push((inputs, certificates));
         }
         Ok(out)
     }

@@ -4,6 +4,7 @@
 //! against these (one definition of each formula).
 
 pub mod bounds;
+pub mod certificates;
 pub mod contraction;
 pub mod gamma;
 pub mod khintchine;

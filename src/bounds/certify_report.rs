@@ -1,0 +1,203 @@
+//! `bounds --certify`'s report: per class, the observed error, the test-set certificate, the
+//! PAC-Bayes certificate and the paper's Eq. 15 — as text, `certificates.json`,
+//! `certificates.csv` and one plot per model.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::compute::BoundReport;
+use super::pac_bayes::Certificates;
+use super::rank::spearman;
+use crate::error::{io_err, Result};
+use crate::report::plot;
+
+/// One row of `certificates.csv`.
+#[derive(Serialize)]
+struct Row<'a> {
+    model: &'a str,
+    class: &'a str,
+    n_bound: usize,
+    n_test: usize,
+    test_error: f64,
+    test_set_certificate: f64,
+    gibbs_test_error: f64,
+    gibbs_error_bound_sample: f64,
+    pac_bayes_certificate: f64,
+    sigma: f64,
+    posterior_mean: &'a str,
+    kl: f64,
+    eq15_printed: f64,
+    eq15_corrected: f64,
+}
+
+fn fmt_rank(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:+.2}")
+    } else {
+        "n/a".into()
+    }
+}
+
+/// The text of one model's certificates next to its Eq. 15 bounds (`eq15`: the bound report of
+/// the same features and bound sample, from [`super::compute`]).
+pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n== {}: certificates at δ = {} (stochastic: {}; {} weight draws; {} (mean, σ) choices in the union bound)",
+        c.name, c.settings.delta, c.stochastic, c.settings.draws, c.choices
+    );
+    let _ = writeln!(
+        s,
+        "{:<22} {:>6} {:>6} {:>8} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9}",
+        "class",
+        "n_B",
+        "n_test",
+        "test err",
+        "test-set",
+        "Gibbs err",
+        "PAC-Bayes",
+        "posterior",
+        "Eq15 pr.",
+        "Eq15 cor."
+    );
+    for (k, r) in c.classes.iter().enumerate() {
+        let b = &eq15.classes[k];
+        let _ = writeln!(
+            s,
+            "{:<22} {:>6} {:>6} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>11} {:>9.2} {:>9.2}",
+            r.name,
+            r.n_bound,
+            r.n_test,
+            r.test_error,
+            r.test_set,
+            r.gibbs_test_error,
+            r.pac_bayes,
+            if r.posterior_mean == "prior head" {
+                "prior"
+            } else {
+                "refit"
+            },
+            b.printed.total(),
+            b.tight.total()
+        );
+    }
+    let o = &c.overall;
+    let _ = writeln!(
+        s,
+        "{:<22} {:>6} {:>6} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>11} {:>9.2} {:>9.2}",
+        "overall",
+        o.n_bound,
+        o.n_test,
+        o.test_error,
+        o.test_set,
+        o.gibbs_test_error,
+        o.pac_bayes,
+        if o.posterior_mean == "prior head" {
+            "prior"
+        } else {
+            "refit"
+        },
+        eq15.prop1_printed.total(),
+        eq15.prop1_corrected.total()
+    );
+    let err: Vec<f64> = c.classes.iter().map(|r| r.test_error).collect();
+    let col = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..c.classes.len()).map(f).collect() };
+    let _ = writeln!(
+        s,
+        "Spearman ρ with the per-class test error: test-set {}, PAC-Bayes {}, Eq. 15 corrected {}; overall PAC-Bayes / test error = {:.2}; classes with a PAC-Bayes certificate < 0.5: {} of {}",
+        fmt_rank(spearman(&col(&|k| c.classes[k].test_set), &err)),
+        fmt_rank(spearman(&col(&|k| c.classes[k].pac_bayes), &err)),
+        fmt_rank(spearman(&col(&|k| eq15.classes[k].tight.total()), &err)),
+        o.pac_bayes / o.test_error.max(f64::MIN_POSITIVE),
+        c.classes.iter().filter(|r| r.pac_bayes < 0.5).count(),
+        c.classes.len()
+    );
+    s
+}
+
+/// Write the text (`certificates.txt`), `certificates.json`, `certificates.csv` and a plot per
+/// model (`certificates_<model>`: per class, each bound against the observed error, log scale)
+/// into `out`; returns the text.
+///
+/// # Errors
+/// I/O and plotting failures.
+pub fn write(out: &Path, models: &[(BoundReport, Certificates)]) -> Result<String> {
+    std::fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
+    let txt: String = models.iter().map(|(b, c)| text(c, b)).collect();
+    let p = out.join("certificates.txt");
+    std::fs::write(&p, &txt).map_err(|e| io_err(&p, e))?;
+    let certs: Vec<&Certificates> = models.iter().map(|(_, c)| c).collect();
+    let p = out.join("certificates.json");
+    std::fs::write(&p, crate::error::json_for(&p, &certs)?).map_err(|e| io_err(&p, e))?;
+    let p = out.join("certificates.csv");
+    let mut w =
+        csv::Writer::from_path(&p).map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
+    for (b, c) in models {
+        let eq = b
+            .classes
+            .iter()
+            .map(|x| (x.printed.total(), x.tight.total()))
+            .chain([(b.prop1_printed.total(), b.prop1_corrected.total())]);
+        for (r, (pr, co)) in c.classes.iter().chain([&c.overall]).zip(eq) {
+            w.serialize(Row {
+                model: &c.name,
+                class: &r.name,
+                n_bound: r.n_bound,
+                n_test: r.n_test,
+                test_error: r.test_error,
+                test_set_certificate: r.test_set,
+                gibbs_test_error: r.gibbs_test_error,
+                gibbs_error_bound_sample: r.gibbs_error_bound_sample,
+                pac_bayes_certificate: r.pac_bayes,
+                sigma: r.sigma,
+                posterior_mean: &r.posterior_mean,
+                kl: r.kl,
+                eq15_printed: pr,
+                eq15_corrected: co,
+            })
+            .map_err(|e| io_err(&p, std::io::Error::other(e.to_string())))?;
+        }
+    }
+    w.flush().map_err(|e| io_err(&p, e))?;
+    for (b, c) in models {
+        let pts = |f: &dyn Fn(usize) -> f64| -> Vec<plot::LabeledPoint> {
+            c.classes
+                .iter()
+                .enumerate()
+                .map(|(k, r)| (r.test_error, f(k), r.name.clone()))
+                .collect()
+        };
+        let slug: String = c
+            .name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase();
+        plot::scatter_labeled(
+            &out.join(format!("certificates_{slug}")),
+            &format!("{}: per-class certificates against the test error", c.name),
+            "observed test error of the class",
+            "upper bound on the class's true error (log)",
+            &[
+                (
+                    "test-set (binomial)".into(),
+                    pts(&|k| c.classes[k].test_set),
+                ),
+                (
+                    "PAC-Bayes (Gibbs head)".into(),
+                    pts(&|k| c.classes[k].pac_bayes),
+                ),
+                (
+                    "Eq. 15 corrected".into(),
+                    pts(&|k| b.classes[k].tight.total()),
+                ),
+            ],
+            true,
+            true,
+        )?;
+    }
+    Ok(txt)
+}
