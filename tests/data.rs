@@ -246,3 +246,162 @@ fn synthetic_hard_classes_are_more_variable() {
     })
     .is_err());
 }
+
+/// An RGB image of `w × h` whose pixel (x, y) is `(seed + x, seed + 2y, seed + x + y)`.
+fn rgb(w: u32, h: u32, seed: u8) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            seed.wrapping_add(x as u8),
+            seed.wrapping_add(2 * y as u8),
+            seed.wrapping_add((x + y) as u8),
+        ])
+    })
+}
+
+/// `root/{train,test}/<class>/<i>.png` for the given classes, two images each.
+fn folder_layout(root: &Path, classes: &[&str]) {
+    for split in ["train", "test"] {
+        for (k, c) in classes.iter().enumerate() {
+            let d = root.join(split).join(c);
+            std::fs::create_dir_all(&d).unwrap();
+            for i in 0..2u8 {
+                rgb(4, 3, 10 * k as u8 + i)
+                    .save(d.join(format!("{i}.png")))
+                    .unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn image_folders_load_exactly_and_in_sorted_order() {
+    use mr2::data::folder;
+    let root = tmpdir("folder-ok");
+    // Written in another order than sorted: the class ids follow the sorted names.
+    folder_layout(&root, &["cat", "airplane", "bird"]);
+    let (train, test) = folder::load_dir(&root).unwrap();
+    assert_eq!(train.shape, [3, 3, 4]);
+    assert_eq!(
+        train.class_names.as_deref().unwrap(),
+        ["airplane", "bird", "cat"]
+    );
+    assert_eq!(train.y, [0, 0, 1, 1, 2, 2]);
+    assert_eq!(test.len(), 6);
+    // "airplane" was class 1 when written (seed 10 + i); channel-major, values / 255.
+    let s = train.sample(1);
+    let want = rgb(4, 3, 11);
+    for ch in 0..3 {
+        for y in 0..3 {
+            for x in 0..4 {
+                let got = s[ch * 12 + y * 4 + x];
+                let p = want.get_pixel(x as u32, y as u32)[ch];
+                assert_eq!(
+                    got.to_bits(),
+                    (f32::from(p) / 255.0).to_bits(),
+                    "ch {ch} ({x}, {y})"
+                );
+            }
+        }
+    }
+    // Through the configuration: CIFAR-10 recognises the layout, and the generic dataset.
+    for name in [
+        mr2::data::DatasetName::Cifar10,
+        mr2::data::DatasetName::ImageFolder,
+    ] {
+        let cfg = mr2::data::DataConfig {
+            name,
+            dir: Some(root.clone()),
+            standardize: false,
+            ..Default::default()
+        };
+        let s = cfg.load(0).unwrap();
+        assert_eq!(s.train.x, train.x);
+    }
+    // JPEG decodes too (lossy: a flat colour comes back within a few levels).
+    let j = tmpdir("folder-jpeg");
+    for split in ["train", "test"] {
+        for c in ["a", "b"] {
+            let d = j.join(split).join(c);
+            std::fs::create_dir_all(&d).unwrap();
+            image::RgbImage::from_pixel(8, 8, image::Rgb([200, 100, 50]))
+                .save(d.join("x.jpg"))
+                .unwrap();
+        }
+    }
+    let (tr, _) = folder::load_dir(&j).unwrap();
+    assert_eq!(tr.shape, [3, 8, 8]);
+    let mean_r = tr.sample(0)[..64].iter().sum::<f32>() / 64.0;
+    assert!((mean_r - 200.0 / 255.0).abs() < 0.02, "{mean_r}");
+    // Grey images give one channel.
+    let g = tmpdir("folder-grey");
+    for split in ["train", "test"] {
+        for c in ["a", "b"] {
+            let d = g.join(split).join(c);
+            std::fs::create_dir_all(&d).unwrap();
+            image::GrayImage::from_pixel(5, 5, image::Luma([51]))
+                .save(d.join("x.png"))
+                .unwrap();
+        }
+    }
+    let (tr, _) = folder::load_dir(&g).unwrap();
+    assert_eq!(tr.shape, [1, 5, 5]);
+    assert_eq!(tr.sample(0)[0].to_bits(), 0.2f32.to_bits());
+}
+
+#[test]
+fn bad_image_folders_are_errors_that_name_the_file() {
+    use mr2::data::folder;
+    let case = |name: &str, spoil: &dyn Fn(&Path)| -> String {
+        let root = tmpdir(&format!("folder-{name}"));
+        folder_layout(&root, &["a", "b"]);
+        spoil(&root);
+        format!("{}", folder::load_dir(&root).unwrap_err())
+    };
+    let e = case("undecodable", &|r| {
+        std::fs::write(r.join("train/a/0.png"), b"not a png").unwrap()
+    });
+    assert!(e.contains("train/a/0.png") && e.contains("decode"), "{e}");
+    let e = case("size", &|r| {
+        rgb(5, 3, 0).save(r.join("test/b/1.png")).unwrap()
+    });
+    assert!(e.contains("test/b/1.png") && e.contains("5×3"), "{e}");
+    let e = case("empty", &|r| {
+        std::fs::remove_file(r.join("train/b/0.png")).unwrap();
+        std::fs::remove_file(r.join("train/b/1.png")).unwrap();
+    });
+    assert!(e.contains("train/b") && e.contains("without images"), "{e}");
+    let e = case("classes", &|r| {
+        std::fs::rename(r.join("test/b"), r.join("test/c")).unwrap()
+    });
+    assert!(e.contains("differ") && e.contains("\"c\""), "{e}");
+    let e = case("text", &|r| {
+        std::fs::write(r.join("train/a/notes.txt"), b"hi").unwrap()
+    });
+    assert!(e.contains("notes.txt") && e.contains("not an image"), "{e}");
+    let e = case("stray", &|r| {
+        std::fs::write(r.join("train/readme.md"), b"hi").unwrap()
+    });
+    assert!(e.contains("readme.md"), "{e}");
+    let e = case("no-test", &|r| {
+        std::fs::remove_dir_all(r.join("test")).unwrap()
+    });
+    assert!(e.contains("test") && e.contains("missing"), "{e}");
+    let e = case("colour-in-grey", &|r| {
+        for f in [
+            "train/a/0.png",
+            "train/a/1.png",
+            "train/b/0.png",
+            "train/b/1.png",
+        ] {
+            image::GrayImage::from_pixel(4, 3, image::Luma([9]))
+                .save(r.join(f))
+                .unwrap();
+        }
+    });
+    assert!(e.contains("test/a/0.png") && e.contains("colour"), "{e}");
+    // Hidden files are skipped.
+    let root = tmpdir("folder-hidden");
+    folder_layout(&root, &["a", "b"]);
+    std::fs::write(root.join("train/a/.DS_Store"), b"x").unwrap();
+    assert!(folder::load_dir(&root).is_ok());
+}

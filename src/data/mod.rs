@@ -6,6 +6,7 @@
 //! what is wrong with it; no input can make it panic.
 
 pub mod cifar;
+pub mod folder;
 pub mod idx;
 mod splits;
 pub mod transform;

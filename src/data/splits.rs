@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{cifar, idx, synthetic, transform, Dataset, SyntheticConfig};
+use super::{cifar, folder, idx, synthetic, transform, Dataset, SyntheticConfig};
 use crate::error::{data_err, Error, Result};
 
 /// Which dataset.
@@ -17,10 +17,15 @@ pub enum DatasetName {
     Mnist,
     /// Fashion-MNIST (IDX files under `dir`, default `data/fashion-mnist`).
     FashionMnist,
-    /// CIFAR-10 binary files under `dir` (default `data/cifar-10-batches-bin`).
+    /// CIFAR-10 under `dir` (default `data/cifar-10-batches-bin`): the official binary batches,
+    /// or the one-folder-per-class layout (`dir/{train,test}/<class>/*.jpg`, e.g. the JPEG copy
+    /// `scripts/fetch-data.sh cifar10` unpacks to `data/cifar10-jpeg`), whichever `dir` holds.
     Cifar10,
     /// CIFAR-100 binary files under `dir` (default `data/cifar-100-binary`).
     Cifar100,
+    /// Any images in the one-folder-per-class layout under `dir` (default `data/images`):
+    /// `dir/{train,test}/<class>/*.{jpg,jpeg,png}`, class names from the sorted folder names.
+    ImageFolder,
 }
 
 impl DatasetName {
@@ -32,6 +37,7 @@ impl DatasetName {
             Self::FashionMnist => "fashion-mnist",
             Self::Cifar10 => "cifar-10-batches-bin",
             Self::Cifar100 => "cifar-100-binary",
+            Self::ImageFolder => "images",
         })
     }
 
@@ -141,7 +147,9 @@ impl DataConfig {
                         .collect(),
                 ),
             )?,
+            DatasetName::Cifar10 if folder::is_folder_layout(&dir) => folder::load_dir(&dir)?,
             DatasetName::Cifar10 => cifar::load_dir(&dir, cifar::Variant::Cifar10)?,
+            DatasetName::ImageFolder => folder::load_dir(&dir)?,
             DatasetName::Cifar100 => cifar::load_dir(&dir, cifar::Variant::Cifar100)?,
         };
         if train.shape != test.shape || train.classes != test.classes {
