@@ -188,3 +188,25 @@ fn bench_selection_and_median_table() {
     assert_eq!(cols, ["cnn", "ce", "20.0", "6400"]);
     assert_eq!(t.lines().count(), 2);
 }
+
+#[test]
+fn cifar_resnets_have_the_published_parameter_counts() {
+    use burn::module::Module;
+    // He et al. (2016) CIFAR ResNets with option-A (parameter-free) shortcuts, as in LDAM-DRW's
+    // code and Table 1 of the paper: 0.27 M (ResNet-20) and 0.46 M (ResNet-32) parameters for
+    // 10 classes — 269 722 and 464 154, counting convolutions, batch-norm scales and shifts and
+    // the linear head (the counts of the widely used reference implementation).
+    // burn's `num_params` also counts each batch norm's running mean and variance (2 per
+    // channel): the stem's 16 channels and two per block, n = 3 (ResNet-20) or 5 (ResNet-32)
+    // blocks per stage of 16, 32 and 64 channels.
+    let dev = mr2::train::device();
+    for (arch, n, want) in [(Arch::Resnet20, 3, 269_722), (Arch::Resnet32, 5, 464_154)] {
+        let cfg = ModelConfig {
+            arch,
+            ..ModelConfig::default()
+        };
+        let bn_channels = 16 + n * 2 * (16 + 32 + 64);
+        let got = Net::new(&cfg, [3, 32, 32], 10, &dev).unwrap().num_params();
+        assert_eq!(got - 2 * bn_channels, want, "{arch:?}: trainable parameters");
+    }
+}
