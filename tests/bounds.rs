@@ -753,3 +753,50 @@ fn each_certificate_is_its_documented_composition() {
     let y0: Vec<usize> = yb.iter().map(|&y| y.min(1)).collect();
     assert!(inputs(&y0).is_err());
 }
+
+#[test]
+fn test_set_certificates_of_an_imported_model() {
+    use mr2::bounds::pac_bayes::test_set_certificates;
+    use mr2::theory::certificates::binomial_tail_upper;
+    let (f, y, head) = mixture(3, 40, 4, 2);
+    let (ft, yt, _) = mixture(3, 50, 4, 3);
+    let inp = BoundInputs::new(
+        "m",
+        &f,
+        y.clone(),
+        &head,
+        vec![1.0; 3],
+        None,
+        TestSet::Features(ft, yt),
+    )
+    .unwrap();
+    let c = test_set_certificates(&inp, 0.05).unwrap();
+    assert_eq!(c.choices, 0);
+    for (k, r) in c.classes.iter().enumerate() {
+        assert_eq!(r.n_test, 50);
+        let errs = (inp.test_error_per_class[k] * 50.0).round() as u64;
+        let want = binomial_tail_upper(errs, 50, 0.05 / 3.0).unwrap();
+        assert_eq!(r.test_set.to_bits(), want.to_bits(), "δ/K per class");
+        assert!(r.pac_bayes.is_nan());
+    }
+    let errs = (inp.test_error * 150.0).round() as u64;
+    assert_eq!(
+        c.overall.test_set.to_bits(),
+        binomial_tail_upper(errs, 150, 0.05).unwrap().to_bits()
+    );
+    // Accuracies alone carry no counts: refused.
+    let acc = BoundInputs::new(
+        "m",
+        &f,
+        y,
+        &head,
+        vec![1.0; 3],
+        None,
+        TestSet::Accuracy {
+            per_class: vec![0.9; 3],
+            overall: 0.9,
+        },
+    )
+    .unwrap();
+    assert!(test_set_certificates(&acc, 0.05).is_err());
+}

@@ -207,6 +207,10 @@ fn cifar_resnets_have_the_published_parameter_counts() {
         };
         let bn_channels = 16 + n * 2 * (16 + 32 + 64);
         let got = Net::new(&cfg, [3, 32, 32], 10, &dev).unwrap().num_params();
-        assert_eq!(got - 2 * bn_channels, want, "{arch:?}: trainable parameters");
+        assert_eq!(
+            got - 2 * bn_channels,
+            want,
+            "{arch:?}: trainable parameters"
+        );
     }
 }

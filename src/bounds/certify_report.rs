@@ -32,6 +32,15 @@ struct Row<'a> {
     eq15_corrected: f64,
 }
 
+/// `v` to `digits` decimals, or `n/a` when it is not defined.
+fn num(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "n/a".into()
+    }
+}
+
 fn fmt_rank(v: f64) -> String {
     if v.is_finite() {
         format!("{v:+.2}")
@@ -40,15 +49,31 @@ fn fmt_rank(v: f64) -> String {
     }
 }
 
+fn short(posterior: &str) -> &str {
+    match posterior {
+        "prior head" => "prior",
+        "refit on B" => "refit",
+        other => other,
+    }
+}
+
 /// The text of one model's certificates next to its Eq. 15 bounds (`eq15`: the bound report of
 /// the same features and bound sample, from [`super::compute`]).
 pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "\n== {}: certificates at δ = {} (stochastic: {}; {} weight draws; {} (mean, σ) choices in the union bound)",
-        c.name, c.settings.delta, c.stochastic, c.settings.draws, c.choices
-    );
+    if c.choices == 0 {
+        let _ = writeln!(
+            s,
+            "\n== {}: test-set certificates at δ = {} ({})",
+            c.name, c.settings.delta, c.stochastic
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "\n== {}: certificates at δ = {} (stochastic: {}; {} weight draws; {} (mean, σ) choices in the union bound)",
+            c.name, c.settings.delta, c.stochastic, c.settings.draws, c.choices
+        );
+    }
     let _ = writeln!(
         s,
         "{:<22} {:>6} {:>6} {:>8} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9}",
@@ -67,19 +92,15 @@ pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
         let b = &eq15.classes[k];
         let _ = writeln!(
             s,
-            "{:<22} {:>6} {:>6} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>11} {:>9.2} {:>9.2}",
+            "{:<22} {:>6} {:>6} {:>8.4} {:>9} {:>9} {:>9} {:>11} {:>9.2} {:>9.2}",
             r.name,
             r.n_bound,
             r.n_test,
             r.test_error,
-            r.test_set,
-            r.gibbs_test_error,
-            r.pac_bayes,
-            if r.posterior_mean == "prior head" {
-                "prior"
-            } else {
-                "refit"
-            },
+            num(r.test_set, 4),
+            num(r.gibbs_test_error, 4),
+            num(r.pac_bayes, 4),
+            short(&r.posterior_mean),
             b.printed.total(),
             b.tight.total()
         );
@@ -87,34 +108,44 @@ pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
     let o = &c.overall;
     let _ = writeln!(
         s,
-        "{:<22} {:>6} {:>6} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>11} {:>9.2} {:>9.2}",
+        "{:<22} {:>6} {:>6} {:>8.4} {:>9} {:>9} {:>9} {:>11} {:>9.2} {:>9.2}",
         "overall",
         o.n_bound,
         o.n_test,
         o.test_error,
-        o.test_set,
-        o.gibbs_test_error,
-        o.pac_bayes,
-        if o.posterior_mean == "prior head" {
-            "prior"
-        } else {
-            "refit"
-        },
+        num(o.test_set, 4),
+        num(o.gibbs_test_error, 4),
+        num(o.pac_bayes, 4),
+        short(&o.posterior_mean),
         eq15.prop1_printed.total(),
         eq15.prop1_corrected.total()
     );
     let err: Vec<f64> = c.classes.iter().map(|r| r.test_error).collect();
     let col = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..c.classes.len()).map(f).collect() };
-    let _ = writeln!(
-        s,
-        "Spearman ρ with the per-class test error: test-set {}, PAC-Bayes {}, Eq. 15 corrected {}; overall PAC-Bayes / test error = {:.2}; classes with a PAC-Bayes certificate < 0.5: {} of {}",
-        fmt_rank(spearman(&col(&|k| c.classes[k].test_set), &err)),
-        fmt_rank(spearman(&col(&|k| c.classes[k].pac_bayes), &err)),
-        fmt_rank(spearman(&col(&|k| eq15.classes[k].tight.total()), &err)),
-        o.pac_bayes / o.test_error.max(f64::MIN_POSITIVE),
-        c.classes.iter().filter(|r| r.pac_bayes < 0.5).count(),
-        c.classes.len()
-    );
+    let below = |f: &dyn Fn(&super::pac_bayes::Certified) -> f64| {
+        c.classes.iter().filter(|r| f(r) < 0.5).count()
+    };
+    if c.choices == 0 {
+        let _ = writeln!(
+            s,
+            "Spearman ρ with the per-class test error: test-set {}, Eq. 15 corrected {}; classes with a test-set certificate < 0.5: {} of {}",
+            fmt_rank(spearman(&col(&|k| c.classes[k].test_set), &err)),
+            fmt_rank(spearman(&col(&|k| eq15.classes[k].tight.total()), &err)),
+            below(&|r| r.test_set),
+            c.classes.len()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Spearman ρ with the per-class test error: test-set {}, PAC-Bayes {}, Eq. 15 corrected {}; overall PAC-Bayes / test error = {}; classes with a PAC-Bayes certificate < 0.5: {} of {}",
+            fmt_rank(spearman(&col(&|k| c.classes[k].test_set), &err)),
+            fmt_rank(spearman(&col(&|k| c.classes[k].pac_bayes), &err)),
+            fmt_rank(spearman(&col(&|k| eq15.classes[k].tight.total()), &err)),
+            num(o.pac_bayes / o.test_error.max(f64::MIN_POSITIVE), 2),
+            below(&|r| r.pac_bayes),
+            c.classes.len()
+        );
+    }
     s
 }
 

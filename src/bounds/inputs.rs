@@ -33,6 +33,9 @@ pub struct BoundInputs {
     pub test_error_per_class: Vec<f64>,
     /// Observed overall test error.
     pub test_error: f64,
+    /// Test samples per class, when the error was measured here (test features); `None` when
+    /// only accuracies were given.
+    pub test_counts: Option<Vec<usize>>,
     /// Where the model came from when that matters to a reader (a run's checkpoint epoch, and
     /// whether the run had finished); `None` otherwise.
     pub provenance: Option<String>,
@@ -211,6 +214,7 @@ impl BoundInputs {
                 r
             })
             .collect();
+        let mut test_counts = None;
         let (test_error_per_class, test_error) = match test {
             TestSet::Features(f, y) => {
                 if f.ncols() != d {
@@ -244,6 +248,11 @@ impl BoundInputs {
                 if let Some(&bad) = y.iter().find(|&&v| v >= k) {
                     return Err(invalid("test label", bad, "test labels must lie in 0..K"));
                 }
+                let mut counts = vec![0usize; k];
+                for &c in &y {
+                    counts[c] += 1;
+                }
+                test_counts = Some(counts);
                 head_errors(&transform_features(&f, head), &y, &weights)
             }
             TestSet::Accuracy { per_class, overall } => {
@@ -281,6 +290,7 @@ impl BoundInputs {
             class_names,
             test_error_per_class,
             test_error,
+            test_counts,
             provenance: None,
         })
     }

@@ -418,3 +418,62 @@ pub fn certify_net(
         progress,
     )
 }
+
+/// Test-set certificates only, for a model whose features saw its whole training set (a run
+/// directory, imported features): no sample is left for a PAC-Bayes bound on the head, but the
+/// test set certifies the model itself — per class at δ/K, overall at δ. The PAC-Bayes fields
+/// are NaN.
+///
+/// # Errors
+/// `δ ∉ (0, 1)`; inputs without per-class test counts (given as accuracies).
+pub fn test_set_certificates(inp: &super::BoundInputs, delta: f64) -> Result<Certificates> {
+    let counts = inp.test_counts.as_ref().ok_or_else(|| {
+        invalid(
+            "certify",
+            &inp.name,
+            "test-set certificates need test features and labels (per-class counts), not accuracies",
+        )
+    })?;
+    let k = counts.len();
+    let row = |name: String, err: f64, n: usize, d: f64| -> Result<Certified> {
+        let errors = (err * n as f64).round() as u64;
+        Ok(Certified {
+            name,
+            n_bound: 0,
+            n_test: n,
+            test_error: err,
+            test_set: if n == 0 {
+                f64::NAN
+            } else {
+                binomial_tail_upper(errors, n as u64, d)?
+            },
+            gibbs_error_bound_sample: f64::NAN,
+            gibbs_test_error: f64::NAN,
+            pac_bayes: f64::NAN,
+            sigma: f64::NAN,
+            posterior_mean: "none".into(),
+            kl: f64::NAN,
+        })
+    };
+    let classes = (0..k)
+        .map(|c| {
+            row(
+                inp.class_names[c].clone(),
+                inp.test_error_per_class[c],
+                counts[c],
+                delta / k as f64,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Certificates {
+        name: inp.name.clone(),
+        settings: CertifySettings {
+            delta,
+            ..CertifySettings::default()
+        },
+        stochastic: "nothing: test-set certificates only (the features saw the whole training set, so no PAC-Bayes sample is left)".into(),
+        choices: 0,
+        overall: row("overall".into(), inp.test_error, counts.iter().sum(), delta)?,
+        classes,
+    })
+}
