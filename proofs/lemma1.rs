@@ -2,7 +2,10 @@
 //!
 //! * Lemma 1, Eq. 27: **loose** — no violation in the Monte Carlo; the constant 4√(2K) can be 4.
 //!   Eq. 27 is also sampled on the indicators of all subsets of a domain much larger than N,
-//!   where the printed bound holds and the bound without its complexity term fails every time.
+//!   where the printed bound holds and the bound without its complexity term fails every time;
+//!   Lemma 1 on scores free on the true label of each point of such a domain, where the same
+//!   holds, and on a one-function subclass, where the bound without its confidence term fails
+//!   on about half of the samples.
 //! * Eq. 32, Φ Lipschitz, Eq. 36–39: hold and are attained.
 //! * Eq. 35: **typo** — the absolute value belongs inside the max.
 //! * "Ψ_i is 2√K/γ-Lipschitz", Eq. 40: **loose** — the exact constant is √2/γ, independent of K.
@@ -22,6 +25,162 @@ use proptest::prelude::*;
 fn lemma1_is_loose() {
     let ev = check_claim("lemma1", Verdict::Loose);
     assert!(ev.observed <= 0.05);
+    // The claim's evidence carries the rich margin class run, where the complexity term is
+    // needed.
+    assert!(ev.note.contains("rich margin class"), "{}", ev.note);
+}
+
+/// Lemma 1 on scores free on the true label of 1 + 200 000 points, N = 8 000 (the claim's run;
+/// module docs of `montecarlo::rich_margin`): the printed bound holds and is informative, the
+/// bound without its complexity term fails on every sample and with the coefficient 1 in place
+/// of 4√(2K) on nearly every one, and on the one-function subclass {f₁} the bound without its
+/// confidence term fails on about half. Were the complexity term of `lemma1_terms` dropped, the
+/// printed bound would be the no-complexity one and the first assertion would fail.
+#[test]
+fn lemma1_rich_class_needs_its_complexity_term() {
+    use montecarlo::{margin_evidence, run_rich_margin, Lemma1Form as F, MarginClass, RichSize};
+    let size = RichSize::for_lemma1(Budget::Quick);
+    let run = run_rich_margin(size, 11);
+    let (rich, single) = (MarginClass::Rich, MarginClass::Single);
+    assert_eq!(run.detail.len(), size.trials);
+    for class in [rich, single] {
+        assert_eq!(run.violations(class, F::Printed), 0, "{class:?}");
+    }
+    let printed = montecarlo::lemma1_rich_evidence(&run);
+    assert_eq!(printed.verdict, Verdict::Loose, "{}", printed.note);
+    assert!(
+        run.max_bound(rich) < 1.0,
+        "informative: {}",
+        run.max_bound(rich)
+    );
+    // Without the complexity term the bound fails on every sample, for a reason that is not
+    // statistical: the unseen light points keep sup_f (R(f) − R̂^γ_D(f)) ≥ (1 − q)(1 − N/M)
+    // = 0.144, while 3√(ln(2/δ)/(2N)) = 0.046 at N = 8 000.
+    let conf = confidence_term(size.n, 0.05).unwrap();
+    let floor = (1.0 - size.heavy) * (1.0 - size.n as f64 / size.light as f64);
+    assert!(conf < floor, "{conf} vs {floor}");
+    let coefficient = Lemma1Constant::Printed.value(montecarlo::K);
+    for s in &run.detail {
+        let (dev, t) = s.rich;
+        assert_le(floor, dev, "unseen light mass");
+        assert_le(dev, 1.0, "a deviation of [0, 1]-valued losses");
+        assert_eq_tol(t.confidence, conf, "confidence term");
+        assert_eq!(t.empirical, 0.0);
+        // R̂^γ_D(F_γ) = (1/(2N)) Σ_x E|S_{c_x}| ≤ (1/(2N)) Σ_x c_x = 1/2, and it is positive.
+        assert!(t.complexity > 0.0 && t.complexity <= coefficient / 2.0);
+        // {f₁}: complexity 0, deviation (1 − q) − n_ℓ/N, n_ℓ an integer.
+        let (dev1, t1) = s.single;
+        assert_eq!((t1.empirical, t1.complexity), (0.0, 0.0));
+        assert_eq_tol(t1.confidence, conf, "confidence term");
+        let light = (1.0 - size.heavy - dev1) * size.n as f64;
+        assert_eq_tol(light, light.round(), "n_ℓ");
+    }
+    assert_eq!(run.violations(rich, F::NoComplexity), size.trials);
+    // Observed at this seed: 2 000 of 2 000 with the coefficient 1.
+    assert!(run.violations(rich, F::UnitConstant) > size.trials * 9 / 10);
+    // On F_γ the complexity term alone exceeds the deviation: the tight constant 4 and the
+    // bound without its confidence term hold too.
+    assert_eq!(run.violations(rich, F::Tight), 0);
+    assert_eq!(run.violations(rich, F::NoConfidence), 0);
+    // On {f₁} the bound without its confidence term is R(f₁) ≤ R̂^γ_D(f₁), failed whenever
+    // n_ℓ < (1 − q)N: probability 0.49 (observed at this seed: 975 of 2 000).
+    let no_conf = run.violations(single, F::NoConfidence);
+    assert!(
+        (size.trials * 2 / 5..size.trials * 3 / 5).contains(&no_conf),
+        "{no_conf}"
+    );
+    // Each weakened form is judged false where its term is needed.
+    for (class, form) in [
+        (rich, F::NoComplexity),
+        (rich, F::UnitConstant),
+        (single, F::NoConfidence),
+    ] {
+        let ev = margin_evidence(&run, class, form);
+        assert_eq!(ev.verdict, Verdict::False, "{form:?}: {}", ev.observed);
+        assert_eq!(
+            ev.observed,
+            run.violations(class, form) as f64 / size.trials as f64
+        );
+    }
+    // The note reports the counts it is read from.
+    for (class, form) in [(rich, F::UnitConstant), (single, F::NoConfidence)] {
+        let n = format!(
+            "{} on {} of {}",
+            form.describe(),
+            run.violations(class, form),
+            size.trials
+        );
+        assert!(printed.note.contains(&n), "{n}: {}", printed.note);
+    }
+    assert!(printed
+        .note
+        .contains(&format!("{:.4}", run.max_ratio(rich, F::Printed))));
+}
+
+/// A rich margin run whose printed bound fails, on F_γ or on {f₁}, decides the Lemma 1 claim
+/// (`false`); one that holds leaves the base evidence in place. Hand-made runs of 10 samples.
+#[test]
+fn lemma1_rich_class_decides_the_claim_when_it_fails() {
+    use montecarlo::{attach, lemma1_rich_evidence, MarginRun, MarginSample, RichSize};
+    use mr2_core::theory::bounds::BoundTerms;
+    let size = RichSize {
+        trials: 10,
+        ..RichSize::for_lemma1(Budget::Quick)
+    };
+    let terms = |complexity| BoundTerms {
+        empirical: 0.0,
+        complexity,
+        confidence: 0.25,
+    };
+    let run = |rich: f64, single: f64| MarginRun {
+        size,
+        detail: vec![
+            MarginSample {
+                rich: (rich, terms(0.25)),
+                single: (single, terms(0.0)),
+            };
+            10
+        ],
+    };
+    let base = mr2_core::claims::Evidence {
+        quantity: "q".into(),
+        observed: 0.0,
+        theoretical: 0.05,
+        worst_input: "w".into(),
+        verdict: Verdict::Loose,
+        corrected: Some("tighter".into()),
+        note: "base note.".into(),
+        counterexample: None,
+        alt: None,
+    };
+    for (failing, what) in [(run(0.75, 0.0), "F_γ"), (run(0.25, 0.5), "{f₁}")] {
+        let ev = attach(
+            base.clone(),
+            lemma1_rich_evidence(&failing),
+            "Gaussian mixture",
+        );
+        assert_eq!((ev.verdict, ev.observed), (Verdict::False, 1.0), "{what}");
+        assert!(
+            ev.note.contains("Gaussian mixture: base note."),
+            "{}",
+            ev.note
+        );
+        assert!(ev.corrected.is_none());
+    }
+    let ev = attach(
+        base.clone(),
+        lemma1_rich_evidence(&run(0.25, 0.125)),
+        "Gaussian mixture",
+    );
+    assert_eq!(
+        (ev.verdict, &ev.corrected),
+        (Verdict::Loose, &base.corrected)
+    );
+    assert!(
+        ev.note.starts_with("base note. On a rich margin class"),
+        "{}",
+        ev.note
+    );
 }
 
 #[test]
@@ -370,6 +529,59 @@ proptest! {
                 - subsets[b as usize].iter().sum::<f64>() / n)
             .fold(f64::NEG_INFINITY, f64::max);
         let brute_rad = contraction::rademacher_finite(&subsets);
+        prop_assert!(IDENTITY.close(dev, brute_dev), "{dev} vs {brute_dev}");
+        prop_assert!(IDENTITY.close(rad, brute_rad), "{rad} vs {brute_rad}");
+    }
+
+    /// The closed forms of the rich margin class against brute force with the theory
+    /// functions, on up to 4 points with labels x mod 3, random γ and samples of up to 4: the
+    /// supremum of R(f) − R̂^γ_D(f) (0-1 risk by `zero_one`, ramp loss by `gamma_margin_loss`)
+    /// over the true-label scores u_x ∈ {0, γ/2, γ}, and R̂^γ_D(F_γ) by enumerating the 2^{NK}
+    /// signs (`gamma_margin_complexity_finite`) over the vertices u_x ∈ {0, γ}, where a linear
+    /// function's sup over the box is attained. Both must be `subset_class`'s values.
+    #[test]
+    fn prop_rich_margin_class_matches_enumeration(
+        weights in prop::collection::vec(0.05f64..1.0, 1..=4),
+        picks in prop::collection::vec(0.0f64..1.0, 1..=4),
+        g in prop::collection::vec(0.2f64..3.0, 3),
+    ) {
+        use mr2_core::theory::margin::{gamma_margin_loss, zero_one};
+        let d = weights.len();
+        let total: f64 = weights.iter().sum();
+        let probs: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        let sample: Vec<usize> = picks.iter().map(|u| ((u * d as f64) as usize).min(d - 1)).collect();
+        let n = sample.len() as f64;
+        let label = |x: usize| x % 3;
+        // The scores at x of the f whose true-label score at each point is γ_{y(x)}·level[x].
+        let scores = |level: &[f64], x: usize| {
+            let mut z = vec![0.0; 3];
+            z[label(x)] = g[label(x)] * level[x];
+            z
+        };
+        // Every level vector over d points with entries from `steps`.
+        let levels = |steps: &[f64]| -> Vec<Vec<f64>> {
+            (0..steps.len().pow(d as u32))
+                .map(|code| (0..d).map(|x| steps[code / steps.len().pow(x as u32) % steps.len()]).collect())
+                .collect()
+        };
+        let brute_dev = levels(&[0.0, 0.5, 1.0])
+            .iter()
+            .map(|l| {
+                let risk: f64 = (0..d).map(|x| probs[x] * zero_one(&scores(l, x), label(x))).sum();
+                let emp = sample
+                    .iter()
+                    .map(|&x| gamma_margin_loss(&scores(l, x), label(x), g[label(x)]))
+                    .sum::<f64>() / n;
+                risk - emp
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        let class: Vec<Vec<Vec<f64>>> = levels(&[0.0, 1.0])
+            .iter()
+            .map(|l| sample.iter().map(|&x| scores(l, x)).collect())
+            .collect();
+        let labels: Vec<usize> = sample.iter().map(|&x| label(x)).collect();
+        let brute_rad = contraction::gamma_margin_complexity_finite(&class, &labels, &g);
+        let (dev, rad) = montecarlo::subset_class(&sample, |x| probs[x]);
         prop_assert!(IDENTITY.close(dev, brute_dev), "{dev} vs {brute_dev}");
         prop_assert!(IDENTITY.close(rad, brute_rad), "{rad} vs {brute_rad}");
     }

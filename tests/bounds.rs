@@ -800,3 +800,55 @@ fn test_set_certificates_of_an_imported_model() {
     .unwrap();
     assert!(test_set_certificates(&acc, 0.05).is_err());
 }
+
+#[test]
+fn certificates_across_seeds_pair_the_models_by_seed() {
+    use mr2::bounds::certify_report::across_seeds;
+    use mr2::bounds::pac_bayes::{Certificates, Certified, CertifySettings};
+    let cert = |name: &str, pac: [f64; 2]| -> Certificates {
+        let row = |n: &str, p: f64| Certified {
+            name: n.into(),
+            n_bound: 10,
+            n_test: 10,
+            test_error: p / 2.0,
+            test_set: p,
+            gibbs_error_bound_sample: p / 2.0,
+            gibbs_test_error: p / 2.0,
+            pac_bayes: p,
+            sigma: 0.1,
+            posterior_mean: "prior head".into(),
+            kl: 0.0,
+        };
+        Certificates {
+            name: name.into(),
+            settings: CertifySettings::default(),
+            stochastic: String::new(),
+            choices: 12,
+            classes: vec![row("a", pac[0]), row("b", pac[1])],
+            overall: row("overall", (pac[0] + pac[1]) / 2.0),
+        }
+    };
+    // Class b: MR² − ERM = +0.1, +0.2, +0.3 → mean +0.2, sd 0.1, 95% t-interval ±4.303·0.1/√3.
+    let runs: Vec<(u64, Vec<Certificates>)> = (0..3)
+        .map(|s| {
+            let d = 0.1 * (s + 1) as f64;
+            (
+                s,
+                vec![cert("ERM", [0.2, 0.3]), cert("MR²", [0.2, 0.3 + d])],
+            )
+        })
+        .collect();
+    let t = across_seeds(&runs).unwrap();
+    let b = t.lines().find(|l| l.starts_with("| b |")).unwrap();
+    let half = 4.302_652_729_749_462 * 0.1 / 3f64.sqrt();
+    let want = format!("+0.2000 [{:+.4}, {:+.4}] (n = 3)", 0.2 - half, 0.2 + half);
+    assert!(b.contains(&want), "{b} should hold {want}");
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("| a |") && l.contains("+0.0000")));
+    // Seeds that certify other classes are refused.
+    let mut bad = runs.clone();
+    bad[1].1[1].classes[0].name = "z".into();
+    assert!(across_seeds(&bad).is_err());
+    assert!(across_seeds(&runs[..0]).is_err());
+}

@@ -14,7 +14,7 @@ use anyhow::{bail, Result};
 use clap::Parser;
 use mr2::bounds::certify_report;
 use mr2::bounds::demo::QuickModels;
-use mr2::bounds::pac_bayes::CertifySettings;
+use mr2::bounds::pac_bayes::{Certificates, CertifySettings};
 use mr2::bounds::{compute, report, BoundInputs, BoundSettings, Mode};
 use mr2::data::DatasetName;
 
@@ -70,6 +70,11 @@ struct Args {
     /// so no sample is left for a PAC-Bayes bound): the test-set certificates only.
     #[arg(long)]
     certify: bool,
+    /// --certify on the models `bounds` trains: several seeds (e.g. 0,1,2,3,4), each in
+    /// OUT/seed-S (a seed whose certificates.json exists is reused), and
+    /// OUT/certificates-seeds.md with the paired MR² − ERM differences and their 95% intervals.
+    #[arg(long, value_delimiter = ',', requires = "certify", conflicts_with_all = ["checkpoint", "features", "seed"])]
+    seeds: Vec<u64>,
     /// --certify: weight draws for the Gibbs classifier's error.
     #[arg(long, default_value_t = 1000, requires = "certify")]
     draws: usize,
@@ -126,28 +131,41 @@ fn run() -> Result<()> {
         );
         return Ok(());
     }
+    if a.certify && !a.seeds.is_empty() {
+        let mut runs = Vec::new();
+        for &seed in &a.seeds {
+            let dir = a.out.join(format!("seed-{seed}"));
+            let cached = std::fs::read_to_string(dir.join("certificates.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Vec<Certificates>>(&t).ok());
+            let certs = match cached {
+                Some(c) => {
+                    eprintln!(
+                        "seed {seed}: reusing {}",
+                        dir.join("certificates.json").display()
+                    );
+                    c
+                }
+                None => {
+                    eprintln!("seed {seed}:");
+                    certify_quick(&a, seed, &settings, &dir)?
+                }
+            };
+            runs.push((seed, certs));
+        }
+        let table = certify_report::across_seeds(&runs)?;
+        let p = a.out.join("certificates-seeds.md");
+        std::fs::write(&p, &table)?;
+        print!("{table}");
+        eprintln!(
+            "wrote {} in {:.1} s",
+            p.display(),
+            t0.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     if a.certify {
-        let cs = CertifySettings {
-            delta: a.delta,
-            draws: a.draws,
-            seed: a.seed,
-            ..CertifySettings::default()
-        };
-        let pairs = QuickModels {
-            dataset: a.dataset.unwrap_or(DatasetName::Synthetic),
-            epochs: a.epochs,
-            subset: a.subset,
-            seed: a.seed,
-            certificate: true,
-        }
-        .train_certified(&cs)?;
-        let mut reports = Vec::new();
-        for (inputs, c) in pairs {
-            reports.push((compute(&inputs, &settings)?, c));
-        }
-        let eq15: Vec<_> = reports.iter().map(|(b, _)| b.clone()).collect();
-        report::write(&a.out, &eq15, Mode::Certificate)?;
-        print!("{}", certify_report::write(&a.out, &reports)?);
+        certify_quick(&a, a.seed, &settings, &a.out)?;
         eprintln!(
             "wrote {} (certificates.txt/json/csv, certificates_<model>.png, and the Eq. 15 report) in {:.1} s",
             a.out.display(),
@@ -194,4 +212,36 @@ fn run() -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Train the quick ERM and MR² models of `seed` (features on half the training set), certify
+/// them, write the Eq. 15 report and the certificates into `out`; returns the certificates.
+fn certify_quick(
+    a: &Args,
+    seed: u64,
+    settings: &BoundSettings,
+    out: &std::path::Path,
+) -> Result<Vec<Certificates>> {
+    let cs = CertifySettings {
+        delta: a.delta,
+        draws: a.draws,
+        seed,
+        ..CertifySettings::default()
+    };
+    let pairs = QuickModels {
+        dataset: a.dataset.unwrap_or(DatasetName::Synthetic),
+        epochs: a.epochs,
+        subset: a.subset,
+        seed,
+        certificate: true,
+    }
+    .train_certified(&cs)?;
+    let mut reports = Vec::new();
+    for (inputs, c) in pairs {
+        reports.push((compute(&inputs, &BoundSettings { seed, ..*settings })?, c));
+    }
+    let eq15: Vec<_> = reports.iter().map(|(b, _)| b.clone()).collect();
+    report::write(out, &eq15, Mode::Certificate)?;
+    print!("{}", certify_report::write(out, &reports)?);
+    Ok(reports.into_iter().map(|(_, c)| c).collect())
 }

@@ -232,3 +232,84 @@ pub fn write(out: &Path, models: &[(BoundReport, Certificates)]) -> Result<Strin
     }
     Ok(txt)
 }
+
+/// Per class and overall, over seeds: each model's mean test error and PAC-Bayes certificate,
+/// and the paired difference of the second model against the first (e.g. MR² − ERM) with its
+/// 95% interval ([`crate::stats::paired`]), as a markdown table. `runs`: per seed, the
+/// certificates of the models in one order.
+///
+/// # Errors
+/// Fewer than two models, or seeds whose models or classes differ.
+pub fn across_seeds(runs: &[(u64, Vec<Certificates>)]) -> Result<String> {
+    let first = runs
+        .first()
+        .ok_or_else(|| crate::error::invalid("seeds", 0, "no seed"))?;
+    if first.1.len() < 2 {
+        return Err(crate::error::invalid(
+            "models",
+            first.1.len(),
+            "a comparison needs two models",
+        ));
+    }
+    let names: Vec<&str> = first.1[0].classes.iter().map(|c| c.name.as_str()).collect();
+    for (seed, m) in runs {
+        let same = m.len() == first.1.len()
+            && m.iter().zip(&first.1).all(|(a, b)| {
+                a.name == b.name
+                    && a.classes
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .eq(names.iter().copied())
+            });
+        if !same {
+            return Err(crate::error::invalid(
+                "seeds",
+                seed,
+                "every seed must certify the same models and classes",
+            ));
+        }
+    }
+    let (a, b) = (&first.1[0].name, &first.1[1].name);
+    let pick = |k: usize, m: usize, f: &dyn Fn(&super::pac_bayes::Certified) -> f64| -> Vec<f64> {
+        runs.iter()
+            .map(|(_, ms)| {
+                let c = &ms[m];
+                f(if k < c.classes.len() {
+                    &c.classes[k]
+                } else {
+                    &c.overall
+                })
+            })
+            .collect()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let mut s = format!(
+        "| class | {a} test error | {a} PAC-Bayes | {b} test error | {b} PAC-Bayes | Δ PAC-Bayes ({b} − {a}) [95%] | Δ test error [95%] |\n|---|---|---|---|---|---|---|\n"
+    );
+    for k in 0..=names.len() {
+        let (ea, eb) = (pick(k, 0, &|c| c.test_error), pick(k, 1, &|c| c.test_error));
+        let (pa, pb) = (pick(k, 0, &|c| c.pac_bayes), pick(k, 1, &|c| c.pac_bayes));
+        let diff = |x: &[f64], y: &[f64]| {
+            crate::stats::paired(&y.iter().zip(x).map(|(q, p)| q - p).collect::<Vec<_>>())
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |",
+            names.get(k).copied().unwrap_or("overall"),
+            mean(&ea),
+            mean(&pa),
+            mean(&eb),
+            mean(&pb),
+            diff(&pa, &pb).display(4),
+            diff(&ea, &eb).display(4)
+        );
+    }
+    let seeds: Vec<String> = runs.iter().map(|(s, _)| s.to_string()).collect();
+    let _ = writeln!(
+        s,
+        "\nSeeds {} (n = {}): each seed draws its own split of the training set into A and B, its own training and its own weight draws; Δ is paired by seed.",
+        seeds.join(", "),
+        runs.len()
+    );
+    Ok(s)
+}

@@ -28,7 +28,7 @@ use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::certificate::head_loss_and_grad;
 use super::inputs::argmax;
@@ -38,7 +38,7 @@ use crate::theory::certificates::{
 };
 
 /// How the certificates are computed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertifySettings {
     /// Confidence δ ∈ (0, 1).
     pub delta: f64,
@@ -88,7 +88,7 @@ impl CertifySettings {
 }
 
 /// One class's (or the overall) certificates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Certified {
     /// Class name (`overall` for the whole distribution).
     pub name: String,
@@ -115,7 +115,7 @@ pub struct Certified {
 }
 
 /// The certificates of one model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Certificates {
     /// Model label.
     pub name: String,

@@ -409,9 +409,17 @@ fn eq40(b: Budget) -> Evidence {
 
 // ---------- Monte Carlo checks of the high-probability statements (see `montecarlo`) ----------
 
+/// Lemma 1 on the Gaussian mixture's linear heads, with the rich margin class (where the
+/// complexity term is needed) attached.
 fn lemma1(b: Budget) -> Evidence {
     let run = montecarlo::run(Statement::Lemma1, McSize::for_budget(b), 41);
-    montecarlo::evidence(&run, Statement::Lemma1, false)
+    let mixture = montecarlo::evidence(&run, Statement::Lemma1, false);
+    let rich = montecarlo::run_rich_margin(montecarlo::RichSize::for_lemma1(b), 11);
+    montecarlo::attach(
+        mixture,
+        montecarlo::lemma1_rich_evidence(&rich),
+        "Gaussian mixture",
+    )
 }
 
 /// Eq. 27 on the finite class, with the rich class (where every term of the bound is needed)

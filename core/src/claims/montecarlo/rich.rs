@@ -89,6 +89,30 @@ impl RichSize {
             heavy: 0.4,
         }
     }
+
+    /// `P(x)`: the heavy point 0 carries `heavy`, each of the light points `1..=light` an equal
+    /// share of the rest.
+    pub fn prob(&self, x: usize) -> f64 {
+        if x == 0 {
+            self.heavy
+        } else {
+            (1.0 - self.heavy) / self.light as f64
+        }
+    }
+
+    /// One sample of `n` point ids from [`RichSize::prob`]: 0 with probability `heavy`, else a
+    /// uniform light point.
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        (0..self.n)
+            .map(|_| {
+                if rng.random::<f64>() < self.heavy {
+                    0
+                } else {
+                    1 + rng.random_range(0..self.light)
+                }
+            })
+            .collect()
+    }
 }
 
 /// The bound a count is taken against: Eq. 27 as printed, or with a term removed or halved.
@@ -162,20 +186,9 @@ impl RichRun {
 /// exactly with [`subset_class`].
 pub fn run_rich(size: RichSize, seed: u64) -> RichRun {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let light_mass = (1.0 - size.heavy) / size.light as f64;
-    let prob = |x: usize| if x == 0 { size.heavy } else { light_mass };
     let detail = (0..size.trials)
         .map(|_| {
-            let sample: Vec<usize> = (0..size.n)
-                .map(|_| {
-                    if rng.random::<f64>() < size.heavy {
-                        0
-                    } else {
-                        1 + rng.random_range(0..size.light)
-                    }
-                })
-                .collect();
-            let (dev, rad) = subset_class(&sample, prob);
+            let (dev, rad) = subset_class(&size.draw(&mut rng), |x| size.prob(x));
             (
                 dev,
                 eq27_terms(0.0, rad, size.n, DELTA).expect("valid δ and N"),
@@ -231,17 +244,32 @@ pub fn rich_evidence(run: &RichRun, form: Eq27Form) -> Evidence {
 /// evidence shown is the run that gives it (the finite class's on a tie), and the note reports
 /// both.
 pub fn with_rich(finite: Evidence, run: &RichRun) -> Evidence {
-    let rich = rich_evidence(run, Eq27Form::Printed);
-    let rank = |v: Verdict| match v {
+    attach(
+        finite,
+        rich_evidence(run, Eq27Form::Printed),
+        "Finite class",
+    )
+}
+
+/// How severe a Monte Carlo verdict is: `false` over `holds` over `loose`.
+pub(super) fn severity(v: Verdict) -> u8 {
+    match v {
         Verdict::False => 2,
         Verdict::Holds => 1,
         Verdict::Loose | Verdict::Typo => 0,
-    };
-    if rank(rich.verdict) > rank(finite.verdict) {
-        let note = format!("{} Finite class: {}", rich.note, finite.note);
+    }
+}
+
+/// A claim's evidence `base` with a rich-class run's evidence `rich` attached: the verdict is the
+/// more severe of the two (`false` over `holds` over `loose`), the evidence shown is the one that gives it (`base` on
+/// a tie), and the note reports both — `rich`'s note, which names its class, after "On a", or
+/// first with `base`'s after "`base_label`: ".
+pub fn attach(base: Evidence, rich: Evidence, base_label: &str) -> Evidence {
+    if severity(rich.verdict) > severity(base.verdict) {
+        let note = format!("{} {base_label}: {}", rich.note, base.note);
         Evidence { note, ..rich }
     } else {
-        let note = format!("{} On a {}", finite.note, rich.note);
-        Evidence { note, ..finite }
+        let note = format!("{} On a {}", base.note, rich.note);
+        Evidence { note, ..base }
     }
 }
