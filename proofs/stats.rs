@@ -56,8 +56,16 @@ fn sign_flip_by_hand() {
     assert_eq!(sign_flip_p(&[0.0, 0.0]), Some(1.0));
     assert_eq!(sign_flip_p(&[]), None);
     assert_eq!(sign_flip_p(&[1.0; 21]), None);
-    // Ten positive differences: 2/1024.
+    // Ten positive differences: 2/1024; twenty (the largest n enumerated): 2/2²⁰.
     assert_eq!(sign_flip_p(&[1.0; 10]), Some(2.0 / 1024.0));
+    assert_eq!(sign_flip_p(&[1.0; 20]), Some(2.0 / f64::from(1u32 << 20)));
+    // (5, −1, −1, 1): observed 4; with +5 the other three give 5 + {−3, −1, −1, −1, 1, 1, 1, 3},
+    // seven of eight ≥ 4, and the same with −5: 14 of 16. Every subset of signs is visited.
+    assert_eq!(sign_flip_p(&[5.0, -1.0, -1.0, 1.0]), Some(0.875));
+    // Scale-free: differences of 1e-7 or 1e7 give the p of (1, 2, 3), 2/8 (the rounding slack
+    // is relative to the differences' size).
+    assert_eq!(sign_flip_p(&[1e-7, 2e-7, 3e-7]), Some(0.25));
+    assert_eq!(sign_flip_p(&[1e7, 2e7, 3e7]), Some(0.25));
 }
 
 #[test]

@@ -23,7 +23,12 @@ pub fn allow_large(on: bool) {
 /// Whether the check is lifted (by [`allow_large`] or `MR2_ALLOW_LARGE=1`).
 pub fn large_allowed() -> bool {
     ALLOW_LARGE.load(Ordering::Relaxed)
-        || std::env::var("MR2_ALLOW_LARGE").is_ok_and(|v| v == "1" || v == "true")
+        || env_allows(std::env::var("MR2_ALLOW_LARGE").ok().as_deref())
+}
+
+/// Whether a value of `MR2_ALLOW_LARGE` lifts the check: `1` or `true`.
+pub fn env_allows(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true"))
 }
 
 /// `MemAvailable` from a `/proc/meminfo` text, in bytes.
@@ -92,6 +97,33 @@ mod tests {
         assert_eq!(parse_meminfo(t), Some(2048 * 1024));
         assert_eq!(parse_meminfo("MemTotal: 5 kB\n"), None);
         assert_eq!(parse_meminfo("MemAvailable: x kB\n"), None);
+    }
+
+    #[test]
+    fn the_environment_lifts_the_check_with_1_or_true() {
+        assert!(env_allows(Some("1")) && env_allows(Some("true")));
+        assert!(!env_allows(Some("0")) && !env_allows(Some("")) && !env_allows(None));
+        assert_eq!(FALLBACK_LIMIT, 17_179_869_184, "16 GiB");
+    }
+
+    #[test]
+    fn the_budget_is_the_available_memory_unless_lifted() {
+        if std::env::var("MR2_ALLOW_LARGE").is_ok() {
+            return; // the environment lifts the check; nothing to test
+        }
+        let b = budget();
+        assert!(b >= 1 << 20 && b < u64::MAX, "budget {b}");
+        if cfg!(target_os = "linux") {
+            let a = available_memory();
+            assert!(a.is_some_and(|m| m > 1 << 20), "MemAvailable {a:?}");
+        }
+        assert!(check(|| "everything".into(), u128::MAX).is_err());
+        assert!(check(|| "a byte".into(), 1).is_ok());
+        allow_large(true);
+        assert_eq!(budget(), u64::MAX);
+        assert!(check(|| "everything".into(), u128::from(u64::MAX)).is_ok());
+        allow_large(false);
+        assert!(budget() < u64::MAX);
     }
 
     #[test]
