@@ -105,3 +105,45 @@ fn verdicts_follow_the_interval() {
         format!("+2.00 [{:+.2}, {:+.2}] (n = 5)", clear.lo, clear.hi)
     );
 }
+
+/// A comparison with the given interval (the other fields do not enter the verdict).
+fn interval(lo: f64, hi: f64) -> mr2_core::stats::Paired {
+    mr2_core::stats::Paired {
+        n: 5,
+        mean: 0.5 * (lo + hi),
+        sd: 1.0,
+        lo,
+        hi,
+        p_sign_flip: None,
+        detectable: 1.0,
+    }
+}
+
+#[test]
+fn verdicts_at_the_interval_edges() {
+    // An interval that touches 0 does not exclude it: no difference claimed or found.
+    assert_eq!(interval(0.0, 1.0).verdict(0.0), Verdict::Inconclusive);
+    assert_eq!(interval(-1.0, 0.0).verdict(0.0), Verdict::Inconclusive);
+    assert_eq!(interval(0.0, 1.0).verdict(0.5), Verdict::Inconclusive);
+    assert_eq!(interval(-1.0, 0.0).verdict(-0.5), Verdict::Inconclusive);
+    // Just inside: excluded.
+    assert_eq!(interval(1e-9, 1.0).verdict(0.0), Verdict::Contradicted);
+    assert_eq!(interval(-1.0, -1e-9).verdict(0.0), Verdict::Contradicted);
+    // An interval with one end undefined decides nothing.
+    assert_eq!(interval(0.1, f64::NAN).verdict(0.0), Verdict::Inconclusive);
+    assert_eq!(
+        interval(f64::NAN, -0.1).verdict(-0.5),
+        Verdict::Inconclusive
+    );
+    // Ending exactly at the claim: not below it.
+    assert_eq!(interval(-1.0, 0.5).verdict(0.5), Verdict::Inconclusive);
+    assert_eq!(interval(0.1, 0.5).verdict(0.5), Verdict::Reproduced);
+}
+
+#[test]
+fn two_pairs_have_a_standard_deviation() {
+    // d = (1, 3): mean 2, sd √2 (n − 1 = 1), a finite interval 2 ± 12.706·√2/√2.
+    let p = paired(&[1.0, 3.0]);
+    close(p.sd, 2f64.sqrt(), "sd at n = 2");
+    close(p.hi - p.mean, 12.706_204_736_174_7, "t(0.975, 1)·se");
+}
