@@ -91,13 +91,17 @@ fn the_pieces_have_their_defining_properties() {
     assert!(binomial_tail_upper(3, 2, 0.05).is_err());
     assert!(binomial_tail_upper(1, 10, 1.0).is_err());
     assert!(gaussian_kl(1.0, 3, 0.0, 1.0).is_err());
+    assert!(gaussian_kl(-1.0, 3, 1.0, 1.0).is_err() && gaussian_kl(f64::NAN, 3, 1.0, 1.0).is_err());
     assert!(pac_bayes_kl(0.1, -1.0, 10, 0.05).is_err());
     assert!(sampled_error_upper(0.1, 0, 0.05).is_err());
     assert!(kl_inv_upper(1.5, 0.1).is_err());
     assert!(kl_inv_upper(0.1, -0.1).is_err() && kl_inv_upper(0.1, f64::NAN).is_err());
     assert!(binomial_tail_upper(1, 10, 0.0).is_err());
     // An unlimited budget allows every p: exactly 1.
-    assert_eq!(kl_inv_upper(0.5, f64::INFINITY).unwrap().to_bits(), 1.0f64.to_bits());
+    assert_eq!(
+        kl_inv_upper(0.5, f64::INFINITY).unwrap().to_bits(),
+        1.0f64.to_bits()
+    );
 }
 
 /// The fraction of `draws` samples (each: `n` Bernoulli(`p`) outcomes) for which `bound`
