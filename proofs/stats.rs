@@ -135,6 +135,8 @@ fn verdicts_at_the_interval_edges() {
         interval(f64::NAN, -0.1).verdict(-0.5),
         Verdict::Inconclusive
     );
+    // Starting exactly at 0 and ending below the claim: not "smaller but positive".
+    assert_eq!(interval(0.0, 0.4).verdict(0.5), Verdict::Contradicted);
     // Ending exactly at the claim: not below it.
     assert_eq!(interval(-1.0, 0.5).verdict(0.5), Verdict::Inconclusive);
     assert_eq!(interval(0.1, 0.5).verdict(0.5), Verdict::Reproduced);
