@@ -216,14 +216,21 @@ fn mutated_files_never_panic_and_accepted_ones_decode_exactly() {
 #[test]
 #[ignore = "long run (minutes): MR2_FUZZ_ITERS=2500000 cargo test --release --test fuzz_loaders -- --ignored"]
 fn long_mutation_run() {
+    long_run("fuzz: {n} mutated files", |iters| fuzz(iters, 2));
+}
+
+/// A long run of `MR2_FUZZ_ITERS` mutations (default 10⁶), reported with `what` (its `{n}`
+/// replaced by the count) and the time.
+fn long_run(what: &str, run: impl Fn(usize) -> (usize, usize)) {
     let iters = std::env::var("MR2_FUZZ_ITERS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let t = std::time::Instant::now();
-    let (n, ok) = fuzz(iters, 2);
+    let (n, ok) = run(iters);
     eprintln!(
-        "fuzz: {n} mutated files, {ok} accepted (and checked), 0 panics, {:.0} s",
+        "{}, {ok} accepted (and checked), 0 panics, {:.0} s",
+        what.replace("{n}", &n.to_string()),
         t.elapsed().as_secs_f64()
     );
 }
@@ -418,14 +425,8 @@ fn mutated_feature_files_never_panic_or_over_allocate() {
 #[test]
 #[ignore = "long run (minutes): MR2_FUZZ_ITERS=1000000 cargo test --release --test fuzz_loaders -- --ignored long_feature"]
 fn long_feature_mutation_run() {
-    let iters = std::env::var("MR2_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let t = std::time::Instant::now();
-    let (n, ok) = fuzz_features(iters, 4);
-    eprintln!(
-        "feature fuzz: {n} mutated .npy/.npz/.safetensors files, {ok} accepted (and checked), 0 panics, {:.0} s",
-        t.elapsed().as_secs_f64()
+    long_run(
+        "feature fuzz: {n} mutated .npy/.npz/.safetensors files",
+        |iters| fuzz_features(iters, 4),
     );
 }

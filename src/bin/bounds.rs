@@ -105,19 +105,8 @@ fn run() -> Result<()> {
     settings.validate()?;
     let t0 = std::time::Instant::now();
     if a.certify && (!a.checkpoint.is_empty() || !a.features.is_empty()) {
-        let inputs: Vec<BoundInputs> = if a.features.is_empty() {
-            a.checkpoint
-                .iter()
-                .map(|d| BoundInputs::from_run(d))
-                .collect::<mr2::Result<_>>()?
-        } else {
-            a.features
-                .iter()
-                .map(|p| mr2::bounds::files::read(p))
-                .collect::<mr2::Result<_>>()?
-        };
         let mut reports = Vec::new();
-        for i in &inputs {
+        for i in &given_models(&a)? {
             let c = mr2::bounds::pac_bayes::test_set_certificates(i, a.delta)?;
             reports.push((compute(i, &settings)?, c));
         }
@@ -173,12 +162,7 @@ fn run() -> Result<()> {
         );
         return Ok(());
     }
-    let inputs: Vec<BoundInputs> = if !a.features.is_empty() {
-        a.features
-            .iter()
-            .map(|p| mr2::bounds::files::read(p))
-            .collect::<mr2::Result<_>>()?
-    } else if a.checkpoint.is_empty() {
+    let inputs: Vec<BoundInputs> = if a.features.is_empty() && a.checkpoint.is_empty() {
         QuickModels {
             dataset: a.dataset.unwrap_or(DatasetName::Synthetic),
             epochs: a.epochs,
@@ -188,10 +172,7 @@ fn run() -> Result<()> {
         }
         .train()?
     } else {
-        a.checkpoint
-            .iter()
-            .map(|d| BoundInputs::from_run(d))
-            .collect::<mr2::Result<_>>()?
+        given_models(&a)?
     };
     if inputs.is_empty() {
         bail!("no model to compute bounds for");
@@ -244,4 +225,19 @@ fn certify_quick(
     report::write(out, &eq15, Mode::Certificate)?;
     print!("{}", certify_report::write(out, &reports)?);
     Ok(reports.into_iter().map(|(_, c)| c).collect())
+}
+
+/// The models given with `--features` or `--checkpoint` (the two exclude each other).
+fn given_models(a: &Args) -> mr2::Result<Vec<BoundInputs>> {
+    if a.features.is_empty() {
+        a.checkpoint
+            .iter()
+            .map(|d| BoundInputs::from_run(d))
+            .collect()
+    } else {
+        a.features
+            .iter()
+            .map(|p| mr2::bounds::files::read(p))
+            .collect()
+    }
 }

@@ -77,20 +77,41 @@ pub fn fit_head(
             "labels must lie in 0..K and γ have K entries",
         ));
     }
-    let mut w = vec![vec![0.0; f.ncols()]; k];
-    for _ in 0..iters {
+    Ok(descend(
+        vec![vec![0.0; f.ncols()]; k],
+        f,
+        y,
+        gamma,
+        Some(norm_bound),
+        iters,
+    ))
+}
+
+/// `steps` steps of gradient descent (step 0.5) on [`head_loss_and_grad`] from `w`, each row
+/// projected onto the ball `‖w_k‖₂ ≤ Λ` after every step when `norm_bound = Some(Λ)`.
+pub fn descend(
+    mut w: Vec<Vec<f64>>,
+    f: &Array2<f64>,
+    y: &[usize],
+    gamma: &[f64],
+    norm_bound: Option<f64>,
+    steps: usize,
+) -> Vec<Vec<f64>> {
+    for _ in 0..steps {
         let (_, g) = head_loss_and_grad(f, y, &w, gamma);
         for (wc, gc) in w.iter_mut().zip(&g) {
             for (a, b) in wc.iter_mut().zip(gc) {
                 *a -= 0.5 * b;
             }
-            let nrm = lp_norm(wc, 2.0);
-            if nrm > norm_bound {
-                wc.iter_mut().for_each(|v| *v *= norm_bound / nrm);
+            if let Some(bound) = norm_bound {
+                let nrm = lp_norm(wc, 2.0);
+                if nrm > bound {
+                    wc.iter_mut().for_each(|v| *v *= bound / nrm);
+                }
             }
         }
     }
-    Ok(w)
+    w
 }
 
 /// Certificate inputs: `net` was trained on another part of the training data; its features on

@@ -88,8 +88,7 @@ pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
         "Eq15 pr.",
         "Eq15 cor."
     );
-    for (k, r) in c.classes.iter().enumerate() {
-        let b = &eq15.classes[k];
+    let mut row = |r: &super::pac_bayes::Certified, eq_printed: f64, eq_corrected: f64| {
         let _ = writeln!(
             s,
             "{:<22} {:>6} {:>6} {:>8.4} {:>9} {:>9} {:>9} {:>11} {:>9.2} {:>9.2}",
@@ -101,25 +100,20 @@ pub fn text(c: &Certificates, eq15: &BoundReport) -> String {
             num(r.gibbs_test_error, 4),
             num(r.pac_bayes, 4),
             short(&r.posterior_mean),
-            b.printed.total(),
-            b.tight.total()
+            eq_printed,
+            eq_corrected
         );
+    };
+    for (r, b) in c.classes.iter().zip(&eq15.classes) {
+        row(r, b.printed.total(), b.tight.total());
     }
-    let o = &c.overall;
-    let _ = writeln!(
-        s,
-        "{:<22} {:>6} {:>6} {:>8.4} {:>9} {:>9} {:>9} {:>11} {:>9.2} {:>9.2}",
-        "overall",
-        o.n_bound,
-        o.n_test,
-        o.test_error,
-        num(o.test_set, 4),
-        num(o.gibbs_test_error, 4),
-        num(o.pac_bayes, 4),
-        short(&o.posterior_mean),
+    // The overall row: Prop. 1 printed and corrected.
+    row(
+        &c.overall,
         eq15.prop1_printed.total(),
-        eq15.prop1_corrected.total()
+        eq15.prop1_corrected.total(),
     );
+    let o = &c.overall;
     let err: Vec<f64> = c.classes.iter().map(|r| r.test_error).collect();
     let col = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..c.classes.len()).map(f).collect() };
     let below = |f: &dyn Fn(&super::pac_bayes::Certified) -> f64| {

@@ -82,6 +82,22 @@ pub fn transform_features(raw: &Array2<f64>, head: &LinearHead) -> Array2<f64> {
     })
 }
 
+/// The head's rows `w_k`, each with its bias appended when `folded` (the features then carry
+/// the constant coordinate 1 of [`transform_features`]).
+pub fn fold_head(head: &LinearHead, folded: bool) -> Vec<Vec<f64>> {
+    head.weights
+        .iter()
+        .zip(&head.bias)
+        .map(|(w, b)| {
+            let mut r = w.clone();
+            if folded {
+                r.push(*b);
+            }
+            r
+        })
+        .collect()
+}
+
 /// Scores `w_kᵀφ̃` of row `i`.
 pub fn scores(f: &Array2<f64>, head: &[Vec<f64>], i: usize) -> Vec<f64> {
     head.iter()
@@ -202,18 +218,7 @@ impl BoundInputs {
         }
         let features = transform_features(raw_train, head);
         let bias = features.ncols() > d;
-        let weights: Vec<Vec<f64>> = head
-            .weights
-            .iter()
-            .zip(&head.bias)
-            .map(|(w, b)| {
-                let mut r = w.clone();
-                if bias {
-                    r.push(*b);
-                }
-                r
-            })
-            .collect();
+        let weights = fold_head(head, bias);
         let mut test_counts = None;
         let (test_error_per_class, test_error) = match test {
             TestSet::Features(f, y) => {

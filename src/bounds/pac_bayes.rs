@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::certificate::head_loss_and_grad;
+use super::certificate::descend;
 use super::inputs::argmax;
 use crate::error::{invalid, Result};
 use crate::theory::certificates::{
@@ -186,20 +186,6 @@ fn to_matrix(w: &[Vec<f64>]) -> Array2<f64> {
     Array2::from_shape_fn((w.len(), d), |(i, j)| w[i][j])
 }
 
-/// Gradient descent on the γ-scaled cross-entropy from `start`, `steps` steps of 0.5.
-fn refit(start: &[Vec<f64>], s: &Sample, gamma: &[f64], steps: usize) -> Vec<Vec<f64>> {
-    let mut w = start.to_vec();
-    for _ in 0..steps {
-        let (_, g) = head_loss_and_grad(s.features, s.labels, &w, gamma);
-        for (wc, gc) in w.iter_mut().zip(&g) {
-            for (a, b) in wc.iter_mut().zip(gc) {
-                *a -= 0.5 * b;
-            }
-        }
-    }
-    w
-}
-
 /// What [`certify`] certifies.
 pub struct CertifyInputs<'a> {
     /// Model label.
@@ -256,7 +242,14 @@ pub fn certify(
     }
     let nb = check_sample(bound, k, d, "bound sample")?;
     let nt = check_sample(test, k, d, "test sample")?;
-    let refitted = refit(prior, bound, gamma, s.refit_steps);
+    let refitted = descend(
+        prior.to_vec(),
+        bound.features,
+        bound.labels,
+        gamma,
+        None,
+        s.refit_steps,
+    );
     let means = [("prior head", prior.to_vec()), ("refit on B", refitted)];
     let rms = (prior.iter().flatten().map(|v| v * v).sum::<f64>() / (k * d) as f64)
         .sqrt()
@@ -377,25 +370,13 @@ pub fn certify_net(
     s: &CertifySettings,
     progress: impl Fn(&str),
 ) -> Result<Certificates> {
-    use super::inputs::{feature_matrix, transform_features};
+    use super::inputs::{feature_matrix, fold_head, transform_features};
     let head = net.linear_head()?;
     let bp = crate::eval::predict(net, held_out, 256, device)?;
     let tp = crate::eval::predict(net, test, 256, device)?;
     let fb = transform_features(&feature_matrix(&bp), &head);
     let ft = transform_features(&feature_matrix(&tp), &head);
-    let folded = fb.ncols() > bp.d;
-    let prior: Vec<Vec<f64>> = head
-        .weights
-        .iter()
-        .zip(&head.bias)
-        .map(|(w, b)| {
-            let mut r = w.clone();
-            if folded {
-                r.push(*b);
-            }
-            r
-        })
-        .collect();
+    let prior = fold_head(&head, fb.ncols() > bp.d);
     let names: Vec<String> = (0..held_out.classes)
         .map(|c| held_out.class_name(c))
         .collect();
