@@ -45,6 +45,28 @@ struct Args {
     /// optimiser split.
     #[arg(long)]
     ops: bool,
+    /// The data pipeline (crop + flip of a CIFAR-shaped batch and its copy to the device)
+    /// against the ResNet-20 / ResNet-32 training step, at --batch.
+    #[arg(long, conflicts_with_all = ["ops", "compare_pytorch"])]
+    pipeline: bool,
+    /// Device parity: every model (or --model: mlp, cnn, resnet20, resnet32) × every objective
+    /// (or --loss NAME) on one fixed batch of --batch (default here 16 when --batch is 128),
+    /// CPU with mr2's kernels against --device (cpu: the CPU with burn's own layers): logits,
+    /// features, loss, gradients, one SGD step and a 20-step run, each against a stated
+    /// tolerance (src/bench/parity.rs). Exits non-zero when a check fails.
+    #[arg(long, conflicts_with_all = ["ops", "compare_pytorch", "pipeline"])]
+    parity: bool,
+    /// Device for --parity and the step timings: cpu, cuda[:N], wgpu[:N].
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: mr2::train::DeviceChoice,
+    /// One training epoch of the `cifar` preset's run (10% of CIFAR-10, ResNet-32, crop + flip,
+    /// ERM, seed 0) on --device, with the CIFAR-10 files in DIR; writes the run to --out and
+    /// prints its epoch line (steps, data pipeline and evaluation seconds).
+    #[arg(long, value_name = "DIR")]
+    train_epoch: Option<std::path::PathBuf>,
+    /// Output directory of --train-epoch (default results/train-epoch).
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
     /// Write the measurements as JSON here.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -56,18 +78,68 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
-    let (models, losses) = select(a.model.as_deref(), a.loss.as_deref())?;
-    let s = Settings {
-        batch: a.batch,
-        steps: a.steps,
-        warmup: a.warmup,
-    };
     let write_json = |v: serde_json::Value| -> Result<()> {
         if let Some(p) = &a.json {
             std::fs::write(p, serde_json::to_string_pretty(&v)?)?;
         }
         Ok(())
     };
+    if a.parity {
+        use mr2::bench::parity::{names, parity, parity_table, sides};
+        let (reference, candidate, tol) = sides(a.device)?;
+        let (models, losses) = names(a.model.as_deref(), a.loss.as_deref());
+        let n = if a.batch == 128 { 16 } else { a.batch };
+        let rows = parity(&reference, &candidate, &models, &losses, n, tol)?;
+        print!("{}", parity_table(&rows));
+        println!(
+            "(reference: cpu with mr2's kernels; candidate: {}{}; batch {n})",
+            a.device,
+            if candidate.burn_layers {
+                " with burn's layers"
+            } else {
+                ""
+            }
+        );
+        write_json(serde_json::to_value(&rows)?)?;
+        let failed = rows.iter().filter(|r| !r.pass()).count();
+        if failed > 0 {
+            anyhow::bail!("{failed} parity check(s) outside their tolerance");
+        }
+        return Ok(());
+    }
+    if let Some(dir) = &a.train_epoch {
+        let device = match a.device {
+            mr2::train::DeviceChoice::Cpu => None,
+            d => Some(d.open()?),
+        };
+        let out = a
+            .out
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("results/train-epoch"));
+        let m = mr2::bench::train_epoch(dir, &out, device)?;
+        println!("{}", m.log_line(1));
+        return write_json(serde_json::to_value(&m)?);
+    }
+    let (models, losses) = select(a.model.as_deref(), a.loss.as_deref())?;
+    let s = Settings {
+        batch: a.batch,
+        steps: a.steps,
+        warmup: a.warmup,
+        device: match a.device {
+            mr2::train::DeviceChoice::Cpu => None,
+            d => Some(d.open()?),
+        },
+    };
+    if a.pipeline {
+        let rows = mr2::bench::pipeline::pipeline(
+            a.batch,
+            a.steps.div_ceil(3).max(2),
+            a.warmup,
+            a.rounds,
+        )?;
+        print!("{}", mr2::bench::pipeline::pipeline_table(&rows));
+        return write_json(serde_json::to_value(&rows)?);
+    }
     if a.ops {
         let (text, json) = ops_report(&models, losses[0], s)?;
         print!("{text}");
@@ -85,15 +157,19 @@ fn run() -> Result<()> {
                     .map(move |l| (m.0.to_string(), l.to_string(), steps_for(m.0, a.steps)))
             })
             .collect();
-        let all = compare(
-            &[exe],
-            &[a.python.clone(), script.display().to_string()],
-            &configs,
-            a.rounds,
-            a.warmup,
-        )?;
+        let shared = [
+            "--batch".to_string(),
+            a.batch.to_string(),
+            "--device".into(),
+            a.device.to_string(),
+        ];
+        let mut mr2_cmd = vec![exe];
+        mr2_cmd.extend(shared.iter().cloned());
+        let mut torch_cmd = vec![a.python.clone(), script.display().to_string()];
+        torch_cmd.extend(shared.iter().cloned());
+        let all = compare(&mr2_cmd, &torch_cmd, &configs, a.rounds, a.warmup)?;
         println!("{}", comparison_table(&all));
-        println!("(batch {}, 2 threads, medians of {} alternating rounds, each measurement a fresh process)", a.batch, a.rounds);
+        println!("(batch {}, device {}, medians of {} alternating rounds, each measurement a fresh process)", a.batch, a.device, a.rounds);
         return write_json(serde_json::to_value(&all)?);
     }
     // One model and one loss: a single measurement as one JSON line (what --compare-pytorch

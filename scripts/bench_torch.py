@@ -60,12 +60,14 @@ class Block(nn.Module):
 
 
 class ResNet20(nn.Module):
-    def __init__(self, classes=10):
+    """CIFAR ResNet-(6n+2): n = 3 is ResNet-20, n = 5 ResNet-32."""
+
+    def __init__(self, classes=10, n=3):
         super().__init__()
         self.conv1, self.bn1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16)
         blocks, cin = [], 16
         for cout, stride in [(16, 1), (32, 2), (64, 2)]:
-            for i in range(3):
+            for i in range(n):
                 blocks.append(Block(cin, cout, stride if i == 0 else 1))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
@@ -93,8 +95,8 @@ class Mr2Loss:
                 if m.any():
                     fc = f[m]
                     mu = fc.mean(0)
-                    msd = ((fc - mu) ** 2).sum(1).mean()
-                    a = (mu ** 2).sum() + msd
+                    msd = float(((fc - mu) ** 2).sum(1).mean())
+                    a = float((mu ** 2).sum()) + msd
                     for buf, v in ((self.alpha, a), (self.msd, msd)):
                         buf[c] = v if torch.isnan(buf[c]) else self.decay * buf[c] + (1 - self.decay) * v
             if torch.isnan(self.alpha).any():
@@ -103,13 +105,13 @@ class Mr2Loss:
                 cube = self.alpha.clamp_min(1e-12) ** (1 / 3)
                 gamma = self.c_bar * self.k * cube / cube.sum()
             s_bar = float(torch.nan_to_num(self.msd).sum() / (~torch.isnan(self.msd)).sum().clamp_min(1))
-        g = gamma.to(logits.dtype)[y].unsqueeze(1)
+        g = gamma.to(logits.device, logits.dtype)[y].unsqueeze(1)
         ce = F.cross_entropy(logits / g, y)
         b, d = feats.shape
         sq = (feats * feats).sum(1, keepdim=True)
         dist = (sq + sq.t() - 2 * feats @ feats.t()).clamp_min(0)
         z = (dist - 2 * s_bar) / (10 * d)
-        pos = (y[:, None] == y[None, :]) & ~torch.eye(b, dtype=torch.bool)
+        pos = (y[:, None] == y[None, :]) & ~torch.eye(b, dtype=torch.bool, device=feats.device)
         z = z.masked_fill(~pos, -1e30)
         m = z.max(1, keepdim=True).values.clamp_min(0).detach()
         s = (z - m).exp().sum(1, keepdim=True)
@@ -119,7 +121,8 @@ class Mr2Loss:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", choices=["mlp", "cnn", "resnet20"], default="cnn")
+    p.add_argument("--model", choices=["mlp", "cnn", "resnet20", "resnet32"], default="cnn")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (wgpu is mr2-only: its twin runs on cuda)")
     p.add_argument("--loss", choices=["ce", "mr2"], default="ce")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=15)
@@ -128,11 +131,13 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    dev = torch.device("cuda" + a.device[4:] if a.device.startswith("wgpu") else a.device)
     model, shape = {"mlp": (Mlp(), (1, 28, 28)), "cnn": (SmallCnn(), (1, 28, 28)),
-                    "resnet20": (ResNet20(), (3, 32, 32))}[a.model]
+                    "resnet20": (ResNet20(), (3, 32, 32)), "resnet32": (ResNet20(n=5), (3, 32, 32))}[a.model]
+    model = model.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, dampening=0)
-    x = torch.randn(a.batch, *shape)
-    y = torch.tensor([(i * 7) % 10 for i in range(a.batch)])
+    x = torch.randn(a.batch, *shape).to(dev)
+    y = torch.tensor([(i * 7) % 10 for i in range(a.batch)]).to(dev)
     loss_fn = Mr2Loss(10) if a.loss == "mr2" else (lambda z, f, yy: F.cross_entropy(z, yy))
     model.train()
 
@@ -142,14 +147,17 @@ def main():
         loss_fn(z, f, y).backward()
         opt.step()
 
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     for _ in range(a.warmup):
         step()
+    sync()
     t0 = time.perf_counter()
     for _ in range(a.steps):
         step()
+    sync()
     ms = (time.perf_counter() - t0) * 1e3 / a.steps
     print(json.dumps({"model": a.model, "loss": a.loss, "ms_per_step": ms, "engine": "pytorch",
-                      "torch": torch.__version__, "threads": a.threads}))
+                      "torch": torch.__version__, "threads": a.threads, "device": str(dev)}))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ fn opts(root: &std::path::Path) -> RunnerOptions {
         shard: None,
         quiet: true,
         rerun_mismatched: false,
+        device: None,
     }
 }
 
@@ -239,6 +240,7 @@ fn grids_follow_the_paper_tables() {
     }
     let paper = Experiment::Ablation.plan(Preset::Paper, None).unwrap();
     assert_eq!(paper.runs[0].config.epochs, 200);
+    cifar_preset_is_table_14s_setting();
     assert!(Experiment::Ablation.plan(Preset::Quick, Some(&[])).is_err());
     assert!(Experiment::Ablation
         .plan(Preset::Quick, Some(&[1, 1]))
@@ -289,12 +291,23 @@ fn finished_runs_are_skipped_and_interrupted_ones_resume() {
         },
     )
     .unwrap();
-    // Every column of metrics.csv but the last (seconds).
+    // Every column of metrics.csv but the last four (the epoch's seconds and their split).
     let rows = |p: PathBuf| -> Vec<String> {
         std::fs::read_to_string(p)
             .unwrap()
             .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .map(|l| {
+                let cols: Vec<&str> = l.split(',').collect();
+                assert_eq!(
+                    cols[cols.len() - 4],
+                    if cols[0] == "epoch" {
+                        "seconds"
+                    } else {
+                        cols[cols.len() - 4]
+                    }
+                );
+                cols[..cols.len() - 4].join(",")
+            })
             .collect()
     };
     let resumed = rows(dir.join("metrics.csv"));
@@ -450,17 +463,24 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
         .contains("| class | ERM % | Δ MR2 − ERM [95%] |"));
     let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + plan.runs.len());
-    // Each run's time is the sum of its epochs' seconds (last column of metrics.csv), and the
-    // table states the total.
+    // Each run's time is the sum of its epochs' seconds (the `seconds` column of metrics.csv),
+    // and the table states the total.
     let mut total = 0.0;
     let mut each = vec![];
     for run in &report.runs {
         let m =
             std::fs::read_to_string(root.join("runs").join(&run.id).join("metrics.csv")).unwrap();
+        let col = m
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "seconds")
+            .unwrap();
         let secs: f64 = m
             .lines()
             .skip(1)
-            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+            .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
             .sum();
         assert!(
             secs > 0.0 && IDENTITY.close(run.seconds, secs),
@@ -718,4 +738,66 @@ fn variants_set_the_mr2_rows() {
         assert_eq!((p.c_bar, p.lambda, p.p), (1.0, 0.1, 5.0));
         assert!(mr2::loss::mr2::Mr2Spec::from(p).ema_reset);
     }
+}
+
+/// The `cifar` preset: Table 14's 10% of CIFAR-10 with ResNet-32, crop + flip and the paper's
+/// optimiser; its per-class grid runs MR² as printed and as released; the long tail is cut
+/// from the whole training set; `--data-dir` reaches every run.
+fn cifar_preset_is_table_14s_setting() {
+    use mr2::data::DatasetName;
+    use mr2::loss::{Method, RepScaling};
+    let pc = Experiment::PerClass.plan(Preset::Cifar, None).unwrap();
+    assert_eq!(pc.rows(), ["ERM", "MR2", "MR2 released"]);
+    assert_eq!(pc.runs.len(), 15, "3 rows × 5 seeds");
+    for r in &pc.runs {
+        let c = &r.config;
+        assert_eq!(c.data.name, DatasetName::Cifar10);
+        assert_eq!(
+            c.data.dir.as_deref(),
+            Some(std::path::Path::new("data/cifar10-jpeg"))
+        );
+        assert_eq!(c.data.subset, Some(0.1));
+        assert!(c.data.augment && c.data.augment_pad == 4);
+        assert_eq!(c.model.arch, mr2::model::Arch::Resnet32);
+        assert_eq!((c.optim.lr, c.optim.weight_decay), (0.1, 5e-4));
+        assert_eq!((c.optim.warmup_epochs, c.batch_size), (5, 128));
+        c.validate().unwrap();
+    }
+    let mr2_of = |row: &str| match &pc.runs.iter().find(|r| r.row == row).unwrap().config.loss {
+        Method::Mr2(p) => *p,
+        m => panic!("{row}: {m:?}"),
+    };
+    assert_eq!(mr2_of("MR2").rep_scaling, RepScaling::Paper);
+    assert_eq!(
+        mr2_of("MR2 released"),
+        mr2::loss::mr2::Mr2Params::released(true)
+    );
+    assert_eq!(pc.contrasts.len(), 2);
+    // The other presets' per-class grid keeps its two rows.
+    let cpu = Experiment::PerClass.plan(Preset::Cpu, Some(&[0])).unwrap();
+    assert_eq!(cpu.rows(), ["ERM", "MR2"]);
+    assert_eq!(cpu.contrasts.len(), 1);
+    let lt = Experiment::Imbalanced
+        .plan(Preset::Cifar, Some(&[0]))
+        .unwrap();
+    assert!(lt.runs.iter().all(|r| r.config.data.subset.is_none()));
+    let bin = pc
+        .with_data_dir(std::path::Path::new("data/cifar-10-batches-bin"))
+        .unwrap();
+    assert!(bin
+        .runs
+        .iter()
+        .all(|r| r.config.data.dir.as_deref()
+            == Some(std::path::Path::new("data/cifar-10-batches-bin"))));
+    assert!(bin
+        .settings
+        .ends_with("data from data/cifar-10-batches-bin"));
+    let quick = Experiment::PerClass
+        .plan(Preset::Quick, Some(&[0]))
+        .unwrap();
+    let e = quick
+        .with_data_dir(std::path::Path::new("x"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--data-dir") && e.contains("synthetic"), "{e}");
 }

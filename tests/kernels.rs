@@ -542,3 +542,60 @@ fn networks_agree_with_burn_layers() {
         assert!(cos > 0.999, "{arch:?} input gradient: cosine {cos}");
     }
 }
+
+/// The device-parity harness (`bench --parity`, what a GPU check runs) on the CPU: mr2's
+/// kernels against burn's layers. Every objective on the MLP, CE and MR² on the CNN and the
+/// CIFAR ResNets; each stage within its stated tolerance, and the harness reports a
+/// difference when one exists (zero tolerances fail where the paths differ).
+#[test]
+fn device_parity_harness_passes_on_the_cpu_and_can_fail() {
+    use mr2::bench::parity::{parity, parity_table, rel_diff, Side, Tolerances};
+    let reference = Side {
+        device: mr2::train::device(),
+        burn_layers: false,
+    };
+    let candidate = Side {
+        device: mr2::train::device(),
+        burn_layers: true,
+    };
+    let all: Vec<&str> = mr2::loss::METHODS.iter().map(|m| m.name).collect();
+    // Two samples of each of the 10 classes (DRL needs every class; ℓ_s̄ needs pairs).
+    let mut rows = parity(&reference, &candidate, &["mlp"], &all, 20, Tolerances::CPU).unwrap();
+    rows.extend(
+        parity(
+            &reference,
+            &candidate,
+            &["cnn", "resnet20", "resnet32"],
+            &["ce", "mr2"],
+            20,
+            Tolerances::CPU,
+        )
+        .unwrap(),
+    );
+    let table = parity_table(&rows);
+    assert!(rows.iter().all(|r| r.pass()), "{table}");
+    assert_eq!(rows.len(), 7 * (all.len() + 6));
+    assert!(table.ends_with(&format!("{0} of {0} checks within tolerance\n", rows.len())));
+    // The convolutional paths differ by rounding; with no tolerance that is a failure.
+    let strict = Tolerances {
+        forward: 0.0,
+        loss: 0.0,
+        gradients: 0.0,
+        step: 0.0,
+        run: 0.0,
+    };
+    let rows = parity(&reference, &candidate, &["cnn"], &["ce"], 8, strict).unwrap();
+    let logits = rows.iter().find(|r| r.check == "logits").unwrap();
+    assert!(logits.rel_diff > 0.0 && !logits.pass());
+    assert!(parity_table(&rows).contains("FAIL"));
+    // Bad names and sizes are errors that name them.
+    let e = parity(&reference, &candidate, &["vgg"], &["ce"], 8, strict).unwrap_err();
+    assert!(e.to_string().contains("vgg"), "{e}");
+    assert!(parity(&reference, &candidate, &["mlp"], &["ce"], 1, strict).is_err());
+    // The relative L2 difference.
+    assert_eq!(rel_diff(&[3.0, 4.0], &[3.0, 4.0]), 0.0);
+    assert!((rel_diff(&[3.0, 4.0], &[3.0, 5.0]) - 0.2).abs() < 1e-12);
+    assert!(rel_diff(&[1.0], &[1.0, 2.0]).is_infinite());
+    assert!(rel_diff(&[1.0], &[f32::NAN]).is_infinite());
+    assert_eq!(rel_diff(&[0.0], &[0.5]), 0.5);
+}

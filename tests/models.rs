@@ -162,7 +162,7 @@ fn bench_selection_and_median_table() {
     use mr2::bench::suite::{median_table, select, steps_for};
     use mr2::bench::Measurement;
     let (m, l) = select(None, Some("mr2")).unwrap();
-    assert_eq!((m.len(), l), (3, vec!["mr2"]));
+    assert_eq!((m.len(), l), (4, vec!["mr2"]));
     let e = select(Some("vgg"), None).unwrap_err().to_string();
     assert!(e.contains("--model") && e.contains("vgg"), "{e}");
     let e = select(None, Some("focal")).unwrap_err().to_string();
@@ -213,4 +213,50 @@ fn cifar_resnets_have_the_published_parameter_counts() {
             "{arch:?}: trainable parameters"
         );
     }
+}
+
+#[test]
+fn batch_input_crops_flips_and_the_pipeline_table_reports_its_share() {
+    use mr2::bench::pipeline::{pipeline, pipeline_table, PipelineTiming};
+    use rand::SeedableRng;
+    // Two 1×2×2 images; pad 1: every output pixel is an input pixel of the same image or 0,
+    // the same rng stream gives the same batch, no augmentation copies the images.
+    let data = mr2::data::Dataset {
+        x: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+        y: vec![0, 1],
+        shape: [1, 2, 2],
+        classes: 2,
+        class_names: None,
+    };
+    let dev = mr2::train::device();
+    let run = |aug: Option<usize>, seed: u64| {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let t = mr2::train::batch_input(&data, &[1, 0], aug, &mut rng, &dev);
+        assert_eq!(t.dims(), [2, 1, 2, 2]);
+        mr2::loss::tensor::to_vec(t, "batch").unwrap()
+    };
+    assert_eq!(run(None, 0), [5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0]);
+    let a = run(Some(1), 3);
+    assert_eq!(a, run(Some(1), 3));
+    for (i, v) in a.iter().enumerate() {
+        let image = if i < 4 { 5.0..=8.0 } else { 1.0..=4.0 };
+        assert!(*v == 0.0 || image.contains(v), "{a:?}");
+    }
+    assert!(
+        (0..20).any(|s| run(Some(1), s) != run(None, 0)),
+        "crops move pixels"
+    );
+    // The table: 0.5 ms of pipeline against a 100 ms step is 0.50%.
+    let t = pipeline_table(&[PipelineTiming {
+        model: "resnet32".into(),
+        batch: 128,
+        step_ms: 100.0,
+        data_ms: 0.5,
+    }]);
+    let cols: Vec<&str> = t.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(cols, ["resnet32", "128", "100.0", "0.50", "0.50%"]);
+    // The measurement runs for both CIFAR ResNets (tiny batch, one step).
+    let rows = pipeline(2, 1, 0, 1).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.step_ms > 0.0 && r.data_ms > 0.0));
 }

@@ -512,6 +512,7 @@ fn a_run_another_process_is_training_is_left_to_it_not_failed() {
             shard: None,
             quiet: true,
             rerun_mismatched: false,
+            device: None,
         },
     )
     .unwrap();
@@ -584,4 +585,14 @@ fn concurrent_atomic_writes_of_one_file_never_fail() {
     let left: Vec<_> = std::fs::read_dir(&d).unwrap().collect();
     assert_eq!(left.len(), 1, "no temporary file is left behind");
     assert_eq!(std::fs::read(&p).unwrap().len(), 64);
+}
+
+#[test]
+fn summary_records_the_training_error_and_reads_old_files_without_it() {
+    let s = summary(3);
+    assert!((0.0..=1.0).contains(&s.train_error), "{}", s.train_error);
+    let mut v = serde_json::to_value(&s).unwrap();
+    v.as_object_mut().unwrap().remove("train_error");
+    let old: Summary = serde_json::from_value(v).unwrap();
+    assert!(old.train_error.is_nan());
 }

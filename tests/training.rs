@@ -597,3 +597,88 @@ fn train_binary_end_to_end() {
     assert_eq!(cfg["seed"], 4);
     assert_eq!(cfg["loss"]["method"], "ce");
 }
+
+/// Counts the epochs a hook saw with and without test predictions.
+#[derive(Default)]
+struct SeenTest(std::rc::Rc<std::cell::RefCell<Vec<bool>>>);
+
+impl mr2::train::EpochHook for SeenTest {
+    fn on_epoch_end(&mut self, e: &mr2::train::EpochEnd<'_>) {
+        self.0.borrow_mut().push(e.test.is_some());
+    }
+}
+
+#[test]
+fn evaluating_every_few_epochs_changes_no_training_result() {
+    let every = small();
+    let mut sparse = small();
+    sparse.eval_every = 3;
+    let seen = SeenTest::default();
+    let log = seen.0.clone();
+    let a = train(&every, RunOptions::default()).unwrap();
+    let b = train(
+        &sparse,
+        RunOptions {
+            hooks: vec![Box::new(seen)],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Epochs 3 and 4 (the last) are evaluated; 1 and 2 record NaN test metrics.
+    assert_eq!(*log.borrow(), vec![false, false, true, true]);
+    for (x, y) in a.history.iter().zip(&b.history) {
+        assert_eq!(
+            [x.lr, x.train_loss, x.train_acc].map(f64::to_bits),
+            [y.lr, y.train_loss, y.train_acc].map(f64::to_bits)
+        );
+        if y.epoch % 3 == 0 || y.epoch == 4 {
+            assert_eq!(x.test_acc.to_bits(), y.test_acc.to_bits());
+            assert_eq!(x.hard.to_bits(), y.hard.to_bits());
+        } else {
+            assert!(y.test_acc.is_nan() && y.hard.is_nan() && y.spread_easy.is_nan());
+            assert!(x.test_acc.is_finite());
+        }
+        // The epoch's time split: steps, data and evaluation are parts of the whole.
+        for m in [x, y] {
+            let parts = [m.step_seconds, m.data_seconds, m.eval_seconds];
+            assert!(parts.iter().all(|s| s.is_finite() && *s >= 0.0), "{m:?}");
+            assert!(
+                parts.iter().sum::<f64>() <= m.seconds * (1.0 + 1e-9),
+                "{m:?}"
+            );
+        }
+    }
+    assert!(b.history[0].eval_seconds < a.history[0].eval_seconds);
+    let mut zero = small();
+    zero.eval_every = 0;
+    let e = train(&zero, RunOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("eval_every"), "{e}");
+}
+
+#[test]
+fn metrics_written_before_the_time_split_read_back_as_nan() {
+    let dir = tmp("old-metrics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("metrics.csv");
+    std::fs::write(
+        &p,
+        "epoch,lr,train_loss,train_acc,val_acc,test_acc,easy,medium,hard,gamma_mean,gamma_range,s_bar,spread_easy,spread_medium,spread_hard,seconds\n\
+         1,0.05,2.5,0.16,,0.21,0.49,0.15,0.02,1.0,0.0,,8.5,13.6,5.2,36.1\n",
+    )
+    .unwrap();
+    let h = mr2::train::metrics::read_csv(&p).unwrap();
+    assert_eq!(h.len(), 1);
+    assert!(IDENTITY.close(h[0].seconds, 36.1));
+    assert!(h[0].step_seconds.is_nan() && h[0].data_seconds.is_nan() && h[0].eval_seconds.is_nan());
+    // A new file writes and reads the split back.
+    let mut m = h[0].clone();
+    (m.step_seconds, m.data_seconds, m.eval_seconds) = (20.0, 0.5, 12.0);
+    std::fs::write(&p, mr2::train::metrics::csv_bytes(&[m.clone()]).unwrap()).unwrap();
+    let back = mr2::train::metrics::read_csv(&p).unwrap();
+    assert_eq!(back[0].step_seconds, 20.0);
+    assert!(IDENTITY.close(back[0].data_share(), 0.025));
+    let _ = std::fs::remove_dir_all(&dir);
+}

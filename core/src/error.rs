@@ -99,6 +99,14 @@ pub enum Error {
         /// The backend's message.
         reason: String,
     },
+    /// The compute device asked for cannot be used (not compiled in, or not present).
+    #[error("device {device}: {reason}")]
+    Device {
+        /// The device as given (`cuda:0`, `wgpu`).
+        device: String,
+        /// Why it cannot be used and what to do.
+        reason: String,
+    },
     /// Writing a plot failed.
     #[error("plotting {path}: {reason}")]
     Plot {

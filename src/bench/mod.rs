@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Distribution;
 
@@ -13,6 +12,8 @@ use crate::model::{Arch, Model, ModelConfig};
 use crate::train::{device, OptimConfig};
 
 pub mod ops;
+pub mod parity;
+pub mod pipeline;
 pub mod suite;
 
 /// Milliseconds per training step, and its phases.
@@ -43,6 +44,8 @@ pub struct StepTiming {
     pub steps: usize,
     /// Untimed warm-up steps.
     pub warmup: usize,
+    /// The device (`None`: the CPU).
+    pub device: Option<burn::tensor::Device>,
 }
 
 impl StepTiming {
@@ -60,7 +63,7 @@ impl StepTiming {
     /// # Errors
     /// As [`StepTiming::ms_per_step`].
     pub fn times(&self) -> Result<StepTimes> {
-        let dev = device().autodiff();
+        let dev = self.device.clone().unwrap_or_else(device).autodiff();
         let cfg = ModelConfig {
             arch: self.arch,
             width: 256,
@@ -130,7 +133,9 @@ impl StepTiming {
         for _ in 0..self.steps {
             model = step(model, &mut obj, &mut phases)?;
         }
-        let _ = model.valid();
+        // Wait for the device's queued work (a GPU runs asynchronously) before stopping the
+        // clock: reading the parameters back does.
+        let _ = crate::train::optim::all_finite(&model)?;
         let n = self.steps.max(1) as f64;
         Ok(StepTimes {
             total: t0.elapsed().as_secs_f64() * 1e3 / n,
@@ -141,11 +146,46 @@ impl StepTiming {
     }
 }
 
-/// The three benchmarked models: name, architecture, input shape.
-pub const MODELS: [(&str, Arch, [usize; 3]); 3] = [
+/// One epoch of the `cifar` preset's ERM run (seed 0) on `device` (`None`: the CPU), with the
+/// CIFAR-10 files in `dir`, written to `out` (replaced): its metrics, with the epoch's split
+/// into training steps, data pipeline and evaluation.
+///
+/// # Errors
+/// Data, device and training errors.
+pub fn train_epoch(
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    device: Option<burn::tensor::Device>,
+) -> Result<crate::train::EpochMetrics> {
+    let mut c = crate::experiments::Preset::Cifar.settings().base;
+    c.epochs = 1;
+    c.optim.warmup_epochs = 0;
+    c.loss = Method::from_name("ce")?;
+    c.data.dir = Some(dir.to_path_buf());
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| crate::error::io_err(out, e))?;
+    }
+    let t = crate::train::train(
+        &c,
+        crate::train::RunOptions {
+            out: Some(out.to_path_buf()),
+            device,
+            ..Default::default()
+        },
+    )?;
+    crate::train::write_outputs(&t, out, None, false)?;
+    t.history
+        .last()
+        .cloned()
+        .ok_or_else(|| crate::error::invalid("epochs", 0, "the run recorded no epoch"))
+}
+
+/// The benchmarked models: name, architecture, input shape.
+pub const MODELS: [(&str, Arch, [usize; 3]); 4] = [
     ("mlp", Arch::Mlp, [1, 28, 28]),
     ("cnn", Arch::Cnn, [1, 28, 28]),
     ("resnet20", Arch::Resnet20, [3, 32, 32]),
+    ("resnet32", Arch::Resnet32, [3, 32, 32]),
 ];
 
 /// The objective a benchmark names: `ce`, or `mr2` with the reference ℓ_s̄ scaling (what the
@@ -165,7 +205,7 @@ pub fn bench_method(loss: &str) -> Result<Method> {
 /// One measurement in a comparison.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Measurement {
-    /// `mlp`, `cnn` or `resnet20`.
+    /// `mlp`, `cnn`, `resnet20` or `resnet32`.
     pub model: String,
     /// `ce` or `mr2`.
     pub loss: String,

@@ -25,7 +25,7 @@ pub fn select(
         return Err(invalid(
             "--model",
             model.unwrap_or(""),
-            "must be one of mlp, cnn, resnet20",
+            "must be one of mlp, cnn, resnet20, resnet32",
         ));
     }
     let losses: Vec<&'static str> = ["ce", "mr2"]
@@ -38,9 +38,9 @@ pub fn select(
     Ok((models, losses))
 }
 
-/// Timed steps for a model: ResNet-20 gets a third of them (at least 2).
+/// Timed steps for a model: the ResNets get a third of them (at least 2).
 pub fn steps_for(model: &str, steps: usize) -> usize {
-    if model == "resnet20" {
+    if model.starts_with("resnet") {
         (steps / 3).max(2)
     } else {
         steps
@@ -48,7 +48,7 @@ pub fn steps_for(model: &str, steps: usize) -> usize {
 }
 
 /// Step settings shared by the measurements.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Batch size.
     pub batch: usize,
@@ -56,9 +56,11 @@ pub struct Settings {
     pub steps: usize,
     /// Warm-up steps.
     pub warmup: usize,
+    /// The device (`None`: the CPU).
+    pub device: Option<burn::tensor::Device>,
 }
 
-fn timing(m: &BenchModel, loss: &str, s: Settings) -> Result<StepTiming> {
+fn timing(m: &BenchModel, loss: &str, s: &Settings) -> Result<StepTiming> {
     Ok(StepTiming {
         arch: m.1,
         shape: m.2,
@@ -66,6 +68,7 @@ fn timing(m: &BenchModel, loss: &str, s: Settings) -> Result<StepTiming> {
         batch: s.batch,
         steps: steps_for(m.0, s.steps),
         warmup: s.warmup,
+        device: s.device.clone(),
     })
 }
 
@@ -86,7 +89,7 @@ pub fn ops_report(
         let rows = super::ops::op_table(m.0, s.batch, s.steps.max(3));
         text.push_str(&super::ops::op_markdown(m.0, &rows));
         text.push('\n');
-        let t = timing(m, loss, s)?.times()?;
+        let t = timing(m, loss, &s)?.times()?;
         text.push_str(&format!(
             "{} {loss} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n\n",
             m.0,
@@ -119,7 +122,7 @@ pub fn measure(
                 all.push(Measurement {
                     model: m.0.to_string(),
                     loss: l.to_string(),
-                    ms_per_step: timing(m, l, s)?.ms_per_step()?,
+                    ms_per_step: timing(m, l, &s)?.ms_per_step()?,
                     engine: "mr2".into(),
                 });
             }

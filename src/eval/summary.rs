@@ -31,6 +31,11 @@ pub struct Summary {
     pub gamma: Vec<f64>,
     /// s̄ at the end of training (MR² family only).
     pub s_bar: Option<f64>,
+    /// Error of the final model on its (un-augmented) training set, in evaluation mode: how
+    /// well the run fits its data (the bound's empirical side). NaN (`null`) in summaries
+    /// written before it was recorded.
+    #[serde(default = "not_recorded", with = "nan_as_null")]
+    pub train_error: f64,
 }
 
 /// One class's row.
@@ -222,6 +227,7 @@ pub fn summarize(
         classifier_margin_deg: classifier_margin_degrees(&t.model.head_weights()?),
         gamma: t.objective.gamma_used(test.k),
         s_bar: t.objective.s_bar(),
+        train_error: 1.0 - trainp.accuracy(),
     };
     Ok((s, test, trainp))
 }

@@ -36,6 +36,8 @@ pub struct RunnerOptions {
     /// Retrain finished runs whose recorded configuration differs from the plan's (their
     /// directory is kept as `ID.stale`, `ID.stale-2`, …) instead of refusing.
     pub rerun_mismatched: bool,
+    /// Train on this device instead of the CPU ([`crate::train::DeviceChoice::open`]).
+    pub device: Option<burn::tensor::Device>,
 }
 
 /// The first difference between a finished run's recorded configuration and the plan's:
@@ -238,7 +240,7 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 let Some((pos, r)) = next else { break };
                 let t0 = Instant::now();
-                let res = run_one(r, &opts.root);
+                let res = run_one(r, &opts.root, opts.device.clone());
                 let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                 match res {
                     Ok(acc) => {
@@ -275,13 +277,14 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
 
 /// Train one run into its directory (resuming what is there) and write its outputs; returns
 /// the overall test accuracy.
-fn run_one(r: &RunSpec, root: &Path) -> Result<f64> {
+fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Result<f64> {
     let dir = Plan::run_dir(root, r);
     let trained = train(
         &r.config,
         RunOptions {
             out: Some(dir.clone()),
             resume: true,
+            device,
             ..Default::default()
         },
     )?;

@@ -43,6 +43,31 @@ pub(super) fn progress_bar(shown: bool, b: &Batches<'_>, total: usize) -> indica
     bar
 }
 
+/// The input tensor of the samples `chunk` of `data`: with `augment = Some(pad)` each image
+/// is randomly cropped (zero padding `pad`) and flipped, drawing from `rng`; flat feature
+/// vectors are never augmented. This is the training loop's whole data pipeline after the
+/// one-off decoding (what `bench --pipeline` times against the training step).
+pub fn batch_input(
+    data: &Dataset,
+    chunk: &[usize],
+    augment: Option<usize>,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Tensor<4> {
+    let [c, h, w] = data.shape;
+    let image = h > 1 && w > 1;
+    let mut xb = Vec::with_capacity(chunk.len() * c * h * w);
+    for &i in chunk {
+        match (augment, image) {
+            (Some(pad), true) => {
+                xb.extend(transform::crop_flip(data.sample(i), data.shape, pad, rng));
+            }
+            _ => xb.extend_from_slice(data.sample(i)),
+        }
+    }
+    Tensor::<4>::from_data(TensorData::new(xb, [chunk.len(), c, h, w]), device)
+}
+
 /// What an epoch's batches add up to.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct EpochSums {
@@ -51,6 +76,10 @@ pub(super) struct EpochSums {
     pub(super) correct: usize,
     /// The learning rate of the last step.
     pub(super) lr: f64,
+    /// Seconds spent building the inputs (augmentation, batching, copy to the device).
+    pub(super) data_seconds: f64,
+    /// Seconds of the whole pass over the batches (inputs included).
+    pub(super) seconds: f64,
 }
 
 /// Why an epoch's batches stopped.
@@ -88,22 +117,7 @@ impl Batches<'_> {
 
     /// The images of `chunk` (cropped and flipped with `augment` on images).
     fn input(&self, chunk: &[usize], rng: &mut ChaCha8Rng) -> Tensor<4> {
-        let [c, h, w] = self.train.shape;
-        let image = h > 1 && w > 1;
-        let mut xb = Vec::with_capacity(chunk.len() * c * h * w);
-        for &i in chunk {
-            if let (Some(pad), true) = (self.augment, image) {
-                xb.extend(transform::crop_flip(
-                    self.train.sample(i),
-                    self.train.shape,
-                    pad,
-                    rng,
-                ));
-            } else {
-                xb.extend_from_slice(self.train.sample(i));
-            }
-        }
-        Tensor::<4>::from_data(TensorData::new(xb, [chunk.len(), c, h, w]), self.device)
+        batch_input(self.train, chunk, self.augment, rng, self.device)
     }
 
     /// Forward, objective, backward and an optimiser (or SAM) step per batch; batches of one
@@ -124,12 +138,17 @@ impl Batches<'_> {
             seen: 0,
             correct: 0,
             lr: optim.lr,
+            data_seconds: 0.0,
+            seconds: 0.0,
         };
+        let start = std::time::Instant::now();
         for (it, chunk) in self.order.chunks(self.batch_size).enumerate() {
             if chunk.len() < 2 {
                 continue;
             }
+            let t_data = std::time::Instant::now();
             let x = self.input(chunk, &mut aug_rng);
+            sums.data_seconds += t_data.elapsed().as_secs_f64();
             let yb: Vec<usize> = chunk.iter().map(|&i| self.train.y[i]).collect();
             let batch_loss = |m: &Model, obj: &mut Objective| -> Result<(Tensor<1>, Tensor<2>)> {
                 let f = m.net.features(x.clone());
@@ -178,6 +197,7 @@ impl Batches<'_> {
             bar.inc(1);
             bar.set_message(format!("loss {:.4}", sums.loss_sum / sums.seen as f64));
         }
+        sums.seconds = start.elapsed().as_secs_f64();
         Ok((model, sums))
     }
 }

@@ -31,6 +31,10 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Seed for initialisation, shuffling, augmentation and the synthetic data.
     pub seed: u64,
+    /// Evaluate on the test (and validation) set after every this many epochs, and always
+    /// after the last; the epochs in between record NaN test metrics and call no hooks but
+    /// the progress line (default 1: every epoch). Results do not depend on it.
+    pub eval_every: usize,
 }
 
 impl Default for TrainConfig {
@@ -69,6 +73,7 @@ impl TrainConfig {
             epochs: if image { 10 } else { 15 },
             batch_size: 128,
             seed: 0,
+            eval_every: 1,
         }
     }
 
@@ -180,6 +185,13 @@ impl TrainConfig {
         self.loss.validate()?;
         if self.epochs == 0 {
             return Err(invalid("epochs", 0, "train for at least one epoch"));
+        }
+        if self.eval_every == 0 {
+            return Err(invalid(
+                "eval_every",
+                0,
+                "must be at least 1 (1 = evaluate after every epoch)",
+            ));
         }
         if self.batch_size < 2 {
             return Err(invalid(
@@ -387,6 +399,8 @@ pub struct Overrides {
     pub no_standardize: bool,
     /// Seed.
     pub seed: Option<u64>,
+    /// Evaluate every this many epochs.
+    pub eval_every: Option<usize>,
 }
 
 impl TrainConfig {
@@ -410,7 +424,7 @@ impl TrainConfig {
              c.epochs => o.epochs, c.batch_size => o.batch_size, c.optim.kind => o.optimizer,
              c.optim.lr => o.lr, c.optim.weight_decay => o.weight_decay,
              c.optim.schedule => o.schedule, c.optim.warmup_epochs => o.warmup_epochs,
-             c.optim.sam_rho => o.sam_rho, c.seed => o.seed);
+             c.optim.sam_rho => o.sam_rho, c.seed => o.seed, c.eval_every => o.eval_every);
         if let Some(name) = &o.loss {
             let m = Method::from_name(name)?;
             if m.name() != c.loss.name() {

@@ -9,8 +9,9 @@ use crate::eval::Predictions;
 pub struct EpochEnd<'a> {
     /// The epoch's metrics.
     pub metrics: &'a EpochMetrics,
-    /// Test-set predictions and features of the model after the epoch.
-    pub test: &'a Predictions,
+    /// Test-set predictions and features of the model after the epoch (`None` on the epochs
+    /// [`TrainConfig::eval_every`] skips).
+    pub test: Option<&'a Predictions>,
     /// Epochs of the run.
     pub epochs: usize,
     /// The run's configuration.
@@ -23,7 +24,8 @@ pub trait EpochHook {
     /// starts from (the fresh or the resumed one).
     fn on_start(&mut self, _test: &Predictions) {}
 
-    /// Called after each epoch, before the checkpoint is written.
+    /// Called after each epoch, before the checkpoint is written (with `e.test` only on the
+    /// epochs that were evaluated).
     fn on_epoch_end(&mut self, e: &EpochEnd<'_>);
 }
 
@@ -62,10 +64,10 @@ impl EpochHook for CollapseWarning {
     }
 
     fn on_epoch_end(&mut self, e: &EpochEnd<'_>) {
-        let energy = feature_energy(e.test);
-        let Some(r) = self.reference else {
+        let (Some(r), Some(test)) = (self.reference, e.test) else {
             return;
         };
+        let energy = feature_energy(test);
         if !self.warned && energy < 1e-3 * r {
             self.warned = true;
             let hint = match e.config.loss.mr2_spec().and_then(|s| s.rep) {

@@ -68,15 +68,31 @@ pub struct EpochMetrics {
     /// Hard third.
     #[serde(with = "nan_as_null")]
     pub spread_hard: f64,
-    /// Seconds for the epoch.
+    /// Seconds for the epoch (everything: the objective's epoch plan, the batches, the
+    /// evaluation).
     pub seconds: f64,
+    /// Seconds of the training steps alone (forward, objective, backward, optimiser); NaN in
+    /// runs written before this column existed.
+    #[serde(default = "nan", with = "nan_as_null")]
+    pub step_seconds: f64,
+    /// Seconds of the data pipeline during training (augmentation, batching, the copy to the
+    /// device).
+    #[serde(default = "nan", with = "nan_as_null")]
+    pub data_seconds: f64,
+    /// Seconds of the evaluation (test and validation predictions).
+    #[serde(default = "nan", with = "nan_as_null")]
+    pub eval_seconds: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 impl EpochMetrics {
     /// Fixed-width log line.
     pub fn log_line(&self, epochs: usize) -> String {
         format!(
-            "epoch {:>3}/{epochs} lr {:.4} loss {:>8.4} train {:>6.2}% test {:>6.2}% easy {:>6.2}% med {:>6.2}% hard {:>6.2}% γ̄ {:.3} s̄ {:>8.4} ({:.1} s)",
+            "epoch {:>3}/{epochs} lr {:.4} loss {:>8.4} train {:>6.2}% test {:>6.2}% easy {:>6.2}% med {:>6.2}% hard {:>6.2}% γ̄ {:.3} s̄ {:>8.4} ({:.1} s: steps {:.1}, data {:.1} = {:.1}% of steps, eval {:.1})",
             self.epoch,
             self.lr,
             self.train_loss,
@@ -87,8 +103,17 @@ impl EpochMetrics {
             100.0 * self.hard,
             self.gamma_mean,
             self.s_bar,
-            self.seconds
+            self.seconds,
+            self.step_seconds,
+            self.data_seconds,
+            100.0 * self.data_share(),
+            self.eval_seconds
         )
+    }
+
+    /// The data pipeline's time as a fraction of the training steps' (NaN when not recorded).
+    pub fn data_share(&self) -> f64 {
+        self.data_seconds / self.step_seconds
     }
 }
 

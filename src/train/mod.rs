@@ -5,14 +5,17 @@
 mod batches;
 pub mod checkpoint;
 pub mod config;
+pub mod devices;
 pub mod hooks;
 pub mod metrics;
 pub mod optim;
 pub mod outputs;
 pub mod run;
 
+pub use batches::batch_input;
 pub use checkpoint::{CheckpointState, RunDir};
 pub use config::{Overrides, TrainConfig};
+pub use devices::DeviceChoice;
 pub use hooks::{CollapseWarning, EpochEnd, EpochHook, ProgressLog};
 pub use metrics::EpochMetrics;
 pub use optim::{OptimConfig, OptimKind, ScheduleKind};

@@ -178,16 +178,18 @@ impl OptimConfig {
 /// `Σ ‖g‖²` over a module's float parameters.
 struct GradNorm<'a> {
     grads: &'a GradientsParams,
-    sum: Tensor<1>,
-    any: bool,
+    /// On the gradients' device (none before the first gradient).
+    sum: Option<Tensor<1>>,
 }
 
 impl ModuleVisitor for GradNorm<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(g) = self.grads.get::<D>(param.id) {
             let s = g.square().sum();
-            self.sum = if self.any { self.sum.clone() + s } else { s };
-            self.any = true;
+            self.sum = Some(match self.sum.take() {
+                Some(t) => t + s,
+                None => s,
+            });
         }
     }
 }
@@ -215,14 +217,12 @@ impl ModuleMapper for Perturb<'_> {
 /// # Errors
 /// The backend cannot return the norm.
 pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> Result<f64> {
-    let dev = crate::train::device();
-    let mut v = GradNorm {
-        grads,
-        sum: Tensor::<1>::zeros([1], &dev),
-        any: false,
-    };
+    let mut v = GradNorm { grads, sum: None };
     module.visit(&mut v);
-    Ok(scalar(v.sum, "gradient norm")?.sqrt())
+    match v.sum {
+        Some(s) => Ok(scalar(s, "gradient norm")?.sqrt()),
+        None => Ok(0.0),
+    }
 }
 
 /// SAM's perturbed copy `w + ρ·g/(‖g‖ + 1e-12)` of `module` (the same parameter ids, so the

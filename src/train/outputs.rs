@@ -116,13 +116,14 @@ pub fn summary_table(s: &Summary) -> String {
         );
     }
     t += &format!(
-        "\noverall {:.2}%  easy {:.2}%  medium {:.2}%  hard {:.2}%  output margin {:.3}  classifier margin {:.1}°",
+        "\noverall {:.2}%  easy {:.2}%  medium {:.2}%  hard {:.2}%  output margin {:.3}  classifier margin {:.1}°  training error {:.2}%",
         100.0 * s.overall,
         100.0 * s.groups.easy,
         100.0 * s.groups.medium,
         100.0 * s.groups.hard,
         s.output_margin.avg,
-        s.classifier_margin_deg
+        s.classifier_margin_deg,
+        100.0 * s.train_error
     );
     t
 }

@@ -48,17 +48,15 @@ pub struct RunOptions {
     pub hooks: Vec<Box<dyn EpochHook>>,
     /// Show a per-batch progress bar.
     pub progress_bar: bool,
+    /// Train (and evaluate) on this device instead of the CPU ([`super::DeviceChoice::open`]).
+    pub device: Option<Device>,
 }
 
-/// The compute device: Flex on CPU (CUDA with the `cuda` feature and `MR2_DEVICE=cuda`). On
-/// the CPU the allocator keeps freed memory mapped from here on
+/// The CPU device (Flex, mr2's kernels); [`super::DeviceChoice`] opens the others. On the CPU
+/// the allocator keeps freed memory mapped from here on
 /// ([`mr2_kernels::memory::retain_freed_memory`]): the step's buffers are reused rather than
 /// re-faulted as zeroed pages every step.
 pub fn device() -> Device {
-    #[cfg(feature = "cuda")]
-    if std::env::var("MR2_DEVICE").as_deref() == Ok("cuda") {
-        return Device::cuda(0);
-    }
     mr2_kernels::memory::retain_freed_memory();
     Device::flex()
 }
@@ -102,7 +100,7 @@ pub fn train(cfg: &TrainConfig, opts: RunOptions) -> Result<Trained> {
 /// without `resume`; a corrupt or foreign checkpoint; I/O.
 pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Result<Trained> {
     cfg.validate()?;
-    let dev = device();
+    let dev = opts.device.clone().unwrap_or_else(device);
     let ad = dev.clone().autodiff();
     let k = splits.train.classes;
     let set = TrainingSet {
@@ -194,29 +192,38 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Resu
             })?;
         bar.finish_and_clear();
         model = next;
-        let test_p = eval::predict(&model.net, &splits.test, 256, &dev)?;
-        let val_acc = match &splits.val {
-            Some(v) => eval::predict(&model.net, v, 256, &dev)?.accuracy(),
-            None => f64::NAN,
+        let evaluate = (epoch + 1).is_multiple_of(cfg.eval_every) || epoch + 1 == total;
+        let t_eval = std::time::Instant::now();
+        let test_p = match evaluate {
+            true => Some(eval::predict(&model.net, &splits.test, 256, &dev)?),
+            false => None,
+        };
+        let val_acc = match (&splits.val, evaluate) {
+            (Some(v), true) => eval::predict(&model.net, v, 256, &dev)?.accuracy(),
+            _ => f64::NAN,
+        };
+        let times = EpochTimes {
+            total: t0.elapsed().as_secs_f64(),
+            eval: t_eval.elapsed().as_secs_f64(),
         };
         let m = epoch_metrics(
             epoch,
             sums,
             val_acc,
-            &test_p,
+            test_p.as_ref(),
             &state.objective,
             k,
-            t0.elapsed().as_secs_f64(),
+            times,
         );
         for hook in opts.hooks.iter_mut() {
             hook.on_epoch_end(&EpochEnd {
                 metrics: &m,
-                test: &test_p,
+                test: test_p.as_ref(),
                 epochs: total,
                 config: cfg,
             });
         }
-        if let Some(what) = non_finite(&model, &test_p, &state.objective, k)? {
+        if let Some(what) = non_finite(&model, test_p.as_ref(), &state.objective, k)? {
             return Err(Error::Diverged {
                 what,
                 epoch: epoch + 1,
@@ -279,15 +286,12 @@ fn open_run(
 /// Reading the parameters failed.
 fn non_finite(
     model: &Model,
-    test: &Predictions,
+    test: Option<&Predictions>,
     objective: &Objective,
     k: usize,
 ) -> Result<Option<String>> {
-    let outputs_finite = test
-        .logits
-        .iter()
-        .chain(&test.features)
-        .all(|v| v.is_finite());
+    let outputs_finite =
+        test.is_none_or(|t| t.logits.iter().chain(&t.features).all(|v| v.is_finite()));
     if !all_finite(model)? || !outputs_finite {
         return Ok(Some(if outputs_finite {
             "the model parameters".into()
@@ -301,24 +305,33 @@ fn non_finite(
         .map(|e| format!("the objective's state ({e})")))
 }
 
+/// Wall-clock seconds of an epoch: the whole of it, and its evaluation (test and validation
+/// predictions).
+struct EpochTimes {
+    total: f64,
+    eval: f64,
+}
+
 fn epoch_metrics(
     epoch: usize,
     sums: EpochSums,
     val_acc: f64,
-    test: &Predictions,
+    test: Option<&Predictions>,
     objective: &Objective,
     k: usize,
-    seconds: f64,
+    times: EpochTimes,
 ) -> EpochMetrics {
-    let pc = test.per_class_accuracy();
-    let groups = Groups::from_accuracy(&pc);
-    let (easy, medium, hard) = groups.means(&pc);
-    let spread: Vec<f64> = test
-        .class_feature_stats()
-        .iter()
-        .map(|s| s.map_or(f64::NAN, |s| s.1))
-        .collect();
-    let (se, sm, sh) = groups.means(&spread);
+    let nan3 = (f64::NAN, f64::NAN, f64::NAN);
+    let ((easy, medium, hard), (se, sm, sh)) = test.map_or((nan3, nan3), |test| {
+        let pc = test.per_class_accuracy();
+        let groups = Groups::from_accuracy(&pc);
+        let spread: Vec<f64> = test
+            .class_feature_stats()
+            .iter()
+            .map(|s| s.map_or(f64::NAN, |s| s.1))
+            .collect();
+        (groups.means(&pc), groups.means(&spread))
+    });
     let g = objective.gamma_used(k);
     let gmax = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let gmin = g.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -328,7 +341,7 @@ fn epoch_metrics(
         train_loss: sums.loss_sum / sums.seen.max(1) as f64,
         train_acc: sums.correct as f64 / sums.seen.max(1) as f64,
         val_acc,
-        test_acc: test.accuracy(),
+        test_acc: test.map_or(f64::NAN, Predictions::accuracy),
         easy,
         medium,
         hard,
@@ -338,6 +351,9 @@ fn epoch_metrics(
         spread_easy: se,
         spread_medium: sm,
         spread_hard: sh,
-        seconds,
+        seconds: times.total,
+        step_seconds: sums.seconds - sums.data_seconds,
+        data_seconds: sums.data_seconds,
+        eval_seconds: times.eval,
     }
 }
