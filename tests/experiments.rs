@@ -463,6 +463,24 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
         .contains("| class | ERM % | Δ MR2 − ERM [95%] |"));
     let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + plan.runs.len());
+    // The training error of every run: its summary's, in %, in the CSV and as the table's last
+    // column.
+    let col = csv
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "train_error")
+        .unwrap();
+    for (line, run) in csv.lines().skip(1).zip(&report.runs) {
+        let s = mr2::eval::Summary::read(&root.join("runs").join(&run.id).join("summary.json"))
+            .unwrap();
+        let v: f64 = line.split(',').nth(col).unwrap().parse().unwrap();
+        assert!(IDENTITY.close(v, 100.0 * s.train_error) && (0.0..=100.0).contains(&v));
+    }
+    assert!(report
+        .markdown
+        .contains("| classifier margin ° | train error % |"));
     // Each run's time is the sum of its epochs' seconds (the `seconds` column of metrics.csv),
     // and the table states the total.
     let mut total = 0.0;

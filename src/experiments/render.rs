@@ -138,13 +138,13 @@ pub(super) fn markdown(
     let _ = writeln!(t, "**{}** — {}\n", plan.experiment, plan.settings);
     let _ = writeln!(
         t,
-        "| row | runs | overall % | easy % | medium % | hard % | Δ overall | Δ hard | output margin | classifier margin ° |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| row | runs | overall % | easy % | medium % | hard % | Δ overall | Δ hard | output margin | classifier margin ° | train error % |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let s = |i: usize, d: usize| pm(r.stats[i].1, r.stats[i].2, d);
         let _ = writeln!(
             t,
-            "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.row,
             r.finished,
             r.planned,
@@ -163,7 +163,8 @@ pub(super) fn markdown(
                 interval(&r.delta_hard)
             },
             s(4, 3),
-            s(5, 1)
+            s(5, 1),
+            s(6, 2)
         );
     }
     if let Some(p) = &plan.paper {
@@ -190,7 +191,8 @@ pub(super) fn markdown(
         t,
         "\nMean ± sd over seeds (sd needs two). Easy / medium / hard: thirds of the classes by the \
          `{}` model's per-class accuracy with the same seed; Δ = paired difference to `{}` \
-         (same seeds), mean [95% t-interval] in points.{}",
+         (same seeds), mean [95% t-interval] in points; train error: the final model's error on \
+         its un-augmented training set (— where a run predates it).{}",
         plan.reference_row,
         plan.reference_row,
         if own > 0 {
@@ -261,6 +263,7 @@ pub(super) fn write(r: &Report, root: &Path) -> Result<()> {
         "output_margin_medium",
         "output_margin_hard",
         "classifier_margin_deg",
+        "train_error",
     ]
     .into_iter()
     .map(String::from)
@@ -286,6 +289,7 @@ pub(super) fn write(r: &Report, root: &Path) -> Result<()> {
         rec.push(format!("{:?}", x.output_margin));
         rec.extend(x.output_margin_thirds.iter().map(|v| format!("{v:?}")));
         rec.push(format!("{:?}", x.classifier_margin_deg));
+        rec.push(format!("{:?}", x.train_error));
         rec.extend(x.per_class.iter().map(|v| format!("{v:?}")));
         csv.write_record(&rec).map_err(csv_err)?;
     }

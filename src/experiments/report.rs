@@ -53,6 +53,9 @@ pub struct RunFigures {
     /// Seconds the run took: the sum of its epochs' `seconds` in `metrics.csv` (training and
     /// evaluation; as measured, on whatever else the machine was doing).
     pub seconds: f64,
+    /// The final model's error (%) on its un-augmented training set (NaN for summaries written
+    /// before it was recorded).
+    pub train_error: f64,
 }
 
 /// A row's mean ± sd over its finished seeds.
@@ -110,13 +113,14 @@ pub struct SpreadCurve {
     pub thirds: [Vec<(f64, f64)>; 3],
 }
 
-const STATS: [&str; 6] = [
+const STATS: [&str; 7] = [
     "overall %",
     "easy %",
     "medium %",
     "hard %",
     "output margin",
     "classifier margin °",
+    "train error %",
 ];
 
 /// Read the finished runs of `plan` under `root`, aggregate them and write `table.md`,
@@ -196,6 +200,7 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
                 val_acc,
                 collapse_ratio: collapse_ratio(s),
                 seconds,
+                train_error: 100.0 * s.train_error,
             })
         })
         .collect::<Result<_>>()?;
@@ -312,13 +317,14 @@ fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigu
     let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.row == row).collect();
     let metric =
         |f: fn(&RunFigures) -> f64| mean_sd(&mine.iter().map(|r| f(r)).collect::<Vec<_>>());
-    let fs: [fn(&RunFigures) -> f64; 6] = [
+    let fs: [fn(&RunFigures) -> f64; 7] = [
         |r| r.overall,
         |r| r.easy,
         |r| r.medium,
         |r| r.hard,
         |r| r.output_margin,
         |r| r.classifier_margin_deg,
+        |r| r.train_error,
     ];
     let stats = STATS
         .iter()
