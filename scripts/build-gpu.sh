@@ -15,7 +15,8 @@
 # ($XDG_DATA_HOME/tracel/tracel-llvm-23.1.0-4); cubecl-llvm then only runs that prefix's
 # `bin/llvm-config --link-static`. Debian's LLVM 22 fills the prefix: bin, lib and include of
 # /usr/lib/llvm-22, libpolly (the static link needs Polly), and `liblibz3.so` (the bundler
-# turns llvm-config's .../libz3.so into `-llibz3`; the linker then drops it). The prefix is
+# turns llvm-config's .../libz3.so into `-llibz3`; the linker then drops it — the name is
+# linked in /usr/lib/llvm-22/lib, where llvm-config says the libraries are). The prefix is
 # project-local (target/gpu/xdg), never the user's own ~/.local/share.
 #
 # About 30 minutes on 2 cores; the binary is ~160 MB stripped, ~31 MB compressed.
@@ -60,9 +61,15 @@ if [ "$feature" = cuda ]; then
 	ln -sfn "$llvm/bin" "$prefix/bin"
 	ln -sfn "$llvm/include" "$prefix/include"
 	for f in "$llvm"/lib/*; do ln -sfn "$f" "$prefix/lib/$(basename "$f")"; done
+	# llvm-config resolves its own path, so it reports /usr/lib/llvm-22/lib (not the prefix's) as
+	# the library directory the link searches: the `liblibz3.so` name must exist there.
 	z3=$(ls /usr/lib/x86_64-linux-gnu/libz3.so* 2>/dev/null | head -1 || true)
-	[ -n "$z3" ] && ln -sfn "$z3" "$prefix/lib/liblibz3.so"
-	touch "$prefix/.tracel-llvm-installed"
+	if [ -n "$z3" ]; then
+		ln -sfn "$z3" "$prefix/lib/liblibz3.so"
+		[ -e "$llvm/lib/liblibz3.so" ] || sudo_if_needed ln -sfn "$z3" "$llvm/lib/liblibz3.so"
+	fi
+	# Created once: the bundler's build script watches it, and a newer one rebuilds everything.
+	[ -e "$prefix/.tracel-llvm-installed" ] || touch "$prefix/.tracel-llvm-installed"
 	export XDG_DATA_HOME=$xdg
 else
 	need_packages libvulkan-dev
