@@ -108,10 +108,7 @@ fn run() -> Result<()> {
         return Ok(());
     }
     if let Some(dir) = &a.train_epoch {
-        let device = match a.device {
-            mr2::train::DeviceChoice::Cpu => None,
-            d => Some(d.open()?),
-        };
+        let device = a.device.open_unless_cpu()?;
         let out = a
             .out
             .clone()
@@ -125,10 +122,7 @@ fn run() -> Result<()> {
         batch: a.batch,
         steps: a.steps,
         warmup: a.warmup,
-        device: match a.device {
-            mr2::train::DeviceChoice::Cpu => None,
-            d => Some(d.open()?),
-        },
+        device: a.device.open_unless_cpu()?,
     };
     if a.pipeline {
         let rows = mr2::bench::pipeline::pipeline(

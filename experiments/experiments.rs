@@ -125,15 +125,6 @@ fn default_root(a: &Args, name: &str) -> PathBuf {
     PathBuf::from("results").join(dir)
 }
 
-/// The device to train on: `None` for the CPU (the library's default), the opened device
-/// otherwise.
-fn gpu(d: mr2::train::DeviceChoice) -> Result<Option<burn::tensor::Device>> {
-    Ok(match d {
-        mr2::train::DeviceChoice::Cpu => None,
-        d => Some(d.open()?),
-    })
-}
-
 fn main() -> std::process::ExitCode {
     mr2::cli::exit_code(run())
 }
@@ -197,7 +188,7 @@ fn run() -> Result<()> {
                 shard,
                 quiet: a.quiet,
                 rerun_mismatched: a.rerun_mismatched,
-                device: gpu(a.device)?,
+                device: a.device.open_unless_cpu()?,
             },
         )?;
         if !done.failed.is_empty() {

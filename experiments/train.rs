@@ -240,10 +240,7 @@ fn run() -> Result<()> {
             resume: a.resume,
             hooks,
             progress_bar: !a.quiet,
-            device: match a.device {
-                mr2::train::DeviceChoice::Cpu => None,
-                d => Some(d.open()?),
-            },
+            device: a.device.open_unless_cpu()?,
             ..Default::default()
         },
     )?;

@@ -17,6 +17,21 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
+/// The values of the column named `name` of a CSV text without quoted fields.
+fn csv_column(csv: &str, name: &str) -> Vec<f64> {
+    let col = csv
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect()
+}
+
 fn opts(root: &std::path::Path) -> RunnerOptions {
     RunnerOptions {
         root: root.to_path_buf(),
@@ -465,17 +480,12 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
     assert_eq!(csv.lines().count(), 1 + plan.runs.len());
     // The training error of every run: its summary's, in %, in the CSV and as the table's last
     // column.
-    let col = csv
-        .lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|c| c == "train_error")
-        .unwrap();
-    for (line, run) in csv.lines().skip(1).zip(&report.runs) {
+    for (v, run) in csv_column(&csv, "train_error")
+        .into_iter()
+        .zip(&report.runs)
+    {
         let s = mr2::eval::Summary::read(&root.join("runs").join(&run.id).join("summary.json"))
             .unwrap();
-        let v: f64 = line.split(',').nth(col).unwrap().parse().unwrap();
         assert!(IDENTITY.close(v, 100.0 * s.train_error) && (0.0..=100.0).contains(&v));
     }
     assert!(report
@@ -488,18 +498,7 @@ fn the_aggregation_groups_by_the_reference_model_and_pairs_seeds() {
     for run in &report.runs {
         let m =
             std::fs::read_to_string(root.join("runs").join(&run.id).join("metrics.csv")).unwrap();
-        let col = m
-            .lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .position(|c| c == "seconds")
-            .unwrap();
-        let secs: f64 = m
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
-            .sum();
+        let secs: f64 = csv_column(&m, "seconds").iter().sum();
         assert!(
             secs > 0.0 && IDENTITY.close(run.seconds, secs),
             "{} {secs}",

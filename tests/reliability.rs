@@ -589,7 +589,22 @@ fn concurrent_atomic_writes_of_one_file_never_fail() {
 
 #[test]
 fn summary_records_the_training_error_and_reads_old_files_without_it() {
-    let s = summary(3);
+    let mut cfg = small();
+    cfg.epochs = 1;
+    cfg.data.synthetic.classes = 3;
+    let t = train(&cfg, RunOptions::default()).unwrap();
+    let s = mr2::eval::summarize(&t, None).unwrap().0;
+    // The training set's errors counted again from the model's predictions.
+    let p = mr2::eval::predict(&t.model, &t.splits.train, 64, &t.device).unwrap();
+    let wrong = (0..p.labels.len())
+        .filter(|&i| p.predicted(i) != p.labels[i])
+        .count();
+    let want = wrong as f64 / p.labels.len() as f64;
+    assert!(
+        (s.train_error - want).abs() < 1e-12,
+        "{} vs {want}",
+        s.train_error
+    );
     assert!((0.0..=1.0).contains(&s.train_error), "{}", s.train_error);
     let mut v = serde_json::to_value(&s).unwrap();
     v.as_object_mut().unwrap().remove("train_error");

@@ -17,20 +17,13 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::MODELS;
 use crate::error::{invalid, Result};
 use crate::loss::tensor::to_vec;
 use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::cpu::with_burn_layers;
 use crate::model::{Arch, Model, ModelConfig};
 use crate::train::{DeviceChoice, OptimConfig};
-
-/// The models compared: name, architecture, input shape.
-pub const PARITY_MODELS: [(&str, Arch, [usize; 3]); 4] = [
-    ("mlp", Arch::Mlp, [1, 28, 28]),
-    ("cnn", Arch::Cnn, [1, 28, 28]),
-    ("resnet20", Arch::Resnet20, [3, 32, 32]),
-    ("resnet32", Arch::Resnet32, [3, 32, 32]),
-];
 
 /// Steps of the short run on the fixed batch.
 pub const RUN_STEPS: usize = 20;
@@ -190,7 +183,7 @@ pub fn sides(device: DeviceChoice) -> Result<(Side, Side, Tolerances)> {
 /// The models and objectives to compare: the one named, or all.
 pub fn names<'a>(model: Option<&'a str>, loss: Option<&'a str>) -> (Vec<&'a str>, Vec<&'a str>) {
     (
-        model.map_or_else(|| PARITY_MODELS.iter().map(|m| m.0).collect(), |m| vec![m]),
+        model.map_or_else(|| MODELS.iter().map(|m| m.0).collect(), |m| vec![m]),
         loss.map_or_else(
             || crate::loss::METHODS.iter().map(|m| m.name).collect(),
             |l| vec![l],
@@ -201,7 +194,7 @@ pub fn names<'a>(model: Option<&'a str>, loss: Option<&'a str>) -> (Vec<&'a str>
 /// One compared quantity.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ParityRow {
-    /// Model name ([`PARITY_MODELS`]).
+    /// Model name ([`MODELS`], the benchmarked models).
     pub model: String,
     /// Objective name.
     pub objective: String,
@@ -436,7 +429,7 @@ pub fn parity(
     }
     let mut rows = Vec::new();
     for name in models {
-        let Some(&(_, arch, shape)) = PARITY_MODELS.iter().find(|m| m.0 == *name) else {
+        let Some(&(_, arch, shape)) = MODELS.iter().find(|m| m.0 == *name) else {
             return Err(invalid(
                 "--model",
                 name,

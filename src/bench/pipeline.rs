@@ -8,10 +8,9 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{bench_method, median, StepTiming};
+use super::{bench_method, median, StepTiming, MODELS};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::model::Arch;
 use crate::train::{batch_input, device};
 
 /// One model's split.
@@ -84,7 +83,8 @@ pub fn pipeline(
     rounds: usize,
 ) -> Result<Vec<PipelineTiming>> {
     let mut out = Vec::new();
-    for (name, arch) in [("resnet20", Arch::Resnet20), ("resnet32", Arch::Resnet32)] {
+    // The CIFAR-shaped models: ResNet-20 and ResNet-32.
+    for &(name, arch, _) in MODELS.iter().filter(|m| m.2 == [3, 32, 32]) {
         let step_ms = StepTiming {
             arch,
             shape: [3, 32, 32],

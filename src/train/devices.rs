@@ -115,6 +115,18 @@ impl DeviceChoice {
         }
     }
 
+    /// `None` for the CPU (the library's default device, [`super::device`]), the opened device
+    /// otherwise: what a run's `device` option takes.
+    ///
+    /// # Errors
+    /// As [`DeviceChoice::open`].
+    pub fn open_unless_cpu(self) -> Result<Option<Device>> {
+        match self {
+            Self::Cpu => Ok(None),
+            d => d.open().map(Some),
+        }
+    }
+
     /// The burn device (unchecked; [`DeviceChoice::open`] checks it).
     fn device(self) -> Device {
         match self {
