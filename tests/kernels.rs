@@ -176,12 +176,18 @@ fn conv_cases() -> Vec<ConvCase> {
 
 impl ConvCase {
     fn layer(&self, dev: &Device) -> Conv2d {
-        Conv2dConfig::new([self.c_in, self.c_out], self.kernel)
-            .with_stride(self.stride)
-            .with_padding(self.padding.clone())
-            .with_dilation(self.dilation)
-            .with_bias(self.bias)
-            .init(dev)
+        // Built and materialised under mr2's device-RNG lock: an unlocked lazy draw here would
+        // race with the seeded models of the parity test running beside it.
+        mr2::model::with_device_rng(dev, 7, || {
+            let layer = Conv2dConfig::new([self.c_in, self.c_out], self.kernel)
+                .with_stride(self.stride)
+                .with_padding(self.padding.clone())
+                .with_dilation(self.dilation)
+                .with_bias(self.bias)
+                .init(dev);
+            let _ = layer.clone().into_record();
+            layer
+        })
     }
     fn input(&self, seed: u64, dev: &Device) -> Tensor<4> {
         random([self.batch, self.c_in, self.hw[0], self.hw[1]], seed, dev)
@@ -448,15 +454,20 @@ fn unsupported_settings_fall_back_to_burn() {
     let dev = Device::flex().autodiff();
     let before = kernel_calls();
     // Grouped convolution, "same" padding, f64 input: burn's layers, same results.
-    let grouped = Conv2dConfig::new([4, 4], [3, 3]).with_groups(2).init(&dev);
+    let locked = |cfg: Conv2dConfig| {
+        mr2::model::with_device_rng(&dev, 8, || {
+            let layer = cfg.init(&dev);
+            let _ = layer.clone().into_record();
+            layer
+        })
+    };
+    let grouped = locked(Conv2dConfig::new([4, 4], [3, 3]).with_groups(2));
     let x = random([2, 4, 6, 6], 1, &dev);
     assert_eq!(
         values(conv2d(&grouped, x.clone())),
         values(grouped.forward(x.clone()))
     );
-    let same = Conv2dConfig::new([4, 2], [3, 3])
-        .with_padding(PaddingConfig2d::Same)
-        .init(&dev);
+    let same = locked(Conv2dConfig::new([4, 2], [3, 3]).with_padding(PaddingConfig2d::Same));
     assert_eq!(
         values(conv2d(&same, x.clone())),
         values(same.forward(x.clone()))
@@ -476,7 +487,7 @@ fn unsupported_settings_fall_back_to_burn() {
         values(ceil.forward(odd))
     );
     let x64 = x.clone().cast(burn::tensor::DType::F64);
-    let mut conv64 = Conv2dConfig::new([4, 3], [3, 3]).init(&dev);
+    let mut conv64 = locked(Conv2dConfig::new([4, 3], [3, 3]));
     conv64.weight = conv64.weight.map(|w| w.cast(burn::tensor::DType::F64));
     conv64.bias = conv64
         .bias
@@ -488,7 +499,7 @@ fn unsupported_settings_fall_back_to_burn() {
     assert_eq!(a, b);
     assert_eq!(kernel_calls(), before, "every case above takes burn's path");
     // And with_burn_layers forces it.
-    let plain = Conv2dConfig::new([4, 3], [3, 3]).init(&dev);
+    let plain = locked(Conv2dConfig::new([4, 3], [3, 3]));
     with_burn_layers(|| conv2d(&plain, x.clone()));
     assert_eq!(kernel_calls(), before);
     conv2d(&plain, x);

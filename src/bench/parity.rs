@@ -304,34 +304,44 @@ fn batch(n: usize, shape: [usize; 3]) -> (Vec<f32>, Vec<usize>) {
     (x, (0..n).map(|i| i % 10).collect())
 }
 
-/// One side's trace: the model (seed 0) is built on the reference device and moved to
-/// `side`'s, so both sides start from the same weights.
-fn trace(
-    side: &Side,
+/// A model of the right shape for one model × objective (seed 0, on the reference device).
+/// Its weights are only a starting point: every trace loads the same record into a fresh one
+/// (see [`parity`]).
+fn initial_model(
     reference: &Device,
-    model: (Arch, [usize; 3]),
+    arch: Arch,
+    shape: [usize; 3],
     method: &Method,
-    n: usize,
-    nudge: bool,
-) -> Result<Trace> {
-    let (arch, shape) = model;
-    let ad = side.device.clone().autodiff();
+) -> Result<Model> {
     let cfg = ModelConfig {
         arch,
         width: 64,
         depth: 16,
     };
-    let k = 10;
-    let init = Model::new_seeded(
+    Model::new_seeded(
         &cfg,
         shape,
-        k,
+        10,
         method.head(),
         method.extras(),
         &reference.clone().autodiff(),
         0,
-    )?;
-    let mut m = init.fork(&ad);
+    )
+}
+
+/// One side's trace from the model `start` builds (moved to `side`'s device, so both sides
+/// start from the same weights).
+fn trace(
+    side: &Side,
+    start: &dyn Fn() -> Result<Model>,
+    shape: [usize; 3],
+    method: &Method,
+    n: usize,
+    nudge: bool,
+) -> Result<Trace> {
+    let ad = side.device.clone().autodiff();
+    let k = 10;
+    let mut m = start()?.fork(&ad);
     let (mut xv, y) = batch(n, shape);
     if nudge {
         // One unit in the last place on every input: a rounding-sized change.
@@ -439,33 +449,21 @@ pub fn parity(
         for o in objectives {
             let method = parity_method(o)?;
             let tol = tol.for_objective(o);
-            let a = trace(
-                reference,
-                &reference.device,
-                (arch, shape),
-                &method,
-                n,
-                false,
-            )?;
-            let b = trace(
-                candidate,
-                &reference.device,
-                (arch, shape),
-                &method,
-                n,
-                false,
-            )?;
+            // Every trace starts from one record loaded into a fresh model. Rebuilding from
+            // the seed would trust burn's process-global RNG to be untouched in between (a
+            // concurrent unlocked draw changes the weights), and a clone would share the
+            // batch-norm running statistics, which training updates in place.
+            let record = initial_model(&reference.device, arch, shape, &method)?.into_record();
+            let start = || -> Result<Model> {
+                Ok(initial_model(&reference.device, arch, shape, &method)?
+                    .load_record(record.clone()))
+            };
+            let a = trace(reference, &start, shape, &method, n, false)?;
+            let b = trace(candidate, &start, shape, &method, n, false)?;
             // The 20-step run's own sensitivity: the reference again with every input one
             // ulp away. Steps through ReLU kinks amplify any rounding difference; the
             // candidate may drift up to CHAOS_FACTOR times as far as this.
-            let z = trace(
-                reference,
-                &reference.device,
-                (arch, shape),
-                &method,
-                n,
-                true,
-            )?;
+            let z = trace(reference, &start, shape, &method, n, true)?;
             let floor_loss = rel_diff(&[a.run_loss], &[z.run_loss]);
             let floor_params = rel_diff(&a.run_params, &z.run_params);
             let run_tol = |floor: f64| tol.run.max(CHAOS_FACTOR * floor);

@@ -263,13 +263,14 @@ impl Net {
         device: &Device,
         seed: u64,
     ) -> Result<Self> {
-        let _guard = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
-        device.seed(seed);
-        let net = Self::with_head(cfg, shape, classes, head_kind, device)?;
-        // burn initialises parameters lazily (on first use). Collecting the record reads every
-        // parameter — clones share the lazy state — so all draws happen here, under the lock.
-        let _ = net.clone().into_record();
-        Ok(net)
+        with_device_rng(device, seed, || {
+            let net = Self::with_head(cfg, shape, classes, head_kind, device)?;
+            // burn initialises parameters lazily (on first use). Collecting the record reads
+            // every parameter — clones share the lazy state — so all draws happen here, under
+            // the lock.
+            let _ = net.clone().into_record();
+            Ok(net)
+        })
     }
 
     /// The head kind.
@@ -456,10 +457,21 @@ pub fn seeded_random<const D: usize>(
     seed: u64,
     device: &Device,
 ) -> Tensor<D> {
+    with_device_rng(device, seed, || {
+        let t = Tensor::<D>::random(shape, distribution, device);
+        // Materialise the draw while the lock is held.
+        Tensor::<D>::from_data(t.into_data(), device)
+    })
+}
+
+/// Run `f` with burn's device RNG seeded with `seed` and held by this thread alone (the lock of
+/// [`Net::new_seeded`] and [`seeded_random`]). Every draw `f` makes is reproducible only if it
+/// happens inside `f`: burn initialises layers lazily, so `f` must materialise what it builds
+/// (e.g. `let _ = layer.clone().into_record();`). Use it for any layer built outside mr2's
+/// constructors where runs may happen concurrently (tests, parallel experiments): an unlocked
+/// draw on another thread would consume a seeded model's draws and change its weights.
+pub fn with_device_rng<R>(device: &Device, seed: u64, f: impl FnOnce() -> R) -> R {
     let _guard = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
     device.seed(seed);
-    let t = Tensor::<D>::random(shape, distribution, device);
-    // Materialise the draw while the lock is held.
-    let data = t.into_data();
-    Tensor::<D>::from_data(data, device)
+    f()
 }
