@@ -99,7 +99,7 @@ struct Args {
     /// bounds-vs-error: confidence δ of the bounds.
     #[arg(long, default_value_t = 0.05)]
     delta: f64,
-    /// Lift the memory check on data and model sizes (see README "Reliability"; also
+    /// Lift the memory check on data and model sizes (see docs/reliability.md; also
     /// MR2_ALLOW_LARGE=1).
     #[arg(long)]
     allow_large: bool,

@@ -12,15 +12,16 @@ use mr2::data::DatasetName;
 use mr2::eval::Summary;
 use mr2::loss::{RepScaling, METHODS};
 use mr2::model::Arch;
+use mr2::outputs::{summary_table, write_outputs};
 use mr2::train::{
-    summary_table, train, write_outputs, CollapseWarning, EpochHook, OptimKind, Overrides,
-    ProgressLog, RunOptions, ScheduleKind, TrainConfig,
+    train, CollapseWarning, EpochHook, OptimKind, Overrides, ProgressLog, RunOptions, ScheduleKind,
+    TrainConfig,
 };
 
 /// Train a classifier with MR² (Eq. 4), its ablations or a baseline, on CPU, and write
 /// `results/<run>/{config.json, metrics.csv, summary.json, checkpoints/, plots}`.
 ///
-/// Settings: the defaults of the dataset (see README "Training"), then `--config FILE` (TOML or
+/// Settings: the defaults of the dataset (see docs/training.md), then `--config FILE` (TOML or
 /// JSON, the fields of `config.json`; unknown keys are refused), then the flags. The objective
 /// is `--loss NAME` with `--param KEY=VALUE` for its parameters (`--list-losses` shows every
 /// method, its formula, source and parameters). An interrupted run continues with `--resume`
@@ -142,7 +143,7 @@ struct Args {
     /// No progress bar or per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// Lift the memory check on data and model sizes (see README "Reliability"; also
+    /// Lift the memory check on data and model sizes (see docs/reliability.md; also
     /// MR2_ALLOW_LARGE=1).
     #[arg(long)]
     allow_large: bool,

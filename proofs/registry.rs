@@ -83,17 +83,16 @@ fn full_budget_verdicts() {
 }
 
 #[test]
-fn readme_table_matches_registry() {
-    let readme =
-        std::fs::read_to_string(repo("README.md")).expect("README.md at the repository root");
+fn claim_table_matches_registry() {
+    let readme = std::fs::read_to_string(repo("docs/claims.md")).expect("docs/claims.md");
     for c in registry() {
         let row = readme
             .lines()
             .find(|l| l.starts_with(&format!("| `{}` |", c.id)))
-            .unwrap_or_else(|| panic!("README claim table has no row for {}", c.id));
+            .unwrap_or_else(|| panic!("docs/claims.md claim table has no row for {}", c.id));
         assert!(
             row.contains(&format!("**{}**", c.expected)),
-            "README row for {} does not show `{}`",
+            "docs/claims.md row for {} does not show `{}`",
             c.id,
             c.expected
         );

@@ -9,7 +9,7 @@
 # Output: target/gpu/bench-FEATURE.xz (and its size); the GPU check, scripts/gpu-check.sh,
 # takes it from there.
 #
-# Why the CUDA route is this way (README "GPU"): burn 0.22's `cuda` feature compiles
+# Why the CUDA route is this way (docs/gpu.md): burn 0.22's `cuda` feature compiles
 # cubecl-llvm, whose build dependency tracel-llvm-bundler downloads an LLVM 23 bundle and
 # panics offline. The bundler skips the download when its marker file exists in its prefix
 # ($XDG_DATA_HOME/tracel/tracel-llvm-23.1.0-4); cubecl-llvm then only runs that prefix's

@@ -13,8 +13,14 @@
 //!
 //! ## Trainer and bounds
 //!
-//! Layers point down: `data`, `model`, `loss` (on `theory`) ← `train` ← `eval` ← `bounds`,
-//! `report` ← the binaries, which only parse arguments.
+//! Layers point down (each imports only from layers below it; `tests/architecture.rs` fails on
+//! a backward import or a circle between files):
+//!
+//! 1. [`tensor`], [`settings`], [`report`] — tensor ↔ vector conversions, settings helpers,
+//!    tables and plots (no mr2 imports);
+//! 2. [`data`]; 3. [`model`] (with its [`model::Predictions`]); 4. [`loss`] (on `theory`);
+//! 5. [`eval`]; 6. [`train`]; 7. [`bounds`]; 8. [`outputs`] (what a finished run writes);
+//! 9. [`experiments`]; 10. [`mod@bench`] ← the binaries, which only parse arguments.
 //!
 //! | piece | module | one definition shared with | tested in |
 //! |---|---|---|---|
@@ -24,11 +30,13 @@
 //! | data (synthetic, IDX, CIFAR, transforms) | [`data`] | | `tests/data.rs`, `tests/fuzz_loaders.rs`, `tests/reliability.rs` |
 //! | models: feature extractor + linear / cosine / Gaussian head | [`model`] | | `tests/models.rs` |
 //! | configuration, loop and hooks, SAM, verified checkpoints, run lock | [`train`] | | `tests/training.rs`, `tests/reliability.rs` |
+//! | predictions of a model on a dataset | [`model::predict`] | | `tests/models.rs` |
 //! | per-class metrics, Table 4 margins, summaries, `compare` | [`eval`] | [`theory::margin::output_margin`] | `tests/training.rs`, `tests/reliability.rs` |
 //! | trained model → bound inputs → bounds → report; certificate head | [`bounds`] | [`theory::bounds::prop1_terms`], [`theory::bounds::per_class_terms`], [`theory::rademacher`] | `tests/bounds.rs`, `tests/inputs.rs` |
 //! | per-class certificates: test-set (binomial inversion) and last-layer PAC-Bayes | [`bounds::pac_bayes`] | [`theory::certificates`] | `proofs/certificates.rs`, `tests/bounds.rs` |
 //! | experiments: grids of runs, resumable and shardable, aggregated into tables and plots | [`experiments`] | [`eval::compare::mean_sd`], [`eval::Groups`] | `tests/experiments.rs` |
-//! | training-step timing | [`mod@bench`] | | — |
+//! | summary.json, plots and feature export of a finished run | [`outputs`] | | `tests/training.rs`, `tests/reliability.rs` |
+//! | training-step timing, device parity | [`mod@bench`] | | `tests/kernels.rs` |
 //!
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -51,5 +59,8 @@ pub mod eval;
 pub mod experiments;
 pub mod loss;
 pub mod model;
+pub mod outputs;
 pub mod report;
+pub mod settings;
+pub mod tensor;
 pub mod train;

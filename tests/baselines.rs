@@ -9,9 +9,9 @@ use mr2::loss::largest_margin::{sample_margin_reg, zero_centroid};
 use mr2::loss::margin::mm_loss;
 use mr2::loss::representation::drl_rob;
 use mr2::loss::reweight::{lff_terms, spectral_weights};
-use mr2::loss::tensor::{scalar, tensor1, tensor2, to_vec64, On};
 use mr2::loss::{Batch, EpochStart, Method, Objective, TrainingSet, METHODS};
 use mr2::model::{Arch, Extras, HeadKind, Model, ModelConfig};
+use mr2::tensor::{scalar, tensor1, tensor2, to_vec64, On};
 use mr2::tolerance::{BURN_F64, FD_STEP_BURN, GRADIENT_F64};
 use mr2::tolerance::{F32_VS_F64, IDENTITY};
 

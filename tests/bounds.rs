@@ -362,7 +362,8 @@ fn bring_your_own_model_files_in_three_formats() {
 fn exported_features_give_the_same_bounds_as_the_checkpoint() {
     // mr2's own path (the run directory) and the bring-your-own path (the run's exported
     // features) are the same computation.
-    use mr2::train::{train, write_outputs, RunOptions, TrainConfig};
+    use mr2::outputs::write_outputs;
+    use mr2::train::{train, RunOptions, TrainConfig};
     let out = std::env::temp_dir().join(format!("mr2-byom-export-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     for method in ["mr2", "ldam"] {

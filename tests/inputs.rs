@@ -463,7 +463,7 @@ fn summaries_out_of_range_are_refused() {
     cfg.data.synthetic.train_per_class = 40;
     cfg.data.synthetic.test_per_class = 10;
     let t = mr2::train::train(&cfg, mr2::train::RunOptions::default()).unwrap();
-    let s = mr2::eval::summarize(&t, None).unwrap().0;
+    let s = mr2::outputs::summarize(&t, None).unwrap().0;
     let d = tmp("summary-range");
     std::fs::create_dir_all(&d).unwrap();
     let p = d.join("summary.json");

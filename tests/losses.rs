@@ -7,8 +7,8 @@ use mr2::loss::mr2::{
     gamma_ce, gamma_ce_per_sample, rep_margin, rep_margin_per_sample, rep_reduction_weights, Mr2,
     RepReduction, RepScale,
 };
-use mr2::loss::tensor::{scalar, to_vec64, On};
 use mr2::loss::{Batch, MarginState, Method, Objective, RepScaling, TrainingSet};
+use mr2::tensor::{scalar, to_vec64, On};
 use mr2::theory::objective::mr2_batch;
 use mr2::theory::{gamma, lse, margin};
 use mr2::tolerance::{BURN_F64, F32_RELATIVE, F32_VS_F64, FD_STEP, GRADIENT, IDENTITY};
@@ -227,8 +227,8 @@ fn the_tensor_objective_equals_the_f64_theory() {
         dtype: DType::F64,
     };
     let v64 = o.evaluate(
-        mr2::loss::tensor::tensor2(&z, [b, k], &on),
-        mr2::loss::tensor::tensor2(&f, [b, d], &on),
+        mr2::tensor::tensor2(&z, [b, k], &on),
+        mr2::tensor::tensor2(&f, [b, d], &on),
         &y,
     );
     assert!(BURN_F64.close(scalar(v64.total, "t").unwrap(), want.total));

@@ -2,8 +2,8 @@
 //! inputs it cannot take.
 
 use burn::tensor::{Device, Distribution};
-use mr2::loss::tensor::to_vec64;
 use mr2::model::{Arch, HeadKind, ModelConfig, Net};
+use mr2::tensor::to_vec64;
 use mr2::tolerance::{le, F32_VS_F64};
 
 #[test]
@@ -233,7 +233,7 @@ fn batch_input_crops_flips_and_the_pipeline_table_reports_its_share() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let t = mr2::train::batch_input(&data, &[1, 0], aug, &mut rng, &dev);
         assert_eq!(t.dims(), [2, 1, 2, 2]);
-        mr2::loss::tensor::to_vec(t, "batch").unwrap()
+        mr2::tensor::to_vec(t, "batch").unwrap()
     };
     assert_eq!(run(None, 0), [5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0]);
     let a = run(Some(1), 3);

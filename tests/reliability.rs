@@ -480,7 +480,7 @@ fn summary(k: usize) -> Summary {
         c
     };
     let t = train(&cfg, RunOptions::default()).unwrap();
-    mr2::eval::summarize(&t, None).unwrap().0
+    mr2::outputs::summarize(&t, None).unwrap().0
 }
 
 #[test]
@@ -530,13 +530,13 @@ fn a_run_whose_plots_fail_has_no_summary_and_is_not_finished() {
     let t = run(&cfg, &out, false, None).unwrap();
     // A directory where the bar plot's PNG goes: plotting fails as on a full disk.
     std::fs::create_dir_all(out.join("per_class_accuracy.png")).unwrap();
-    assert!(mr2::train::write_outputs(&t, &out, None, false).is_err());
+    assert!(mr2::outputs::write_outputs(&t, &out, None, false).is_err());
     assert!(
         !out.join("summary.json").exists(),
         "summary.json marks a run finished: it must not exist when its plots did not complete"
     );
     std::fs::remove_dir(out.join("per_class_accuracy.png")).unwrap();
-    mr2::train::write_outputs(&t, &out, None, false).unwrap();
+    mr2::outputs::write_outputs(&t, &out, None, false).unwrap();
     assert!(out.join("summary.json").is_file());
 }
 
@@ -593,7 +593,7 @@ fn summary_records_the_training_error_and_reads_old_files_without_it() {
     cfg.epochs = 1;
     cfg.data.synthetic.classes = 3;
     let t = train(&cfg, RunOptions::default()).unwrap();
-    let s = mr2::eval::summarize(&t, None).unwrap().0;
+    let s = mr2::outputs::summarize(&t, None).unwrap().0;
     // The training set's errors counted again from the model's predictions.
     let p = mr2::eval::predict(&t.model, &t.splits.train, 64, &t.device).unwrap();
     let wrong = (0..p.labels.len())

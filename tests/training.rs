@@ -447,7 +447,7 @@ fn summary_reports_the_gamma_the_objective_used() {
         cfg.epochs = 1;
         let out = tmp(&format!("gamma-{name}"));
         let t = train(&cfg, opts(&out)).unwrap();
-        let s = mr2::train::write_outputs(&t, &out, None, false).unwrap();
+        let s = mr2::outputs::write_outputs(&t, &out, None, false).unwrap();
         let read = Summary::read(&out.join("summary.json")).unwrap();
         assert_eq!(read.method, name);
         assert!(check(&read.gamma), "{name}: summary γ {:?}", read.gamma);

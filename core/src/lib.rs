@@ -7,23 +7,23 @@
 //! no deep-learning dependency, so it builds in seconds; the `mr2` crate (trainer, bounds of
 //! trained models) re-exports it.
 //!
-//! ## Map: paper object → function → proofs file
+//! ## Map: paper object → function → claim and proofs file
 //!
-//! | paper | function | checked in |
+//! | paper | function | `X`: its claims in `claims/X.rs` (the engine under them: `claims/engine.rs`), checked in `proofs/X.rs` |
 //! |---|---|---|
-//! | LogSumExp; `ℓ_s̄` (Eq. 2/18) and `ℓ̂_s̄` (Eq. 3/19) | [`theory::lse::logsumexp`], [`theory::lse::rep_margin_loss`], [`theory::lse::rep_margin_hinge`] | `proofs/b1_b2_representation.rs` |
-//! | `‖μ̂_k‖²`, `‖ŝ_k‖²`, `r²_{k,p}` (§3, Eq. 72), EMA | [`theory::moments::class_moments`], [`theory::moments::Ema`] | `proofs/lemma2.rs`, `proofs/b1_b2_representation.rs` |
-//! | pairwise distance vs `2‖ŝ‖²` (B.2, Eq. 22–24) | [`theory::moments::mean_pairwise_sq_dist_all`], [`theory::moments::mean_pairwise_sq_dist_distinct`] | `proofs/b1_b2_representation.rs`, `proofs/sec3_method.rs` |
-//! | margin (Eq. 8), ramp `Φ_γ` and `ℓ_γ` (Def. 1, Eq. 9) | [`theory::margin::margin`], [`theory::margin::ramp`], [`theory::margin::gamma_margin_loss`] | `proofs/sec3_method.rs`, `proofs/lemma1.rs` |
-//! | `ℓ_γ,ce` (Eq. 1 and Eq. 5) | [`theory::margin::gamma_ce_softmax`], [`theory::margin::gamma_ce_pairwise`] | `proofs/sec3_method.rs`, `proofs/lemma3.rs` |
-//! | empirical γ-margin Rademacher complexity (Def. 2, Eq. 10) | [`theory::rademacher::gamma_margin_complexity`] (exact / Monte Carlo), [`theory::rademacher::gamma_margin_complexity_bruteforce`] | `proofs/lemma2.rs` |
-//! | Lemma 1 (Eq. 11) and B.3 | [`theory::bounds::lemma1_bound`], [`theory::contraction`] | `proofs/lemma1.rs` |
-//! | Lemma 2 (Eq. 12), printed and corrected | [`theory::rademacher::lemma2_printed`], [`theory::rademacher::lemma2_corrected`], [`theory::rademacher::lemma2_general`] | `proofs/lemma2.rs` |
-//! | Lemma 3/4 (Eq. 58, B.5) | [`theory::margin::lemma4_rhs`] | `proofs/lemma3.rs` |
-//! | Prop. 1 (Eq. 13) | [`theory::bounds::prop1_bound`] | `proofs/prop1.rs` |
-//! | Cor. 1 (Eq. 14), Eq. 17, B.6 | [`theory::gamma::optimal_gamma`], [`theory::gamma::multiplier_printed`], [`theory::gamma::multiplier_corrected`] | `proofs/cor1.rs` |
-//! | Prop. 2 (Eq. 16/73), Khintchine (Eq. 86) | [`theory::rademacher::prop2_constant_printed`], [`theory::rademacher::prop2_constant_corrected`], [`theory::khintchine`] | `proofs/prop2.rs` |
-//! | per-class bound (Eq. 15, B.8) | [`theory::rademacher::class_complexity`], [`theory::bounds::per_class_bound`] | `proofs/b8_per_class.rs` |
+//! | LogSumExp; `ℓ_s̄` (Eq. 2/18) and `ℓ̂_s̄` (Eq. 3/19) | [`theory::lse::logsumexp`], [`theory::lse::rep_margin_loss`], [`theory::lse::rep_margin_hinge`] | `b1_b2` |
+//! | `‖μ̂_k‖²`, `‖ŝ_k‖²`, `r²_{k,p}` (§3, Eq. 72), EMA | [`theory::moments::class_moments`], [`theory::moments::Ema`] | `lemma2`, `b1_b2` |
+//! | pairwise distance vs `2‖ŝ‖²` (B.2, Eq. 22–24) | [`theory::moments::mean_pairwise_sq_dist_all`], [`theory::moments::mean_pairwise_sq_dist_distinct`] | `b1_b2`, `sec3` |
+//! | margin (Eq. 8), ramp `Φ_γ` and `ℓ_γ` (Def. 1, Eq. 9) | [`theory::margin::margin`], [`theory::margin::ramp`], [`theory::margin::gamma_margin_loss`] | `sec3`, `lemma1` |
+//! | `ℓ_γ,ce` (Eq. 1 and Eq. 5) | [`theory::margin::gamma_ce_softmax`], [`theory::margin::gamma_ce_pairwise`] | `sec3`, `lemma3` |
+//! | empirical γ-margin Rademacher complexity (Def. 2, Eq. 10) | [`theory::rademacher::gamma_margin_complexity`] (exact / Monte Carlo), [`theory::rademacher::gamma_margin_complexity_bruteforce`] | `lemma2` |
+//! | Lemma 1 (Eq. 11) and B.3 | [`theory::bounds::lemma1_bound`], [`theory::contraction`] | `lemma1` |
+//! | Lemma 2 (Eq. 12), printed and corrected | [`theory::rademacher::lemma2_printed`], [`theory::rademacher::lemma2_corrected`], [`theory::rademacher::lemma2_general`] | `lemma2` |
+//! | Lemma 3/4 (Eq. 58, B.5) | [`theory::margin::lemma4_rhs`] | `lemma3` |
+//! | Prop. 1 (Eq. 13) | [`theory::bounds::prop1_bound`] | `prop1` |
+//! | Cor. 1 (Eq. 14), Eq. 17, B.6 | [`theory::gamma::optimal_gamma`], [`theory::gamma::multiplier_printed`], [`theory::gamma::multiplier_corrected`] | `cor1` |
+//! | Prop. 2 (Eq. 16/73), Khintchine (Eq. 86) | [`theory::rademacher::prop2_constant_printed`], [`theory::rademacher::prop2_constant_corrected`], [`theory::khintchine`] | `prop2` |
+//! | per-class bound (Eq. 15, B.8) | [`theory::rademacher::class_complexity`], [`theory::bounds::per_class_bound`] | `b8` |
 //!
 //! Every claim is an entry of [`claims::registry`] with its paper reference, a check that
 //! gathers evidence (adversarial search with argmin in [`search`], exact enumeration of sign

@@ -173,7 +173,7 @@ pub fn train_epoch(
             ..Default::default()
         },
     )?;
-    crate::train::write_outputs(&t, out, None, false)?;
+    crate::outputs::write_outputs(&t, out, None, false)?;
     t.history
         .last()
         .cloned()

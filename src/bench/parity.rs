@@ -19,10 +19,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::MODELS;
 use crate::error::{invalid, Result};
-use crate::loss::tensor::to_vec;
 use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::cpu::with_burn_layers;
 use crate::model::{Arch, Model, ModelConfig};
+use crate::tensor::to_vec;
 use crate::train::{DeviceChoice, OptimConfig};
 
 /// Steps of the short run on the fixed batch.

@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{classifier_margin_degrees, predict, Groups, Predictions};
-use crate::error::{invalid, Result};
-use crate::train::metrics::nan_as_null;
-use crate::train::Trained;
+use super::Groups;
+use crate::error::Result;
+use crate::settings::nan_as_null;
 
 /// Per-class results of a model on a dataset, as written to `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,85 +148,4 @@ impl Summary {
         }
         Ok(())
     }
-}
-
-/// Summarise a trained model: test predictions, and training features for the per-class
-/// statistics. `ranking` groups the classes by another model's thirds (e.g. the baseline's).
-///
-/// # Errors
-/// Backend failures; a ranking for another number of classes.
-pub fn summarize(
-    t: &Trained,
-    ranking: Option<&Groups>,
-) -> Result<(Summary, Predictions, Predictions)> {
-    let test = predict(&t.model, &t.splits.test, 256, &t.device)?;
-    let trainp = predict(&t.model, &t.splits.train, 256, &t.device)?;
-    let pc = test.per_class_accuracy();
-    if let Some(g) = ranking {
-        let n = g.easy.len() + g.medium.len() + g.hard.len();
-        if n != test.k
-            || [&g.easy, &g.medium, &g.hard]
-                .iter()
-                .any(|v| v.iter().any(|&c| c >= test.k))
-        {
-            return Err(invalid(
-                "ranking",
-                n,
-                "the ranking's classes do not match this model's",
-            ));
-        }
-    }
-    let groups = ranking
-        .cloned()
-        .unwrap_or_else(|| Groups::from_accuracy(&pc));
-    let (e, m, h) = groups.means(&pc);
-    let om = test.output_margins(t.objective.logit_scale());
-    let mut per_class_margin = vec![Vec::new(); test.k];
-    for (i, &y) in test.labels.iter().enumerate() {
-        per_class_margin[y].push(om[i]);
-    }
-    let class_mean: Vec<f64> = per_class_margin
-        .iter()
-        .map(|v| {
-            if v.is_empty() {
-                f64::NAN
-            } else {
-                v.iter().sum::<f64>() / v.len() as f64
-            }
-        })
-        .collect();
-    let (me, mm, mh) = groups.means(&class_mean);
-    let stats = trainp.class_feature_stats();
-    let per_class = (0..test.k)
-        .map(|k| ClassResult {
-            id: k,
-            name: t.splits.test.class_name(k),
-            accuracy: pc[k],
-            mean_norm: stats[k].map_or(f64::NAN, |s| s.0),
-            spread: stats[k].map_or(f64::NAN, |s| s.1),
-            output_margin: class_mean[k],
-        })
-        .collect();
-    let s = Summary {
-        method: t.method.clone(),
-        overall: test.accuracy(),
-        per_class,
-        groups: GroupSummary {
-            easy: e,
-            medium: m,
-            hard: h,
-            members: groups,
-        },
-        output_margin: GroupValues {
-            avg: om.iter().sum::<f64>() / om.len().max(1) as f64,
-            easy: me,
-            medium: mm,
-            hard: mh,
-        },
-        classifier_margin_deg: classifier_margin_degrees(&t.model.head_weights()?),
-        gamma: t.objective.gamma_used(test.k),
-        s_bar: t.objective.s_bar(),
-        train_error: 1.0 - trainp.accuracy(),
-    };
-    Ok((s, test, trainp))
 }

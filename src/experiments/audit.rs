@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::contrasts::differences;
-use super::report::RunFigures;
+use super::figures::RunFigures;
 use super::Plan;
 use crate::stats::{paired, Paired};
 

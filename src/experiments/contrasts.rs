@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::report::RunFigures;
+use super::figures::RunFigures;
 use super::Plan;
 use crate::stats::{paired, Paired};
 

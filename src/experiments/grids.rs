@@ -1,5 +1,7 @@
 //! What each experiment trains, under each preset.
 
+pub use super::experiment::Experiment;
+use super::experiment::ABLATION_ROWS;
 pub use super::presets::{Preset, PresetSettings, Variant};
 use super::{Plan, RunSpec};
 use crate::data::{DatasetName, Imbalance};
@@ -7,51 +9,6 @@ use crate::error::{invalid, Result};
 use crate::loss::mr2::{LaOrder, Mr2Params};
 use crate::loss::Method;
 use crate::train::TrainConfig;
-
-/// The experiments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Experiment {
-    /// Table 1: ERM, every baseline and MR²; overall / easy / medium / hard by ERM's thirds.
-    Baselines,
-    /// Table 3 rows (a)–(f): CE; ℓ_γ,ce with uniform γ; ℓ_γ,ce; CE + λℓ_s̄ with s̄ = 0;
-    /// CE + λℓ_s̄; MR².
-    Ablation,
-    /// ERM against MR² as printed, MR² with the preset's `ℓ_s̄` and MR² as the authors'
-    /// released code configures it ([`Variant`]), same seeds.
-    Fidelity,
-    /// Tables 8, 12, 13, Figs. 5–6: p, c̄ and λ (λ under both ℓ_s̄ scalings) one at a time.
-    Sweep,
-    /// Table 14: 10% of the training set, per-class accuracy ERM vs MR², sorted, with Δ.
-    PerClass,
-    /// Table 7: long-tailed training set (ρ = 100) with ERM, LA and LA + MR².
-    Imbalanced,
-    /// Fig. 7 / Fig. 1b: per-class spread ‖ŝ_y‖ of the easy / medium / hard thirds over
-    /// training, ERM vs MR², on the synthetic mixture (a figure about the theory).
-    Spread,
-    /// Table 4: output-level margins (average and by ERM's easy / medium / hard thirds) and
-    /// the classifier-level margin, ERM vs MR².
-    Margins,
-    /// Balestriero et al. (2022): weight decay and augmentation (crop padding) swept one at a
-    /// time from none, for ERM and MR², on a 10% validation split; the strength with the best
-    /// validation accuracy is picked and the per-class change it causes against none is
-    /// reported with intervals — which classes the tuned regulariser sacrifices.
-    RegularizationAudit,
-    /// The per-class bound of `bounds` for every run of the baselines grid, against the
-    /// per-class and the per-method test error (rank correlations). Trains the baselines grid
-    /// where it is missing (in the baselines' directory) and computes bounds; not in
-    /// [`Experiment::ALL`], which lists the training grids.
-    BoundsVsError,
-}
-
-/// The rows of `ablation` (Table 3's (a)–(f)).
-const ABLATION_ROWS: [&str; 6] = [
-    "(a) CE",
-    "(b) gamma-ce, uniform gamma",
-    "(c) gamma-ce",
-    "(d) CE + rep, s_bar = 0",
-    "(e) CE + rep",
-    "(f) MR2",
-];
 
 /// The held-out share of the training set in every `regularization-audit` run.
 pub const AUDIT_VALIDATION: f64 = 0.1;
@@ -89,82 +46,6 @@ const BASELINES: &[(&str, &str, Option<f64>)] = &[
 ];
 
 impl Experiment {
-    /// Name as typed (`per-class`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Baselines => "baselines",
-            Self::Ablation => "ablation",
-            Self::Fidelity => "fidelity",
-            Self::Sweep => "sweep",
-            Self::PerClass => "per-class",
-            Self::Imbalanced => "imbalanced",
-            Self::Spread => "spread",
-            Self::Margins => "margins",
-            Self::RegularizationAudit => "regularization-audit",
-            Self::BoundsVsError => "bounds-vs-error",
-        }
-    }
-
-    /// The training grid whose runs the experiment uses: its own, except `bounds-vs-error`,
-    /// which bounds the baselines' runs.
-    pub fn grid(self) -> Experiment {
-        match self {
-            Self::BoundsVsError => Self::Baselines,
-            e => e,
-        }
-    }
-
-    /// Every training grid (`bounds-vs-error` reuses the baselines').
-    pub const ALL: [Experiment; 9] = [
-        Self::Baselines,
-        Self::Ablation,
-        Self::Fidelity,
-        Self::Sweep,
-        Self::PerClass,
-        Self::Imbalanced,
-        Self::Spread,
-        Self::Margins,
-        Self::RegularizationAudit,
-    ];
-
-    /// Per-class differences the report tabulates: `(label, from row, to row)`, Δ = to − from.
-    pub fn contrasts(self) -> Vec<(String, String, String)> {
-        let c = |l: &str, a: &str, b: &str| (l.to_string(), a.to_string(), b.to_string());
-        match self {
-            Self::PerClass => vec![
-                c("MR2 − ERM", "ERM", "MR2"),
-                c("MR2 released − ERM", "ERM", "MR2 released"),
-            ],
-            Self::Spread | Self::Margins => vec![c("MR2 − ERM", "ERM", "MR2")],
-            Self::Imbalanced => vec![
-                c("LA + MR2 − LA", "LA", "LA + MR2"),
-                c(
-                    "LA + MR2 (shift ÷ γ) − LA",
-                    "LA",
-                    "LA + MR2, shift before ÷γ",
-                ),
-            ],
-            Self::Fidelity => vec![
-                c("MR2 printed − ERM", "ERM", "MR2 printed"),
-                c("MR2 preset − ERM", "ERM", "MR2 preset"),
-                c("MR2 released − ERM", "ERM", "MR2 released"),
-            ],
-            Self::RegularizationAudit => vec![c("MR2 − ERM (none)", "ERM, none", "MR2, none")],
-            Self::Baselines => vec![c("MR2 − ERM", "ERM", "MR2")],
-            Self::Ablation => ["(b)", "(c)", "(d)", "(e)", "(f)"]
-                .iter()
-                .map(|r| {
-                    let row = ABLATION_ROWS
-                        .iter()
-                        .find(|x| x.starts_with(r))
-                        .expect("ablation row");
-                    c(&format!("{r} − (a)"), ABLATION_ROWS[0], row)
-                })
-                .collect(),
-            Self::Sweep | Self::BoundsVsError => vec![],
-        }
-    }
-
     /// The grid under `preset`, with `seeds` replacing the preset's when given, and the
     /// preset's own MR² ([`Variant::Preset`]).
     ///
@@ -248,7 +129,7 @@ impl Experiment {
             Self::Baselines => {
                 for (row, m, sam) in BASELINES {
                     // FairDRO as in its code gives a class a negative weight at K = 10 and
-                    // diverges; the grid uses its simplex projection (README, Objectives).
+                    // diverges; the grid uses its simplex projection (docs/training.md, Objectives).
                     let kv = match *m {
                         "fair-dro" => mr2(&[("nonnegative", "true")]),
                         // The paper's row is LDAM-DRW: deferred re-weighting from 80% of

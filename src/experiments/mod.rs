@@ -16,9 +16,12 @@
 //! Every run lives in `ROOT/runs/ID/` (the directory `train --out` writes); `ROOT/plan.json`
 //! records the preset, its settings and every run's full configuration.
 
+mod aggregate;
 pub mod audit;
 pub mod bounds_vs_error;
 pub mod contrasts;
+mod experiment;
+pub mod figures;
 pub mod grids;
 mod paper;
 pub mod presets;
@@ -33,8 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::train::TrainConfig;
 
+pub use aggregate::aggregate;
 pub use grids::{Experiment, Preset, PresetSettings, Variant};
-pub use report::{aggregate, Report};
+pub use report::Report;
 pub use runner::{execute, plan_commands, status, RunState, RunnerOptions};
 
 /// One training run of an experiment.

@@ -1,6 +1,6 @@
 //! The paper's own figures for the rows of our experiments that it reports.
 
-use super::grids::Experiment;
+use super::experiment::Experiment;
 use super::PaperTable;
 
 /// The paper's figures (CIFAR-100, ResNet-32: Tables 1a, 3 and 7) for the rows it reports.

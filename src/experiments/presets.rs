@@ -15,7 +15,7 @@ use crate::train::TrainConfig;
 pub const CIFAR_JPEG_DIR: &str = "data/cifar10-jpeg";
 
 /// The `cifar` preset's epochs: ResNet-32 on the 10% subset takes ≈ 21.5 s of training steps
-/// per epoch on 2 cores (README "CIFAR-10"), so a run is ≈ 40 min; the paper trains 300.
+/// per epoch on 2 cores (docs/results.md, "CIFAR-10"), so a run is ≈ 40 min; the paper trains 300.
 pub const CIFAR_EPOCHS: usize = 100;
 
 /// How large the runs are.
@@ -134,7 +134,7 @@ impl Preset {
                 PresetSettings {
                     base: c,
                     seeds: vec![0, 1, 2],
-                    // ℓ_s̄ as printed collapses the CNN's features at λ = 0.5 (README); the
+                    // ℓ_s̄ as printed collapses the CNN's features at λ = 0.5 (docs/training.md); the
                     // authors' released code scales the exponent and sums per-class means.
                     mr2_params: vec![("rep_scaling".into(), "\"released\"".into())],
                     variant: Variant::Preset,

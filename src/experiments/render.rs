@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::audit::Selection;
 use super::contrasts::ContrastFigures;
+use super::figures::{RowFigures, RunFigures, SpreadCurve};
 use super::render_contrasts::{contrasts_markdown, interval, selections_markdown};
-use super::report::{Report, RowFigures, RunFigures, SpreadCurve};
+use super::report::Report;
 use super::Plan;
 use crate::error::{io_err, Result};
 use crate::eval::compare::mean_sd;

@@ -8,75 +8,12 @@ use serde::Serialize;
 
 use super::audit::{audit_selections, Selection};
 use super::contrasts::{contrast_figures, differences, ContrastFigures};
-use super::render;
+use super::figures::{RowFigures, RunFigures, SpreadCurve};
 use super::Plan;
 use crate::error::Result;
 use crate::eval::compare::mean_sd;
 use crate::eval::{Groups, Summary};
-use crate::stats::{paired, Paired};
-
-/// One finished run's figures.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunFigures {
-    /// Run id.
-    pub id: String,
-    /// Row.
-    pub row: String,
-    /// Seed.
-    pub seed: u64,
-    /// Swept value, if any.
-    pub axis: Option<(String, f64)>,
-    /// Overall test accuracy (%).
-    pub overall: f64,
-    /// Easy / medium / hard mean accuracy (%), by the reference model's thirds.
-    pub easy: f64,
-    /// Medium third.
-    pub medium: f64,
-    /// Hard third.
-    pub hard: f64,
-    /// Whether the thirds came from the reference run of this seed (else from this run).
-    pub reference_groups: bool,
-    /// Output-level margin (average).
-    pub output_margin: f64,
-    /// Output-level margin of the easy / medium / hard thirds (the same thirds as the
-    /// accuracies; NaN when the summary has no per-class margins).
-    pub output_margin_thirds: [f64; 3],
-    /// Classifier-level margin (degrees).
-    pub classifier_margin_deg: f64,
-    /// Per-class accuracy (%), by class id.
-    pub per_class: Vec<f64>,
-    /// Validation accuracy (%) after the last epoch (NaN without a validation split).
-    pub val_acc: f64,
-    /// The neural-collapse ratio of the paper's Table 6, `Avg_y ‖ŝ_y‖/‖μ̂_y‖` over the classes
-    /// (training features; NaN when the summary lacks them).
-    pub collapse_ratio: f64,
-    /// Seconds the run took: the sum of its epochs' `seconds` in `metrics.csv` (training and
-    /// evaluation; as measured, on whatever else the machine was doing).
-    pub seconds: f64,
-    /// The final model's error (%) on its un-augmented training set (NaN for summaries written
-    /// before it was recorded).
-    pub train_error: f64,
-}
-
-/// A row's mean ± sd over its finished seeds.
-#[derive(Debug, Clone, Serialize)]
-pub struct RowFigures {
-    /// Row.
-    pub row: String,
-    /// Finished runs / planned runs.
-    pub finished: usize,
-    /// Planned runs.
-    pub planned: usize,
-    /// `(mean, sd)` of overall, easy, medium, hard, output margin, classifier margin.
-    pub stats: Vec<(String, f64, f64)>,
-    /// Paired (same seed) difference to the reference row of overall accuracy (points), with
-    /// its 95% interval and sign-flip p-value.
-    pub delta_overall: Paired,
-    /// Paired difference of hard-third accuracy.
-    pub delta_hard: Paired,
-    /// Per-class mean accuracy (%).
-    pub per_class: Vec<f64>,
-}
+use crate::stats::paired;
 
 /// The aggregation of a plan.
 #[derive(Debug, Clone, Serialize)]
@@ -104,15 +41,6 @@ pub struct Report {
     pub markdown: String,
 }
 
-/// One row's spread curves.
-#[derive(Debug, Clone, Serialize)]
-pub struct SpreadCurve {
-    /// Row.
-    pub row: String,
-    /// `(epoch, mean spread)` of the easy, medium and hard thirds.
-    pub thirds: [Vec<(f64, f64)>; 3],
-}
-
 const STATS: [&str; 7] = [
     "overall %",
     "easy %",
@@ -123,13 +51,13 @@ const STATS: [&str; 7] = [
     "train error %",
 ];
 
-/// Read the finished runs of `plan` under `root`, aggregate them and write `table.md`,
-/// `results.csv`, `results.json` and the plots into `root`.
+/// Read the finished runs of `plan` under `root` and aggregate them (the markdown is left
+/// empty: [`super::aggregate`] renders and writes it).
 ///
 /// # Errors
 /// No run has finished; a finished run whose recorded configuration differs from the plan's;
 /// unreadable summaries; summaries of different class sets; I/O.
-pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
+pub fn collect(plan: &Plan, root: &Path) -> Result<Report> {
     let mut summaries: Vec<(usize, Summary)> = Vec::new();
     for (i, r) in plan.runs.iter().enumerate() {
         let p = Plan::run_dir(root, r).join("summary.json");
@@ -220,15 +148,6 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
     } else {
         vec![]
     };
-    let markdown = render::markdown(
-        plan,
-        &rows,
-        &runs,
-        &classes,
-        &spread,
-        &contrasts,
-        &selections,
-    );
     let report = Report {
         experiment: plan.experiment.clone(),
         settings: plan.settings.clone(),
@@ -239,9 +158,8 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         spread,
         contrasts,
         selections,
-        markdown,
+        markdown: String::new(),
     };
-    render::write(&report, root)?;
     Ok(report)
 }
 

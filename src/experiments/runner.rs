@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use super::{Plan, RunSpec};
 use crate::error::{invalid, io_err, Result};
-use crate::train::{train, write_outputs, RunOptions};
+use crate::outputs::write_outputs;
+use crate::train::{train, RunOptions};
 
 /// Where a run stands on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

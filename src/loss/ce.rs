@@ -7,9 +7,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::tensor::{labels_tensor, per_sample, tensor1, On};
 use super::{check_finite_nonneg, check_unit, log_prior, Batch, Terms, TrainingSet};
 use crate::error::{invalid, Result};
+use crate::tensor::{labels_tensor, per_sample, tensor1, On};
 
 /// Per-sample cross-entropy `−ln softmax(z_i)_{y_i}`, `[B]`.
 pub fn cross_entropy_per_sample(logits: Tensor<2>, labels: &[usize]) -> Tensor<1> {

@@ -5,11 +5,11 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::ce::cross_entropy_per_sample;
-use super::tensor::{one_hot, tensor1, to_vec64, On};
 use super::{
     check_finite_nonneg, check_positive, Batch, EpochPlan, EpochStart, Terms, TrainingSet,
 };
 use crate::error::Result;
+use crate::tensor::{one_hot, tensor1, to_vec64, On};
 
 /// Per-class batch means of a per-sample loss `[B]`: `ℓ̄_k = Σ_{i: y_i=k} ℓ_i / max(1, n_k)`,
 /// as a `[K]` tensor, and the batch counts `n_k`.

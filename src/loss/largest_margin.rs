@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ce::cross_entropy;
 use super::representation::normalize_rows;
-use super::tensor::{labels_tensor, like, scalar, On};
 use super::{check_finite_nonneg, check_positive, Batch, Terms};
 use crate::error::Result;
+use crate::tensor::{labels_tensor, like, scalar, On};
 
 /// Per-sample sample margin `γ(x, y) = cos θ_y − max_{k≠y} cos θ_k` of cosine rows `[B, K]`.
 pub fn sample_margin(cos: Tensor<2>, labels: &[usize]) -> Tensor<1> {

@@ -5,9 +5,9 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::ce::{cross_entropy_per_sample, weighted_mean};
-use super::tensor::{one_hot, tensor1, to_vec64, On};
 use super::{check_positive, check_unit, Batch, EpochPlan, EpochStart, Terms, TrainingSet};
 use crate::error::{invalid, Result};
+use crate::tensor::{one_hot, tensor1, to_vec64, On};
 
 /// LDAM margins `Δ_j = m · n_j^{−1/4} / max_k n_k^{−1/4}` (the largest margin is `m`).
 pub fn ldam_margins(counts: &[usize], max_margin: f64) -> Vec<f64> {

@@ -199,7 +199,7 @@ impl Method {
                 path: "--loss".into(),
                 reason: format!(
                     "unknown method `{name}`{}; the methods are: {}",
-                    crate::train::config::suggestion(name, &names),
+                    crate::settings::suggestion(name, &names),
                     names.join(", ")
                 ),
             }
@@ -234,7 +234,7 @@ impl Method {
                 .unwrap_or_else(|| toml::Value::String(v.clone()));
             t.insert(k.clone(), parsed);
         }
-        crate::train::config::from_toml_value(toml::Value::Table(t), source)
+        crate::settings::from_toml_value(toml::Value::Table(t), source)
     }
 
     /// Validate the parameters, naming the bad one.

@@ -45,13 +45,12 @@ pub mod mr2_params;
 mod objective;
 pub mod representation;
 pub mod reweight;
-pub mod tensor;
 
 use burn::tensor::Tensor;
 
 use crate::error::{invalid, Result};
-use crate::eval::Predictions;
 use crate::model::Model;
+use crate::model::Predictions;
 
 pub use method::{CeParams, Method, MethodInfo, METHODS};
 pub use mr2::{MarginState, RepScaling};

@@ -12,9 +12,9 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
 use super::Terms;
 use crate::error::{Error, Result};
+use crate::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
 use crate::theory::{gamma, moments};
 
 pub use super::mr2_params::{
@@ -29,7 +29,7 @@ pub use super::mr2_params::{
 /// ```
 /// use mr2::burn::tensor::Device;
 /// use mr2::loss::mr2::gamma_ce_per_sample;
-/// use mr2::loss::tensor::{tensor2, to_vec64, On};
+/// use mr2::tensor::{tensor2, to_vec64, On};
 ///
 /// let dev = Device::flex();
 /// let z = tensor2(&[2.0, 0.0, 0.0, 2.0], [2, 2], &On::f32(&dev));
@@ -111,7 +111,7 @@ pub fn rep_margin(features: Tensor<2>, labels: &[usize], s_bar: f64, scale: RepS
     let on = On::of(&features);
     let w = rep_reduction_weights(labels, scale.reduction);
     let per = rep_margin_per_sample(features, labels, s_bar, scale);
-    (per * super::tensor::tensor1(&w, &on)).sum()
+    (per * crate::tensor::tensor1(&w, &on)).sum()
 }
 
 /// The margins γ and s̄ of Eq. 1–2, kept as per-class EMAs of training-batch statistics
@@ -240,7 +240,7 @@ pub struct Mr2Value {
 /// ```
 /// use mr2::burn::tensor::Device;
 /// use mr2::loss::mr2::{Mr2, Mr2Params};
-/// use mr2::loss::tensor::{scalar, tensor2, On};
+/// use mr2::tensor::{scalar, tensor2, On};
 ///
 /// let on = On::f32(&Device::flex());
 /// let mut mr2 = Mr2::new(Mr2Params::default().into(), &[2, 2]).unwrap(); // 2 classes
@@ -307,7 +307,7 @@ impl Mr2 {
             (Some(lp), Some(tau)) => {
                 let on = On::of(&logits);
                 let adj: Vec<f64> = lp.iter().map(|v| tau * v).collect();
-                let adj = super::tensor::tensor1(&adj, &on).reshape([1, k]);
+                let adj = crate::tensor::tensor1(&adj, &on).reshape([1, k]);
                 match self.spec.la_order {
                     LaOrder::BeforeGamma => gamma_ce(logits + adj, labels, &g),
                     LaOrder::AfterGamma => {

@@ -7,10 +7,10 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::ce::cross_entropy;
-use super::tensor::{labels_tensor, like, one_hot, scalar, tensor1, tensor2, to_vec64, On};
 use super::{check_finite_nonneg, check_positive, check_unit, Batch, EpochPlan, EpochStart, Terms};
 use crate::error::{invalid, Result};
 use crate::model::NORM_EPS;
+use crate::tensor::{labels_tensor, like, one_hot, scalar, tensor1, tensor2, to_vec64, On};
 
 /// Rows divided by their L2 norm.
 pub fn normalize_rows(x: Tensor<2>) -> Tensor<2> {

@@ -6,9 +6,9 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::ce::{cross_entropy, cross_entropy_per_sample};
-use super::tensor::{scalar, tensor1, to_vec64, On};
 use super::{check_positive, check_unit, Batch, EpochPlan, EpochStart, Terms, TrainingSet};
 use crate::error::{invalid, Result};
+use crate::tensor::{scalar, tensor1, to_vec64, On};
 
 /// JTT ("just train twice", Liu et al. 2021).
 ///

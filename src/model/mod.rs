@@ -6,6 +6,7 @@
 
 mod arch;
 pub mod cpu;
+mod predictions;
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
@@ -13,8 +14,9 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
-use crate::loss::tensor::to_vec;
+use crate::tensor::to_vec;
 pub use arch::{BasicBlock, Mlp, PreActBlock, PreActResNet, ResNet, SmallCnn};
+pub use predictions::{predict, Predictions};
 
 /// Which architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -4,15 +4,23 @@
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::optim::{sam_perturbed, OptimConfig};
-use super::run::rng_for;
 use crate::data::{transform, Dataset};
 use crate::error::{Error, Result};
-use crate::loss::tensor::{scalar, to_vec_int};
 use crate::loss::{Batch, Objective};
 use crate::model::Model;
+use crate::tensor::{scalar, to_vec_int};
+
+/// The random stream `stream` of epoch `epoch` of a run seeded `seed` (1: the sample order,
+/// 2: augmentation): a function of the three alone, so a resumed run draws the same numbers.
+pub(super) fn rng_for(seed: u64, epoch: usize, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+    r
+}
 
 /// The epoch's sample order: each sample `repeats[i]` times (once without), shuffled by a
 /// stream derived from `(seed, epoch)` so a resumed run sees the same order.

@@ -92,12 +92,12 @@ impl DeviceChoice {
                 "wgpu"
             };
             return Err(err(format!(
-                "this binary was built without the `{feature}` feature; build one with scripts/build-gpu.sh (README \"GPU\") or `cargo build --release --features {feature}`"
+                "this binary was built without the `{feature}` feature; build one with scripts/build-gpu.sh (docs/gpu.md) or `cargo build --release --features {feature}`"
             )));
         }
         let dev = self.device();
         let probe = std::panic::catch_unwind(|| {
-            crate::loss::tensor::to_vec(Tensor::<1>::ones([1], &dev), "a probe tensor")
+            crate::tensor::to_vec(Tensor::<1>::ones([1], &dev), "a probe tensor")
                 .map_err(|e| e.to_string())
         });
         match probe {

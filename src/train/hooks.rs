@@ -3,7 +3,7 @@
 
 use super::config::TrainConfig;
 use super::metrics::EpochMetrics;
-use crate::eval::Predictions;
+use crate::model::Predictions;
 
 /// What a hook sees after an epoch.
 pub struct EpochEnd<'a> {

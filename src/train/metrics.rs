@@ -4,25 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{io_err, Result};
 
-/// Serialise non-finite floats as `null` (JSON) / an empty field (CSV), and read them back as
-/// NaN (JSON has no NaN).
-pub mod nan_as_null {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Serialise.
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else {
-            s.serialize_none()
-        }
-    }
-
-    /// Deserialise.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
-}
+pub use crate::settings::nan_as_null;
 
 /// One epoch's metrics (a row of `metrics.csv`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,6 @@ pub mod devices;
 pub mod hooks;
 pub mod metrics;
 pub mod optim;
-pub mod outputs;
 pub mod run;
 
 pub use batches::batch_input;
@@ -19,5 +18,4 @@ pub use devices::DeviceChoice;
 pub use hooks::{CollapseWarning, EpochEnd, EpochHook, ProgressLog};
 pub use metrics::EpochMetrics;
 pub use optim::{OptimConfig, OptimKind, ScheduleKind};
-pub use outputs::{summary_table, write_outputs};
 pub use run::{device, train, train_on, RunOptions, Trained};

@@ -4,8 +4,6 @@
 
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use super::batches::{epoch_order, progress_bar, BatchError, Batches, EpochSums};
 use super::checkpoint::{write_atomic, CheckpointState, RunDir};
@@ -59,12 +57,6 @@ pub struct RunOptions {
 pub fn device() -> Device {
     mr2_kernels::memory::retain_freed_memory();
     Device::flex()
-}
-
-pub(super) fn rng_for(seed: u64, epoch: usize, stream: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(stream.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-    r
 }
 
 fn new_model(cfg: &TrainConfig, splits: &Splits, dev: &Device, seed: u64) -> Result<Model> {

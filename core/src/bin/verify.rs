@@ -24,7 +24,7 @@ struct Args {
     /// theoretical, worst_input, corrected, note, ...}]}.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
-    /// Write the catalogue as a Markdown table (the README's claim table).
+    /// Write the catalogue as a Markdown table (the claim table of docs/claims.md).
     #[arg(long, value_name = "PATH")]
     markdown: Option<PathBuf>,
     /// Only claims whose id contains this text (repeatable).

@@ -6,12 +6,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::decode::{matrix, pos, show, show_m};
-use super::{assess, mc_identity, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{matrix, pos, show, show_m};
+use super::engine::{assess, mc_identity, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::{lse, moments, Estimate};
 
-const FILE: &str = "proofs/b1_b2_representation.rs";
+const FILE: &str = "proofs/b1_b2.rs";
 const M: usize = 5;
 
 pub(super) fn claims() -> Vec<Claim> {

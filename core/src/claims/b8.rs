@@ -2,16 +2,16 @@
 
 use ndarray::Array2;
 
-use super::decode::{matrix, pos, show_m};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{matrix, pos, show_m};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::PerClassConstant;
 use crate::theory::rademacher::{
     b8_corrected, b8_printed, class_complexity, gamma_margin_complexity_bruteforce, Method,
 };
 
-const FILE: &str = "proofs/b8_per_class.rs";
+const FILE: &str = "proofs/b8.rs";
 const NK: usize = 3;
 const D: usize = 3;
 const K: usize = 3;

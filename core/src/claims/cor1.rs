@@ -6,9 +6,9 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::decode::{class_index, matrix, pos, show};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{class_index, matrix, pos, show};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::gamma::{
     complexity_objective, gamma_from_multiplier, multiplier_corrected, multiplier_printed,

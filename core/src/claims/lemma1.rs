@@ -1,9 +1,9 @@
 //! Lemma 1 (γ-margin bound, Eq. 11 / 25) and every step of its proof B.3 (Eq. 27–40).
 
-use super::decode::{class_index, pos, show};
+use super::engine::decode::{class_index, pos, show};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use super::montecarlo::{self, McSize, Statement};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::Lemma1Constant;
 use crate::theory::contraction;
@@ -146,7 +146,7 @@ fn diffs(f: &[f64], g: &[f64]) -> Vec<f64> {
 fn pointwise(
     b: Budget,
     seed: u64,
-    printed: super::FormFn<'_>,
+    printed: super::engine::FormFn<'_>,
     alt: Option<Alt<'_>>,
     seeds: Vec<Vec<f64>>,
     note: &str,

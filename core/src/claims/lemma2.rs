@@ -2,9 +2,9 @@
 
 use ndarray::Array2;
 
-use super::decode::{matrix, pos, show, show_m};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{matrix, pos, show, show_m};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::moments::{class_moments, require_all};
 use crate::theory::rademacher::{self, gamma_margin_complexity, Method};

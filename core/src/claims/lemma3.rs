@@ -4,8 +4,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::decode::{class_index, pos, show};
-use super::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{class_index, pos, show};
+use super::engine::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::lse::logsumexp;
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, lemma4_rhs, margin, ramp};

@@ -1,8 +1,8 @@
 //! Proposition 1 (Eq. 13): assembled from Lemmas 1–3, and checked by Monte Carlo.
 
-use super::decode::{pos, show};
+use super::engine::decode::{pos, show};
+use super::engine::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use super::montecarlo::{self, McSize, Statement};
-use super::{assess, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::Lemma1Constant;
 use crate::theory::rademacher::{lemma2_corrected, lemma2_printed};

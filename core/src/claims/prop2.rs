@@ -4,9 +4,9 @@
 use ndarray::Array2;
 use statrs::function::erf::erfc;
 
-use super::decode::{matrix, pos, show, show_m};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{matrix, pos, show, show_m};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::khintchine::{haagerup_upper, paper_constant, rademacher_moment_exact};
 use crate::theory::lp_norm;
@@ -329,7 +329,7 @@ fn searched<'a>(
     b: Budget,
     seed: u64,
     rel: Relation,
-    printed: super::FormFn<'a>,
+    printed: super::engine::FormFn<'a>,
     alt: Option<Alt<'a>>,
     seeds: Vec<Vec<f64>>,
     note: &'a str,

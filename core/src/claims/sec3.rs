@@ -1,13 +1,13 @@
 //! Prose claims of §3–§4.1: Eq. 1 ≡ Eq. 5, γ = 1 is cross-entropy, mean γ = c̄, the behaviour of
 //! `ℓ_γ,ce` in γ, the pairwise-distance remark, and the ramp facts of Def. 1 / Fig. 2.
 
-use super::decode::{class_index, matrix, pos, show, show_m};
-use super::RepairBasis;
-use super::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
+use super::engine::decode::{class_index, matrix, pos, show, show_m};
+use super::engine::RepairBasis;
+use super::engine::{assess, Alt, AltRole, Claim, Evidence, Kind, Relation, Searched, Verdict};
 use crate::search::{squash, Budget};
 use crate::theory::{gamma, margin, moments};
 
-const FILE: &str = "proofs/sec3_method.rs";
+const FILE: &str = "proofs/sec3.rs";
 const K: usize = 4;
 
 pub(super) fn claims() -> Vec<Claim> {

@@ -42,7 +42,7 @@ pub use rich_margin::{
     MarginSample,
 };
 
-use super::{frequency_verdict, Evidence, Verdict};
+use super::engine::{frequency_verdict, Evidence, Verdict};
 use crate::search::Budget;
 use crate::theory::bounds::{lemma1_terms, prop1_terms, BoundTerms, Lemma1Constant};
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};

@@ -4,7 +4,7 @@
 //! # Examples
 //! ```
 //! use mr2::burn::tensor::{Device, Tensor};
-//! use mr2::loss::tensor::{scalar, tensor2, On};
+//! use mr2::tensor::{scalar, tensor2, On};
 //!
 //! let dev = Device::flex();
 //! let t: Tensor<2> = tensor2(&[1.0, 2.0, 3.0, 4.0], [2, 2], &On::f32(&dev));

@@ -56,7 +56,7 @@ fn degenerate_batches() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("../proofs/proptest-regressions/b1_b2_representation.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/b1_b2.txt"))]
 
     /// ℓ̂ ≤ ℓ ≤ ℓ̂ + ln(m+1) for any squared distances and s̄ ≥ 0.
     #[test]

@@ -96,7 +96,7 @@ fn gamma_rejects_bad_hyper_parameters() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config("../proofs/proptest-regressions/sec3_method.txt"))]
+    #![proptest_config(proptest_config("../proofs/proptest-regressions/sec3.txt"))]
 
     /// Eq. 1 ≡ Eq. 5 on moderate logits and any γ in [0.05, 20].
     #[test]

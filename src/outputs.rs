@@ -1,12 +1,99 @@
-//! What a finished run writes next to its checkpoints: `summary.json`, the per-class and
-//! training-curve plots, and optionally the penultimate features.
+//! What happens after training: the run's summary ([`summarize`]), and what a finished run
+//! writes next to its checkpoints — `summary.json`, the per-class and training-curve plots, and
+//! optionally the penultimate features (in the format `bounds --features` reads). The top
+//! room below the binaries and the experiment runner: it reads a [`Trained`] model, evaluates
+//! it ([`crate::eval`]) and exports with [`crate::bounds::files`].
 
 use std::path::Path;
 
-use super::run::Trained;
-use crate::error::{io_err, Result};
-use crate::eval::{summarize, Groups, Summary};
+use crate::error::{invalid, io_err, Result};
+use crate::eval::{
+    classifier_margin_degrees, predict, ClassResult, GroupSummary, GroupValues, Groups,
+    Predictions, Summary,
+};
 use crate::report::plot;
+use crate::train::Trained;
+
+/// Summarise a trained model: test predictions, and training features for the per-class
+/// statistics. `ranking` groups the classes by another model's thirds (e.g. the baseline's).
+///
+/// # Errors
+/// Backend failures; a ranking for another number of classes.
+pub fn summarize(
+    t: &Trained,
+    ranking: Option<&Groups>,
+) -> Result<(Summary, Predictions, Predictions)> {
+    let test = predict(&t.model, &t.splits.test, 256, &t.device)?;
+    let trainp = predict(&t.model, &t.splits.train, 256, &t.device)?;
+    let pc = test.per_class_accuracy();
+    if let Some(g) = ranking {
+        let n = g.easy.len() + g.medium.len() + g.hard.len();
+        if n != test.k
+            || [&g.easy, &g.medium, &g.hard]
+                .iter()
+                .any(|v| v.iter().any(|&c| c >= test.k))
+        {
+            return Err(invalid(
+                "ranking",
+                n,
+                "the ranking's classes do not match this model's",
+            ));
+        }
+    }
+    let groups = ranking
+        .cloned()
+        .unwrap_or_else(|| Groups::from_accuracy(&pc));
+    let (e, m, h) = groups.means(&pc);
+    let om = test.output_margins(t.objective.logit_scale());
+    let mut per_class_margin = vec![Vec::new(); test.k];
+    for (i, &y) in test.labels.iter().enumerate() {
+        per_class_margin[y].push(om[i]);
+    }
+    let class_mean: Vec<f64> = per_class_margin
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        })
+        .collect();
+    let (me, mm, mh) = groups.means(&class_mean);
+    let stats = trainp.class_feature_stats();
+    let per_class = (0..test.k)
+        .map(|k| ClassResult {
+            id: k,
+            name: t.splits.test.class_name(k),
+            accuracy: pc[k],
+            mean_norm: stats[k].map_or(f64::NAN, |s| s.0),
+            spread: stats[k].map_or(f64::NAN, |s| s.1),
+            output_margin: class_mean[k],
+        })
+        .collect();
+    let s = Summary {
+        method: t.method.clone(),
+        overall: test.accuracy(),
+        per_class,
+        groups: GroupSummary {
+            easy: e,
+            medium: m,
+            hard: h,
+            members: groups,
+        },
+        output_margin: GroupValues {
+            avg: om.iter().sum::<f64>() / om.len().max(1) as f64,
+            easy: me,
+            medium: mm,
+            hard: mh,
+        },
+        classifier_margin_deg: classifier_margin_degrees(&t.model.head_weights()?),
+        gamma: t.objective.gamma_used(test.k),
+        s_bar: t.objective.s_bar(),
+        train_error: 1.0 - trainp.accuracy(),
+    };
+    Ok((s, test, trainp))
+}
 
 /// Summarise `trained`, write the plots and then (last, atomically) `summary.json` into `out` (and, with
 /// `export_features`, `out/features/` in the format `bounds --features` reads); `baseline` adds its per-class accuracy to the bar plot and,
@@ -27,7 +114,7 @@ pub fn write_outputs(
             .map(|k| trained.splits.test.class_name(k))
             .collect();
         if names != ours {
-            return Err(crate::error::invalid(
+            return Err(invalid(
                 "ranking_from",
                 format!("{names:?}"),
                 "the baseline summary's classes differ from this run's",
@@ -75,7 +162,7 @@ pub fn write_outputs(
         &series,
     )?;
     let h = &trained.history;
-    let curve = |f: fn(&super::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
+    let curve = |f: fn(&crate::train::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
         h.iter().map(|m| (m.epoch as f64, f(m))).collect()
     };
     plot::lines(
@@ -96,7 +183,7 @@ pub fn write_outputs(
         "loss",
         &[("train loss".into(), curve(|m| m.train_loss))],
     )?;
-    super::checkpoint::write_atomic(&p, summary_text.as_bytes())?;
+    crate::train::checkpoint::write_atomic(&p, summary_text.as_bytes())?;
     Ok(summary)
 }
 

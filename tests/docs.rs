@@ -1,0 +1,165 @@
+//! README.md and docs/*.md: every relative link resolves to a file of the repository, every
+//! `#anchor` to a heading of its target, and README stays a front door (about 300 lines; the
+//! long sections live in docs/).
+
+use std::path::{Path, PathBuf};
+
+/// GitHub's heading anchor: lower case; letters, digits, `-` and `_` kept; spaces become `-`;
+/// everything else dropped.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                Some(c.to_lowercase().collect::<String>())
+            } else if c == ' ' {
+                Some("-".into())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut out = Vec::new();
+    for l in markdown.lines() {
+        if l.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && l.starts_with('#') {
+            out.push(slug(l.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Targets of `[text](target)` and `![alt](target)` outside code blocks and code spans.
+fn links(markdown: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut out = Vec::new();
+    for l in markdown.lines() {
+        if l.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        // Drop code spans.
+        let text: String = l.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("](") {
+            let after = &rest[i + 2..];
+            if let Some(j) = after.find(')') {
+                out.push(after[..j].to_string());
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pages() -> Vec<PathBuf> {
+    let mut v = vec![repo().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    docs.sort();
+    v.extend(docs);
+    v
+}
+
+/// The broken links of `page` (relative to its directory).
+fn broken(page: &Path, markdown: &str) -> Vec<String> {
+    let dir = page.parent().expect("a page in a directory");
+    let mut bad = Vec::new();
+    for target in links(markdown) {
+        if target.starts_with("http://") || target.starts_with("https://") {
+            continue;
+        }
+        let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+        let path = if file.is_empty() {
+            page.to_path_buf()
+        } else {
+            dir.join(file)
+        };
+        if !path.exists() {
+            bad.push(format!("{target}: no such file"));
+            continue;
+        }
+        if !anchor.is_empty() && path.extension().is_some_and(|x| x == "md") {
+            let text = if file.is_empty() {
+                markdown.to_string()
+            } else {
+                std::fs::read_to_string(&path).expect("readable page")
+            };
+            if !anchors(&text).iter().any(|a| a == anchor) {
+                bad.push(format!("{target}: no heading with that anchor"));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn every_link_resolves() {
+    let mut bad = Vec::new();
+    let mut n = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("readable page");
+        n += links(&text).len();
+        for b in broken(&page, &text) {
+            bad.push(format!(
+                "{}: {b}",
+                page.strip_prefix(repo()).unwrap_or(&page).display()
+            ));
+        }
+    }
+    assert!(n > 20, "only {n} links found: the link parser is broken");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn readme_is_a_front_door() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 330,
+        "README.md has {lines} lines; move long sections to docs/"
+    );
+    // It links every page of docs/.
+    for page in pages().iter().skip(1) {
+        let name = page.file_name().unwrap().to_string_lossy();
+        assert!(
+            readme.contains(&format!("(docs/{name}")),
+            "README.md does not link docs/{name}"
+        );
+    }
+}
+
+/// The checker itself: anchors, code spans and missing files.
+#[test]
+fn the_link_checker_finds_broken_links() {
+    assert_eq!(
+        slug("What the theory suite found"),
+        "what-the-theory-suite-found"
+    );
+    assert_eq!(slug("Speed (`bench`)"), "speed-bench");
+    assert_eq!(slug("CIFAR-10 (JPEG copy)"), "cifar-10-jpeg-copy");
+    let page = repo().join("README.md");
+    let md = "# Top\n[a](#top) [b](#nope) [c](no-such.md) [g](README.md#layout)\n\
+              `[d](code-span.md)`\n```\n[e](in-code.md)\n```\n![f](docs/img/none.png)\n";
+    let bad = broken(&page, md);
+    assert_eq!(bad.len(), 3, "{bad:?}");
+    assert!(
+        bad[0].contains("#nope") && bad[1].contains("no-such.md") && bad[2].contains("none.png")
+    );
+}
