@@ -13,6 +13,7 @@ use mr2::eval::Summary;
 use mr2::loss::{RepScaling, METHODS};
 use mr2::model::Arch;
 use mr2::outputs::{summary_table, write_outputs};
+use mr2::settings::{parse_value, Value};
 use mr2::train::{
     train, CollapseWarning, EpochHook, OptimKind, Overrides, ProgressLog, RunOptions, ScheduleKind,
     TrainConfig,
@@ -150,28 +151,28 @@ struct Args {
 }
 
 fn overrides(a: &Args) -> Result<Overrides> {
-    let mut params = Vec::new();
+    let mut params: Vec<(String, Value)> = Vec::new();
     for p in &a.params {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--param {p:?}: expected KEY=VALUE"))?;
-        params.push((k.trim().to_string(), v.trim().to_string()));
+        params.push((k.trim().to_string(), parse_value(v.trim())));
     }
-    let mut short = |k: &str, v: Option<String>| {
+    let mut short = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
             params.push((k.to_string(), v));
         }
     };
-    short("c_bar", a.c_bar.map(|v| format!("{v:?}")));
-    short("lambda", a.lambda.map(|v| format!("{v:?}")));
-    short("p", a.p.map(|v| format!("{v:?}")));
-    short("decay", a.decay.map(|v| format!("{v:?}")));
-    short("uniform_gamma", a.uniform_gamma.then(|| "true".into()));
-    short("s_bar_zero", a.s_bar_zero.then(|| "true".into()));
+    short("c_bar", a.c_bar.map(Value::from));
+    short("lambda", a.lambda.map(Value::from));
+    short("p", a.p.map(Value::from));
+    short("decay", a.decay.map(Value::from));
     short(
-        "rep_scaling",
-        a.rep_scaling.map(|r| format!("{:?}", r.name())),
+        "uniform_gamma",
+        a.uniform_gamma.then_some(Value::from(true)),
     );
+    short("s_bar_zero", a.s_bar_zero.then_some(Value::from(true)));
+    short("rep_scaling", a.rep_scaling.map(|r| Value::from(r.name())));
     Ok(Overrides {
         dataset: a.dataset,
         data_dir: a.data_dir.clone(),

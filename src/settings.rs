@@ -4,6 +4,21 @@
 
 use crate::error::{Error, Result};
 
+/// A setting's value on its way to the loss: typed (boolean, integer, float, string), as a
+/// TOML value is — never text that is parsed again. `0.5.into()`, `true.into()`,
+/// `"released".into()`.
+pub type Value = toml::Value;
+
+/// A value a user typed (`train --param KEY=VALUE`): a TOML literal (`0.5`, `true`, `3`,
+/// `"released"`), or else the bare word as a string (`released`). The one place where the text
+/// of a setting becomes a [`Value`].
+pub fn parse_value(text: &str) -> Value {
+    toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(text.to_string()))
+}
+
 /// Deserialise a TOML value, turning serde's "unknown field" into a message that names the key,
 /// the source and the closest valid key.
 ///

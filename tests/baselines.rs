@@ -155,9 +155,10 @@ fn value(obj: &mut Objective, logits: &[f64], biased: Option<&[f64]>) -> f64 {
 }
 
 fn objective(name: &str, params: &[(&str, &str)]) -> Objective {
-    let kv: Vec<(String, String)> = params
+    // Written as a user types them (`--param KEY=VALUE`).
+    let kv: Vec<(String, mr2::settings::Value)> = params
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), mr2::settings::parse_value(v)))
         .collect();
     let m = Method::from_name(name)
         .unwrap()
@@ -500,7 +501,7 @@ fn every_method_is_listed_validated_and_documented() {
         if let Some((k, _)) = m.params().first() {
             let typo = format!("{k}x");
             let e = m
-                .with_params(&[(typo.clone(), "1".into())], "test")
+                .with_params(&[(typo.clone(), 1.into())], "test")
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -539,7 +540,7 @@ fn every_method_is_listed_validated_and_documented() {
     ] {
         let m = Method::from_name(name)
             .unwrap()
-            .with_params(&[(key.into(), bad.into())], "test")
+            .with_params(&[(key.into(), mr2::settings::parse_value(bad))], "test")
             .unwrap();
         let e = m.validate().unwrap_err().to_string();
         assert!(e.contains(key), "{name}: `{key}` not named in {e}");
@@ -569,8 +570,8 @@ fn balanced_priors_collapse_where_expected() {
         .unwrap()
         .with_params(
             &[
-                ("threshold".into(), "0.9".into()),
-                ("drop_prob".into(), "0.999999999".into()),
+                ("threshold".into(), 0.9.into()),
+                ("drop_prob".into(), 0.999999999.into()),
             ],
             "t",
         )

@@ -344,7 +344,7 @@ fn ema_persists_and_decays_with_the_methods_own_decay() {
     // One source for the decay: the method's parameter is the one the EMA uses.
     let m = Method::from_name("mr2")
         .unwrap()
-        .with_params(&[("decay".into(), "0.5".into())], "t")
+        .with_params(&[("decay".into(), 0.5.into())], "t")
         .unwrap();
     let set = TrainingSet {
         counts: vec![2, 2],
@@ -407,7 +407,7 @@ fn hyper_parameters_are_validated() {
     ] {
         let m = Method::from_name("mr2")
             .unwrap()
-            .with_params(&[(key.into(), bad.into())], "t")
+            .with_params(&[(key.into(), mr2::settings::parse_value(bad))], "t")
             .unwrap();
         let e = Objective::new(&m, &set).unwrap_err().to_string();
         assert!(e.contains(key), "error should name `{key}`: {e}");
@@ -417,9 +417,9 @@ fn hyper_parameters_are_validated() {
         .unwrap()
         .with_params(
             &[
-                ("lambda".into(), "0.0".into()),
-                ("p".into(), "1.0".into()),
-                ("decay".into(), "0.0".into()),
+                ("lambda".into(), 0.0.into()),
+                ("p".into(), 1.0.into()),
+                ("decay".into(), 0.0.into()),
             ],
             "t",
         )
@@ -427,13 +427,13 @@ fn hyper_parameters_are_validated() {
     assert!(Objective::new(&m, &set).is_ok());
     let m = Method::from_name("gamma-ce")
         .unwrap()
-        .with_params(&[("decay".into(), "0.999999".into())], "t")
+        .with_params(&[("decay".into(), 0.999999.into())], "t")
         .unwrap();
     assert!(Objective::new(&m, &set).is_ok());
     // A parameter the method does not have is refused, naming it.
     let e = Method::from_name("gamma-ce")
         .unwrap()
-        .with_params(&[("lambda".into(), "0.5".into())], "t")
+        .with_params(&[("lambda".into(), 0.5.into())], "t")
         .unwrap_err()
         .to_string();
     assert!(e.contains("lambda"), "{e}");
@@ -472,7 +472,10 @@ fn ema_reset_restarts_the_statistics_each_epoch() {
     let run = |reset: &str| {
         let m = Method::from_name("mr2")
             .unwrap()
-            .with_params(&[("ema_reset".into(), reset.into())], "t")
+            .with_params(
+                &[("ema_reset".into(), mr2::settings::parse_value(reset))],
+                "t",
+            )
             .unwrap();
         let mut obj = Objective::new(&m, &set).unwrap();
         let Objective::Mr2(o) = &mut obj else {
@@ -506,4 +509,35 @@ fn ema_reset_restarts_the_statistics_each_epoch() {
     // Until the classes are seen again: uniform c̄ and s̄ = 0.
     assert_eq!(reset.gamma(), vec![reset.c_bar; 2]);
     assert_eq!(reset.s_bar(), 0.0);
+}
+
+/// Settings reach the loss as typed values: text a user typed is parsed once
+/// (`settings::parse_value`), a float from a flag or a grid arrives bit for bit, and a value of
+/// the wrong type is refused with the key named.
+#[test]
+fn settings_reach_the_loss_as_typed_values() {
+    use mr2::settings::{parse_value, Value};
+    assert_eq!(parse_value("0.5"), Value::Float(0.5));
+    assert_eq!(parse_value("3"), Value::Integer(3));
+    assert_eq!(parse_value("true"), Value::Boolean(true));
+    assert_eq!(parse_value("\"released\""), Value::from("released"));
+    assert_eq!(parse_value("released"), Value::from("released"));
+    let m = Method::from_name("mr2").unwrap();
+    let odd: f64 = 0.1 + 0.2; // 0.30000000000000004
+    let Method::Mr2(p) = m
+        .with_params(
+            &[("lambda".into(), odd.into()), ("p".into(), 3.into())],
+            "t",
+        )
+        .unwrap()
+    else {
+        panic!("mr2 stays mr2")
+    };
+    assert_eq!(p.lambda.to_bits(), odd.to_bits());
+    assert_eq!(p.p.to_bits(), 3.0f64.to_bits());
+    let e = m
+        .with_params(&[("lambda".into(), "0.5".into())], "grid row x")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("grid row x") && e.contains("string"), "{e}");
 }

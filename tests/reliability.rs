@@ -259,6 +259,18 @@ fn a_run_directory_has_one_writer() {
         RunDir::open(&out, false).is_ok(),
         "the lock is released with its holder"
     );
+    // A lock released within LOCK_PATIENCE — as the copy a child process inherits while it
+    // starts is, milliseconds later — is waited for, not refused.
+    let busy = RunDir::open(&out, true).unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(busy);
+    });
+    let start = std::time::Instant::now();
+    assert!(RunDir::open(&out, true).is_ok(), "a lock released in 0.3 s");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(250));
+    assert!(mr2::train::checkpoint::LOCK_PATIENCE >= std::time::Duration::from_secs(1));
+    release.join().unwrap();
 }
 
 #[test]

@@ -271,8 +271,8 @@ fn jtt_upweights_its_error_set_after_stage_one() {
         .unwrap()
         .with_params(
             &[
-                ("identification_epochs".into(), "2".into()),
-                ("up_weight".into(), "3".into()),
+                ("identification_epochs".into(), 2.into()),
+                ("up_weight".into(), 3.into()),
             ],
             "t",
         )

@@ -196,7 +196,7 @@ pub const MODELS: [(&str, Arch, [usize; 3]); 4] = [
 pub fn bench_method(loss: &str) -> Result<Method> {
     let m = Method::from_name(loss)?;
     if loss == "mr2" {
-        m.with_params(&[("rep_scaling".into(), "\"reference\"".into())], "bench")
+        m.with_params(&[("rep_scaling".into(), "reference".into())], "bench")
     } else {
         Ok(m)
     }

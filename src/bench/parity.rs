@@ -124,7 +124,7 @@ impl Tolerances {
 pub fn parity_method(name: &str) -> Result<Method> {
     let m = Method::from_name(name)?;
     if name == "fair-dro" {
-        m.with_params(&[("nonnegative".into(), "true".into())], "parity")
+        m.with_params(&[("nonnegative".into(), true.into())], "parity")
     } else {
         Ok(m)
     }

@@ -7,7 +7,8 @@ use super::{Plan, RunSpec};
 use crate::data::{DatasetName, Imbalance};
 use crate::error::{invalid, Result};
 use crate::loss::mr2::{LaOrder, Mr2Params};
-use crate::loss::Method;
+use crate::loss::{Method, RepScaling};
+use crate::settings::Value;
 use crate::train::TrainConfig;
 
 /// The held-out share of the training set in every `regularization-audit` run.
@@ -118,10 +119,8 @@ impl Experiment {
             seeds: &seeds,
             runs: vec![],
         };
-        let mr2 = |kv: &[(&str, &str)]| -> Vec<(String, String)> {
-            kv.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+        let mr2 = |kv: &[(&str, Value)]| -> Vec<(String, Value)> {
+            kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
         };
         match self {
             // Planned as its grid (above).
@@ -131,10 +130,10 @@ impl Experiment {
                     // FairDRO as in its code gives a class a negative weight at K = 10 and
                     // diverges; the grid uses its simplex projection (docs/training.md, Objectives).
                     let kv = match *m {
-                        "fair-dro" => mr2(&[("nonnegative", "true")]),
+                        "fair-dro" => mr2(&[("nonnegative", true.into())]),
                         // The paper's row is LDAM-DRW: deferred re-weighting from 80% of
                         // training (uniform weights under balanced classes).
-                        "ldam" => mr2(&[("drw", "true")]),
+                        "ldam" => mr2(&[("drw", true.into())]),
                         _ => vec![],
                     };
                     g.add(row, None, m, &kv, |c| c.optim.sam_rho = sam.unwrap_or(0.0))?;
@@ -144,9 +143,9 @@ impl Experiment {
                 let r = ABLATION_ROWS;
                 let rows: [Row; 6] = [
                     (r[0], "ce", vec![]),
-                    (r[1], "gamma-ce", mr2(&[("uniform_gamma", "true")])),
+                    (r[1], "gamma-ce", mr2(&[("uniform_gamma", true.into())])),
                     (r[2], "gamma-ce", vec![]),
-                    (r[3], "rep", mr2(&[("s_bar_zero", "true")])),
+                    (r[3], "rep", mr2(&[("s_bar_zero", true.into())])),
                     (r[4], "rep", vec![]),
                     (r[5], "mr2", vec![]),
                 ];
@@ -156,29 +155,26 @@ impl Experiment {
             }
             Self::Sweep => {
                 g.add("ERM", None, "ce", &[], |_| ())?;
-                for p in [1.0, 3.0, 5.0, 7.0, 9.0] {
-                    g.add(
-                        &format!("p={p}"),
-                        Some(("p", p)),
-                        "mr2",
-                        &mr2(&[("p", &fmt(p))]),
-                        |_| (),
-                    )?;
+                // One axis per parameter: its key names the rows, the axis and the override.
+                let axes: [(&str, &[f64]); 2] = [
+                    ("p", &[1.0, 3.0, 5.0, 7.0, 9.0]),
+                    ("c_bar", &[0.5, 1.0, 2.0, 3.0, 5.0]),
+                ];
+                for (key, values) in axes {
+                    for &v in values {
+                        g.add(
+                            &format!("{key}={v}"),
+                            Some((key, v)),
+                            "mr2",
+                            &mr2(&[(key, v.into())]),
+                            |_| (),
+                        )?;
+                    }
                 }
-                for c in [0.5, 1.0, 2.0, 3.0, 5.0] {
-                    let kv = mr2(&[("c_bar", &fmt(c))]);
-                    g.add(
-                        &format!("c_bar={c}"),
-                        Some(("c_bar", c)),
-                        "mr2",
-                        &kv,
-                        |_| (),
-                    )?;
-                }
-                for scaling in ["released", "paper"] {
+                for scaling in [RepScaling::Released, RepScaling::Paper] {
+                    let scaling = scaling.name();
                     for l in [0.01, 0.1, 0.3, 0.5, 0.7, 0.9] {
-                        let q = format!("\"{scaling}\"");
-                        let kv = mr2(&[("lambda", &fmt(l)), ("rep_scaling", &q)]);
+                        let kv = mr2(&[("lambda", l.into()), ("rep_scaling", scaling.into())]);
                         let axis = format!("lambda ({scaling})");
                         g.add(
                             &format!("lambda={l} {scaling}"),
@@ -299,12 +295,7 @@ impl Experiment {
 }
 
 /// An ablation row: label, method, parameters.
-type Row<'a> = (&'a str, &'a str, Vec<(String, String)>);
-
-/// A parameter value as TOML.
-fn fmt(v: f64) -> String {
-    format!("{v:?}")
-}
+type Row<'a> = (&'a str, &'a str, Vec<(String, Value)>);
 
 struct Grid<'a> {
     s: &'a PresetSettings,
@@ -320,7 +311,7 @@ impl Grid<'_> {
         row: &str,
         axis: Option<(&str, f64)>,
         method: &str,
-        kv: &[(String, String)],
+        kv: &[(String, Value)],
         edit: impl Fn(&mut TrainConfig),
     ) -> Result<()> {
         let name = self.s.base.data.name;

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::loss::mr2::Mr2Params;
 use crate::loss::{Method, RepScaling};
 use crate::model::Arch;
+use crate::settings::Value;
 use crate::train::TrainConfig;
 
 /// Where the `cifar` preset reads CIFAR-10: the JPEG copy `scripts/fetch-data.sh cifar10`
@@ -94,7 +95,7 @@ pub struct PresetSettings {
     /// Seeds of each row.
     pub seeds: Vec<u64>,
     /// Parameters every MR²-family objective gets (the ℓ_s̄ scaling).
-    pub mr2_params: Vec<(String, String)>,
+    pub mr2_params: Vec<(String, Value)>,
     /// Which MR² the MR²-family rows use.
     pub variant: Variant,
 }
@@ -136,7 +137,7 @@ impl Preset {
                     seeds: vec![0, 1, 2],
                     // ℓ_s̄ as printed collapses the CNN's features at λ = 0.5 (docs/training.md); the
                     // authors' released code scales the exponent and sums per-class means.
-                    mr2_params: vec![("rep_scaling".into(), "\"released\"".into())],
+                    mr2_params: vec![("rep_scaling".into(), RepScaling::Released.name().into())],
                     variant: Variant::Preset,
                 }
             }
@@ -168,7 +169,7 @@ impl Preset {
                 PresetSettings {
                     base: c,
                     seeds: vec![0, 1, 2],
-                    mr2_params: vec![("rep_scaling".into(), "\"released\"".into())],
+                    mr2_params: vec![("rep_scaling".into(), RepScaling::Released.name().into())],
                     variant: Variant::Preset,
                 }
             }
@@ -183,7 +184,7 @@ impl PresetSettings {
     /// # Errors
     /// A preset parameter the method cannot take (a bug in the preset).
     pub(super) fn family_params(&self, m: &Method) -> Result<Option<Method>> {
-        let family: Vec<(String, String)> = self
+        let family: Vec<(String, Value)> = self
             .mr2_params
             .iter()
             .filter(|(k, _)| m.params().iter().any(|(pk, _)| pk == k))

@@ -12,6 +12,7 @@ use super::representation::{CenterParams, DrlParams, LgmParams, SupConParams};
 use super::reweight::{CsrParams, JttParams, LffParams};
 use crate::error::{Error, Result};
 use crate::model::{Extras, HeadKind};
+use crate::settings::Value;
 
 /// Cross-entropy has no parameters (an empty table, so unknown keys are still refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -217,22 +218,19 @@ impl Method {
             .collect()
     }
 
-    /// The same method with parameters `key = value` changed (values in TOML syntax; bare words
-    /// are strings). `source` names where they come from in errors.
+    /// The same method with parameters `key = value` changed (typed values,
+    /// [`crate::settings::Value`]; [`crate::settings::parse_value`] makes them from text a
+    /// user typed). `source` names where they come from in errors.
     ///
     /// # Errors
     /// A key the method does not have (closest name suggested), a value of the wrong type.
-    pub fn with_params(&self, kv: &[(String, String)], source: &str) -> Result<Self> {
+    pub fn with_params(&self, kv: &[(String, Value)], source: &str) -> Result<Self> {
         let mut t = match toml::Value::try_from(self) {
             Ok(toml::Value::Table(t)) => t,
             _ => toml::map::Map::new(),
         };
         for (k, v) in kv {
-            let parsed = toml::from_str::<toml::Table>(&format!("v = {v}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or_else(|| toml::Value::String(v.clone()));
-            t.insert(k.clone(), parsed);
+            t.insert(k.clone(), v.clone());
         }
         crate::settings::from_toml_value(toml::Value::Table(t), source)
     }

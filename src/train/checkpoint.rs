@@ -249,12 +249,16 @@ pub struct RunDir {
     _lock: File,
 }
 
+/// How long [`RunDir::open`] retries a busy lock before refusing the directory.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl RunDir {
     /// Take `root` for a run: create it, take its lock, and — unless `resume` — refuse a
     /// directory that already holds a run.
     ///
     /// # Errors
-    /// [`Error::Locked`] when another process holds it; an existing run without `resume`; I/O.
+    /// [`Error::Locked`] when another process holds it (after [`LOCK_PATIENCE`]); an existing
+    /// run without `resume`; I/O.
     pub fn open(root: &Path, resume: bool) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
         let lp = root.join(".lock");
@@ -264,14 +268,24 @@ impl RunDir {
             .write(true)
             .open(&lp)
             .map_err(|e| io_err(&lp, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::Locked {
-                    path: root.display().to_string(),
-                })
+        // A lock that is busy is tried again for up to LOCK_PATIENCE: a process that starts a
+        // child holds a copy of every open descriptor (and so of a just-released lock) until
+        // the child's exec closes it, milliseconds later. A run that holds the lock for real is
+        // still refused, LOCK_PATIENCE later.
+        let start = std::time::Instant::now();
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_PATIENCE => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        path: root.display().to_string(),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lp, e)),
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lp, e)),
         }
         if !resume && holds_run(root) {
             return Err(checkpoint_err(

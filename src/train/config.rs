@@ -294,7 +294,7 @@ pub struct Overrides {
     /// Objective by name (its parameters reset to the method's defaults when it changes).
     pub loss: Option<String>,
     /// Objective parameters `key = value` (TOML values).
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(String, crate::settings::Value)>,
     /// Epochs.
     pub epochs: Option<usize>,
     /// Batch size.
