@@ -1,17 +1,15 @@
 //! `experiments` — the paper's tables as grids of `train` runs, run (resumably, in slices) and
 //! aggregated into `results/NAME/` (table.md, results.csv, results.json, plots).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Parser;
 use mr2::bounds::BoundSettings;
 use mr2::data::DatasetName;
-use mr2::experiments::bounds_vs_error;
-use mr2::experiments::runner::{parse_shard, shard_of};
-use mr2::experiments::{
-    aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions, Variant,
-};
+use mr2::experiments::runner::parse_shard;
+use mr2::experiments::session::{self, Invocation, Mode, Outcome};
+use mr2::experiments::{Experiment, Preset, Variant};
 
 /// Run an experiment: plan its grid (method × hyper-parameters × seed), train the runs that
 /// are missing (finished runs are skipped, interrupted ones resume from their last verified
@@ -105,26 +103,6 @@ struct Args {
     allow_large: bool,
 }
 
-/// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise; `-VARIANT` appended
-/// for a variant other than the preset's.
-fn default_root(a: &Args, name: &str) -> PathBuf {
-    let mut dir = match a.preset {
-        Preset::Cpu => name.to_string(),
-        p => format!("{name}-{}", p.name()),
-    };
-    if let Some(d) = a.dataset {
-        if d != a.preset.settings().base.data.name {
-            let flag = clap::ValueEnum::to_possible_value(&d)
-                .map_or_else(|| format!("{d:?}"), |v| v.get_name().to_string());
-            dir = format!("{dir}-{flag}");
-        }
-    }
-    if a.variant != Variant::Preset {
-        dir = format!("{dir}-{}", a.variant.name());
-    }
-    PathBuf::from("results").join(dir)
-}
-
 fn main() -> std::process::ExitCode {
     mr2::cli::exit_code(run())
 }
@@ -132,121 +110,56 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let a = Args::parse();
     mr2::limits::allow_large(a.allow_large);
-    let mut plan = a
-        .experiment
-        .plan_on(a.preset, a.seeds.as_deref(), a.variant, a.dataset)?;
-    if let Some(dir) = &a.data_dir {
-        plan = plan.with_data_dir(dir)?;
-    }
-    let bounding = a.experiment == Experiment::BoundsVsError;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| default_root(&a, a.experiment.name()));
-    // Where the grid's runs live: its own directory, or the baselines' for bounds-vs-error.
-    let root = match (&a.source, bounding) {
-        (Some(s), true) => {
-            bounds_vs_error::check_source(s, &plan, &bound_settings(&a))?;
-            s.clone()
-        }
-        (None, true) => {
-            bound_settings(&a).validate()?;
-            default_root(&a, &plan.experiment)
-        }
-        (Some(_), false) => bail!("--source is for bounds-vs-error only"),
-        (None, false) => out.clone(),
+    let mode = match (a.plan, a.report) {
+        (true, _) => Mode::Commands,
+        (false, true) => Mode::Report,
+        (false, false) => Mode::Train,
     };
-    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
-    if let Some((i, n)) = shard {
-        if shard_of(&plan, shard).is_empty() {
-            eprintln!(
-                "shard {i}/{n} of the {}-run {} grid holds no run: nothing to do",
-                plan.runs.len(),
-                plan.experiment
-            );
-            return Ok(());
-        }
-    }
-    if a.plan {
-        for c in plan_commands(&plan, &root, shard, &a.train_bin)? {
-            println!("{c}");
-        }
-        return Ok(());
-    }
-    eprintln!(
-        "{} ({} runs): {}",
-        plan.experiment,
-        plan.runs.len(),
-        plan.settings
-    );
-    if !a.report {
-        let done = execute(
-            &plan,
-            &RunnerOptions {
-                root: root.clone(),
-                jobs: a.jobs,
-                shard,
-                quiet: a.quiet,
-                rerun_mismatched: a.rerun_mismatched,
-                device: a.device.open_unless_cpu()?,
-            },
-        )?;
-        if !done.failed.is_empty() {
-            for (id, e) in &done.failed {
-                eprintln!("failed: {id}: {e}");
+    let inv = Invocation {
+        experiment: a.experiment,
+        preset: a.preset,
+        variant: a.variant,
+        dataset: a.dataset,
+        data_dir: a.data_dir,
+        seeds: a.seeds,
+        out: a.out,
+        source: a.source,
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        mode,
+        train_bin: a.train_bin,
+        jobs: a.jobs,
+        quiet: a.quiet,
+        rerun_mismatched: a.rerun_mismatched,
+        device: a.device,
+        bounds: BoundSettings {
+            delta: a.delta,
+            mc_samples: a.mc,
+            ..BoundSettings::default()
+        },
+    };
+    match session::run(&inv, &|line| eprintln!("{line}"))? {
+        Outcome::Commands(commands) => {
+            for c in commands {
+                println!("{c}");
             }
         }
-        let st = status(&plan, &root);
-        let finished = st.iter().filter(|s| **s == RunState::Done).count();
-        let elsewhere = if done.busy.is_empty() {
-            String::new()
-        } else {
-            format!(", {} being trained by another process", done.busy.len())
-        };
-        eprintln!(
-            "{}: {} trained now, {} already done{elsewhere}, {} failed; {finished}/{} of the grid finished",
-            plan.experiment,
-            done.trained.len(),
-            done.skipped.len(),
-            done.failed.len(),
-            plan.runs.len()
-        );
-        summarise(&a, &plan, &root, &out)?;
-        if !done.failed.is_empty() {
-            bail!("{} run(s) failed (listed above)", done.failed.len());
+        Outcome::EmptyShard { experiment, runs } => {
+            let (i, n) = inv.shard.unwrap_or((0, 1));
+            eprintln!(
+                "shard {i}/{n} of the {runs}-run {experiment} grid holds no run: nothing to do"
+            );
         }
-        return Ok(());
-    }
-    summarise(&a, &plan, &root, &out)
-}
-
-/// The bound settings of bounds-vs-error's flags.
-fn bound_settings(a: &Args) -> BoundSettings {
-    BoundSettings {
-        delta: a.delta,
-        mc_samples: a.mc,
-        ..BoundSettings::default()
-    }
-}
-
-/// Aggregate the finished runs under `root` into `out`; for bounds-vs-error, bound them instead.
-fn summarise(a: &Args, plan: &mr2::experiments::Plan, root: &Path, out: &Path) -> Result<()> {
-    if a.experiment != Experiment::BoundsVsError {
-        let report = aggregate(plan, root)?;
-        print!("{}", report.markdown);
-        eprintln!("results in {}", out.display());
-        return Ok(());
-    }
-    // bounds-vs-error reads the grid's runs and leaves the grid's own report alone.
-    let settings = bound_settings(a);
-    let quiet = a.quiet;
-    let r = bounds_vs_error::compute_all(plan, root, out, &settings, |line| {
-        if !quiet {
-            eprintln!("{line}");
+        Outcome::Done {
+            markdown,
+            out,
+            failed,
+        } => {
+            print!("{markdown}");
+            eprintln!("results in {}", out.display());
+            if !failed.is_empty() {
+                bail!("{} run(s) failed (listed above)", failed.len());
+            }
         }
-    })?;
-    bounds_vs_error::write(out, &r)?;
-    print!("{}", r.markdown);
-    eprintln!("results in {}", out.display());
+    }
     Ok(())
 }

@@ -818,3 +818,98 @@ fn cifar_preset_is_table_14s_setting() {
         .to_string();
     assert!(e.contains("--data-dir") && e.contains("synthetic"), "{e}");
 }
+
+/// One `experiments` invocation through the library (what the binary calls): the default
+/// directories, `--plan` commands, an empty shard, a shard trained then the rest, `--report`,
+/// and `--source` refused outside bounds-vs-error.
+#[test]
+fn an_invocation_plans_trains_in_shards_and_reports() {
+    use mr2::experiments::session::{default_root, run, Invocation, Mode, Outcome};
+    use mr2::experiments::Variant;
+    assert_eq!(
+        default_root(Preset::Cpu, Variant::Preset, None, "ablation"),
+        PathBuf::from("results/ablation")
+    );
+    assert_eq!(
+        default_root(
+            Preset::Quick,
+            Variant::Released,
+            Some(mr2::data::DatasetName::Mnist),
+            "sweep"
+        ),
+        PathBuf::from("results/sweep-quick-mnist-released")
+    );
+    let out = tmp("session");
+    let mut inv = Invocation {
+        experiment: Experiment::Spread,
+        preset: Preset::Quick,
+        variant: Variant::Preset,
+        dataset: None,
+        data_dir: None,
+        seeds: None,
+        out: Some(out.clone()),
+        source: None,
+        shard: None,
+        mode: Mode::Commands,
+        train_bin: "train".into(),
+        jobs: 1,
+        quiet: true,
+        rerun_mismatched: false,
+        device: mr2::train::DeviceChoice::Cpu,
+        bounds: mr2::bounds::BoundSettings::default(),
+    };
+    let n = inv.plan().unwrap().runs.len();
+    assert_eq!(n, 2, "spread: ERM and MR², one seed");
+    let Outcome::Commands(c) = run(&inv, &|_| ()).unwrap() else {
+        panic!("--plan gives commands")
+    };
+    assert_eq!(c.len(), n);
+    assert!(c.iter().all(|l| l.starts_with("train ")), "{c:?}");
+    // More slices than runs: the last is empty, and nothing is written.
+    inv.mode = Mode::Train;
+    inv.shard = Some((n, n + 1));
+    assert!(matches!(
+        run(&inv, &|_| ()).unwrap(),
+        Outcome::EmptyShard { runs, .. } if runs == n
+    ));
+    assert!(!out.join("runs").exists());
+    // Half the grid, then the rest: the log counts, and the report covers both.
+    inv.shard = Some((0, 2));
+    let lines = std::cell::RefCell::new(Vec::new());
+    let log = |l: &str| lines.borrow_mut().push(l.to_string());
+    let Outcome::Done { failed, .. } = run(&inv, &log).unwrap() else {
+        panic!("trained")
+    };
+    assert!(failed.is_empty());
+    assert!(
+        lines
+            .borrow()
+            .iter()
+            .any(|l| l.contains("1 trained now") && l.contains(&format!("1/{n} of the grid"))),
+        "{:?}",
+        lines.borrow()
+    );
+    inv.shard = Some((1, 2));
+    run(&inv, &|_| ()).unwrap();
+    inv.mode = Mode::Report;
+    inv.shard = None;
+    let Outcome::Done {
+        markdown, out: o, ..
+    } = run(&inv, &|_| ()).unwrap()
+    else {
+        panic!("reported")
+    };
+    assert_eq!(o, out);
+    assert!(
+        markdown.contains("ERM") && markdown.contains("MR2"),
+        "{markdown}"
+    );
+    assert!(out.join("table.md").exists());
+    // --source belongs to bounds-vs-error.
+    inv.source = Some(out.clone());
+    let e = run(&inv, &|_| ()).unwrap_err().to_string();
+    assert!(
+        e.contains("--source") && e.contains("bounds-vs-error"),
+        "{e}"
+    );
+}

@@ -10,6 +10,7 @@
 //! * [`contrasts`] — paired differences between rows with their intervals, and the paper's
 //!   claims for the same rows;
 //! * [`audit`] — `regularization-audit`'s validation-picked strengths;
+//! * [`session`] — one `experiments` invocation: directories, train or report, aggregate;
 //! * [`bounds_vs_error`] — the class-sensitive bound of every finished run of a grid against
 //!   its per-class and per-method error.
 //!
@@ -29,6 +30,7 @@ mod render;
 mod render_contrasts;
 pub mod report;
 pub mod runner;
+pub mod session;
 
 use std::path::PathBuf;
 

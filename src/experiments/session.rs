@@ -1,0 +1,265 @@
+//! One invocation of `experiments`, as the binary's flags describe it: where the grid's runs
+//! and the report live, which runs to train (all, a shard, none), and what to aggregate —
+//! the grid's report, or for `bounds-vs-error` the bounds of another grid's runs. The binary
+//! only parses flags into an [`Invocation`] and prints what [`run`] returns.
+
+use std::path::{Path, PathBuf};
+
+use super::runner::shard_of;
+use super::{
+    aggregate, bounds_vs_error, execute, plan_commands, status, Experiment, Plan, Preset, RunState,
+    RunnerOptions, Variant,
+};
+use crate::bounds::BoundSettings;
+use crate::data::DatasetName;
+use crate::error::{invalid, Result};
+use crate::train::DeviceChoice;
+
+/// What to do with the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Train what is missing (of the shard), then aggregate.
+    Train,
+    /// Only aggregate what has finished.
+    Report,
+    /// Only print one `train` command per run (of the shard), naming this `train` binary.
+    Commands,
+}
+
+/// An `experiments` invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The experiment.
+    pub experiment: Experiment,
+    /// The preset.
+    pub preset: Preset,
+    /// Which MR² the MR²-family rows use.
+    pub variant: Variant,
+    /// Another dataset than the preset's.
+    pub dataset: Option<DatasetName>,
+    /// Another directory for the dataset's files.
+    pub data_dir: Option<PathBuf>,
+    /// Seeds instead of the preset's.
+    pub seeds: Option<Vec<u64>>,
+    /// Output directory ([`default_root`] when `None`).
+    pub out: Option<PathBuf>,
+    /// `bounds-vs-error`: the directory of the grid's runs (the baselines' default when
+    /// `None`).
+    pub source: Option<PathBuf>,
+    /// The `I`-th of `N` slices.
+    pub shard: Option<(usize, usize)>,
+    /// What to do.
+    pub mode: Mode,
+    /// The `train` binary [`Mode::Commands`] names.
+    pub train_bin: String,
+    /// Runs trained at once.
+    pub jobs: usize,
+    /// No per-run progress lines.
+    pub quiet: bool,
+    /// Retrain runs whose configuration differs from the plan's.
+    pub rerun_mismatched: bool,
+    /// The device.
+    pub device: DeviceChoice,
+    /// `bounds-vs-error`'s bound settings.
+    pub bounds: BoundSettings,
+}
+
+/// What an invocation did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// [`Mode::Commands`]: the `train` commands.
+    Commands(Vec<String>),
+    /// The shard holds no run of the grid (of `runs` runs): nothing was done.
+    EmptyShard {
+        /// The experiment.
+        experiment: String,
+        /// The grid's size.
+        runs: usize,
+    },
+    /// Trained (where asked) and aggregated: the report's markdown, where it was written, and
+    /// the runs that failed (`(id, error)`; the others were aggregated).
+    Done {
+        /// The report (the grid's `table.md`, or bounds-vs-error's).
+        markdown: String,
+        /// The output directory.
+        out: PathBuf,
+        /// Failed runs.
+        failed: Vec<(String, String)>,
+    },
+}
+
+/// `results/NAME` for the cpu preset, `results/NAME-PRESET` otherwise; `-DATASET` for a
+/// dataset other than the preset's, `-VARIANT` for a variant other than the preset's.
+pub fn default_root(
+    preset: Preset,
+    variant: Variant,
+    dataset: Option<DatasetName>,
+    name: &str,
+) -> PathBuf {
+    let mut dir = match preset {
+        Preset::Cpu => name.to_string(),
+        p => format!("{name}-{}", p.name()),
+    };
+    if let Some(d) = dataset {
+        if d != preset.settings().base.data.name {
+            let flag = clap::ValueEnum::to_possible_value(&d)
+                .map_or_else(|| format!("{d:?}"), |v| v.get_name().to_string());
+            dir = format!("{dir}-{flag}");
+        }
+    }
+    if variant != Variant::Preset {
+        dir = format!("{dir}-{}", variant.name());
+    }
+    PathBuf::from("results").join(dir)
+}
+
+impl Invocation {
+    /// The plan, with the data directory applied.
+    ///
+    /// # Errors
+    /// As [`Experiment::plan_on`] and [`Plan::with_data_dir`].
+    pub fn plan(&self) -> Result<Plan> {
+        let plan = self.experiment.plan_on(
+            self.preset,
+            self.seeds.as_deref(),
+            self.variant,
+            self.dataset,
+        )?;
+        match &self.data_dir {
+            Some(dir) => plan.with_data_dir(dir),
+            None => Ok(plan),
+        }
+    }
+
+    fn root_of(&self, name: &str) -> PathBuf {
+        default_root(self.preset, self.variant, self.dataset, name)
+    }
+
+    /// Where the report goes, and where the grid's runs live: the same directory, or for
+    /// `bounds-vs-error` the baselines' (or `source`, checked against the plan).
+    ///
+    /// # Errors
+    /// `source` for another experiment; a `source` whose runs are not the plan's; invalid
+    /// bound settings.
+    pub fn directories(&self, plan: &Plan) -> Result<(PathBuf, PathBuf)> {
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| self.root_of(self.experiment.name()));
+        let bounding = self.experiment == Experiment::BoundsVsError;
+        let root = match (&self.source, bounding) {
+            (Some(s), true) => {
+                bounds_vs_error::check_source(s, plan, &self.bounds)?;
+                s.clone()
+            }
+            (None, true) => {
+                self.bounds.validate()?;
+                self.root_of(&plan.experiment)
+            }
+            (Some(s), false) => {
+                return Err(invalid(
+                    "--source",
+                    s.display(),
+                    "is for bounds-vs-error only",
+                ))
+            }
+            (None, false) => out.clone(),
+        };
+        Ok((out, root))
+    }
+}
+
+/// Carry out `inv`: plan, train what is missing (of the shard) unless only reporting, then
+/// aggregate. `log` receives the progress lines (the plan's description, the runner's count,
+/// each failure, bounds-vs-error's lines unless quiet).
+///
+/// # Errors
+/// Planning, training set-up, aggregation and I/O failures. Runs that fail to train are
+/// returned in [`Outcome::Done`]'s `failed`, after the others were aggregated.
+pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
+    let plan = inv.plan()?;
+    let (out, root) = inv.directories(&plan)?;
+    if inv.shard.is_some() && shard_of(&plan, inv.shard).is_empty() {
+        return Ok(Outcome::EmptyShard {
+            experiment: plan.experiment.clone(),
+            runs: plan.runs.len(),
+        });
+    }
+    if inv.mode == Mode::Commands {
+        return Ok(Outcome::Commands(plan_commands(
+            &plan,
+            &root,
+            inv.shard,
+            &inv.train_bin,
+        )?));
+    }
+    log(&format!(
+        "{} ({} runs): {}",
+        plan.experiment,
+        plan.runs.len(),
+        plan.settings
+    ));
+    let mut failed = Vec::new();
+    if inv.mode == Mode::Train {
+        let done = execute(
+            &plan,
+            &RunnerOptions {
+                root: root.clone(),
+                jobs: inv.jobs,
+                shard: inv.shard,
+                quiet: inv.quiet,
+                rerun_mismatched: inv.rerun_mismatched,
+                device: inv.device.open_unless_cpu()?,
+            },
+        )?;
+        for (id, e) in &done.failed {
+            log(&format!("failed: {id}: {e}"));
+        }
+        let finished = status(&plan, &root)
+            .iter()
+            .filter(|s| **s == RunState::Done)
+            .count();
+        let elsewhere = if done.busy.is_empty() {
+            String::new()
+        } else {
+            format!(", {} being trained by another process", done.busy.len())
+        };
+        log(&format!(
+            "{}: {} trained now, {} already done{elsewhere}, {} failed; {finished}/{} of the grid finished",
+            plan.experiment,
+            done.trained.len(),
+            done.skipped.len(),
+            done.failed.len(),
+            plan.runs.len()
+        ));
+        failed = done.failed;
+    }
+    let markdown = summarise(inv, &plan, &root, &out, log)?;
+    Ok(Outcome::Done {
+        markdown,
+        out,
+        failed,
+    })
+}
+
+/// Aggregate the finished runs under `root` into `out`; for bounds-vs-error, bound them
+/// instead (the grid's own report is left alone).
+fn summarise(
+    inv: &Invocation,
+    plan: &Plan,
+    root: &Path,
+    out: &Path,
+    log: &dyn Fn(&str),
+) -> Result<String> {
+    if inv.experiment != Experiment::BoundsVsError {
+        return Ok(aggregate(plan, root)?.markdown);
+    }
+    let quiet = inv.quiet;
+    let r = bounds_vs_error::compute_all(plan, root, out, &inv.bounds, |line| {
+        if !quiet {
+            log(line);
+        }
+    })?;
+    bounds_vs_error::write(out, &r)?;
+    Ok(r.markdown)
+}
