@@ -419,3 +419,38 @@ fn run_and_test_resolve_the_same_features() {
     assert!(run.len() > 100, "a dependency tree of {} crates", run.len());
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// Lines of logic a source file may hold (non-blank, non-comment lines before its
+/// `#[cfg(test)]` module): ~400 is the size at which a file asks to be split by concern; the
+/// check leaves a margin so that a small addition does not force a split mid-change.
+const LOGIC_LINES: usize = 450;
+
+fn logic_lines(text: &str) -> usize {
+    let body = text.split("#[cfg(test)]").next().unwrap_or("");
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .count()
+}
+
+#[test]
+fn no_logic_file_outgrows_its_room() {
+    assert_eq!(
+        logic_lines("// doc\n\nfn a() {}\n#[cfg(test)]\nmod t {}\n"),
+        1
+    );
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut big = Vec::new();
+    for dir in ["src", "core/src", "kernels/src", "experiments"] {
+        for f in rs_files(&here.join(dir)) {
+            let n = logic_lines(&std::fs::read_to_string(&f).expect("readable source"));
+            if n > LOGIC_LINES {
+                big.push(format!(
+                    "{}: {n} lines of logic",
+                    f.strip_prefix(here).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(big.is_empty(), "split by concern:\n{}", big.join("\n"));
+}

@@ -31,7 +31,7 @@ struct Args {
     /// Bring your own model: features, labels and the linear head of a model trained elsewhere,
     /// as a directory of .npy files, one .npz, or one .safetensors file (names:
     /// train_features, train_labels, head_weight, [head_bias, gamma], and test_features +
-    /// test_labels or test_accuracy; see README "Bring your own model"). Repeatable.
+    /// test_labels or test_accuracy; see docs/bounds.md "Bring your own model"). Repeatable.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["dataset", "certificate", "checkpoint"])]
     features: Vec<PathBuf>,
     /// Train quick ERM and MR² models on this dataset (default: synthetic).
@@ -62,7 +62,7 @@ struct Args {
     /// Certificates: as --certificate (features on half the training set, the bound on the
     /// other half), plus per-class upper bounds on the true error that hold with probability
     /// ≥ 1 − δ: the test-set bound (binomial tail inversion) of each model's head and a PAC-Bayes
-    /// bound for a Gaussian posterior on the head's weights (see README "Certificates"); written
+    /// bound for a Gaussian posterior on the head's weights (see docs/bounds.md "Certificates"); written
     /// to OUT/certificates.{txt,json,csv} and OUT/certificates_<model>.png next to the Eq. 15
     /// report.
     ///
@@ -84,7 +84,7 @@ struct Args {
     /// Seed (quick models and Monte Carlo).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Lift the memory check on feature files and models (see README "Reliability").
+    /// Lift the memory check on feature files and models (see docs/reliability.md).
     #[arg(long)]
     allow_large: bool,
 }
