@@ -24,7 +24,8 @@ use mr2::experiments::{Experiment, Preset, Variant};
 #[command(version, about, long_about)]
 struct Args {
     /// The experiment: baselines (Table 1), ablation (Table 3), sweep (Tables 8/12/13, Figs.
-    /// 5–6), per-class (Table 14), imbalanced (Table 7), spread (Fig. 7 / 1b, synthetic data),
+    /// 5–6), per-class (Table 14), imbalanced (Table 7), long-tail (LDAM-DRW's long-tailed
+    /// CIFAR-10 anchors and MR² on them), spread (Fig. 7 / 1b, synthetic data),
     /// margins (Table 4: output- and classifier-level margins, ERM vs MR²), regularization-audit (weight decay and augmentation per class, Balestriero et al.),
     /// bounds-vs-error (the class-sensitive bound of every baselines run against its error;
     /// trains the baselines grid where it is missing).

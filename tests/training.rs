@@ -682,3 +682,62 @@ fn metrics_written_before_the_time_split_read_back_as_nan() {
     assert!(IDENTITY.close(back[0].data_share(), 0.025));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The learning-rate schedules: LDAM-DRW's (step, per-epoch warm-up, ×0.01 at 160 and 180 of
+/// 200), the cosine with per-iteration warm-up, and a warm-up where there is none refused.
+#[test]
+fn learning_rate_schedules() {
+    use mr2::train::{OptimConfig, ScheduleKind};
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+    let ldam = OptimConfig {
+        lr: 0.1,
+        schedule: ScheduleKind::Step,
+        warmup_epochs: 5,
+        milestones: vec![160, 180],
+        step_factor: 0.01,
+        weight_decay: 2e-4,
+        ..OptimConfig::default()
+    };
+    ldam.validate(200).unwrap();
+    for (epoch, want) in [
+        (0, 0.02),
+        (1, 0.04),
+        (4, 0.1),
+        (5, 0.1),
+        (159, 0.1),
+        (160, 1e-3),
+        (179, 1e-3),
+        (180, 1e-5),
+        (199, 1e-5),
+    ] {
+        // Constant within an epoch.
+        for it in [0, 7, 96] {
+            let got = ldam.lr_at(epoch, it, 97, 200);
+            assert!(close(got, want), "epoch {epoch} it {it}: {got} ≠ {want}");
+        }
+    }
+    let cosine = OptimConfig {
+        lr: 0.1,
+        warmup_epochs: 2,
+        ..OptimConfig::default()
+    };
+    assert!(close(cosine.lr_at(0, 0, 10, 10), 0.1 / 20.0));
+    assert!(close(cosine.lr_at(1, 9, 10, 10), 0.1));
+    assert!(
+        close(cosine.lr_at(6, 0, 10, 10), 0.05),
+        "half-way through the decay"
+    );
+    assert!(cosine.lr_at(9, 9, 10, 10) < 1e-3);
+    let flat = OptimConfig {
+        schedule: ScheduleKind::Constant,
+        warmup_epochs: 3,
+        ..OptimConfig::default()
+    };
+    let e = flat.validate(10).unwrap_err().to_string();
+    assert!(e.contains("warmup_epochs") && e.contains("constant"), "{e}");
+    let long = OptimConfig {
+        warmup_epochs: 10,
+        ..ldam
+    };
+    assert!(long.validate(10).is_err(), "a warm-up as long as training");
+}

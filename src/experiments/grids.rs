@@ -9,7 +9,16 @@ use crate::error::{invalid, Result};
 use crate::loss::mr2::{LaOrder, Mr2Params};
 use crate::loss::{Method, RepScaling};
 use crate::settings::Value;
-use crate::train::TrainConfig;
+use crate::train::{ScheduleKind, TrainConfig};
+
+/// LDAM-DRW's schedule on CIFAR (Cao et al. 2019, its code): epochs, warm-up epochs and the
+/// milestones where the learning rate is multiplied by 0.01; `long-tail` scales them to the
+/// preset's epochs (the same shape).
+pub const LT_EPOCHS: usize = 200;
+/// See [`LT_EPOCHS`].
+pub const LT_WARMUP: usize = 5;
+/// See [`LT_EPOCHS`].
+pub const LT_MILESTONES: [usize; 2] = [160, 180];
 
 /// The held-out share of the training set in every `regularization-audit` run.
 pub const AUDIT_VALIDATION: f64 = 0.1;
@@ -228,6 +237,34 @@ impl Experiment {
                         p.la_order = LaOrder::BeforeGamma;
                     }
                 })?;
+            }
+            Self::LongTail => {
+                // LDAM-DRW's CIFAR recipe (its code, cifar_train.py) scaled to the preset's
+                // epochs E: 5 warm-up epochs of 200, ×0.01 at 160 and 180 of 200, weight decay
+                // 2e-4, DRW from 160 of 200 (LDAM's and MM's `drw_start` = 0.8).
+                let e = s.base.epochs;
+                let lt = move |c: &mut TrainConfig| {
+                    c.data.subset = None;
+                    c.data.imbalance = Some(Imbalance::LongTail { ratio: 100.0 });
+                    c.optim.schedule = ScheduleKind::Step;
+                    c.optim.warmup_epochs = LT_WARMUP * e / LT_EPOCHS;
+                    c.optim.milestones = LT_MILESTONES.iter().map(|m| m * e / LT_EPOCHS).collect();
+                    c.optim.step_factor = 0.01;
+                    c.optim.weight_decay = 2e-4;
+                };
+                let drw = || mr2(&[("drw", true.into())]);
+                let rows: [Row; 7] = [
+                    ("ERM", "ce", vec![]),
+                    ("LDAM-DRW", "ldam", drw()),
+                    ("LA", "la", vec![]),
+                    ("MM", "mm", vec![]),
+                    ("MM-DRW", "mm", drw()),
+                    ("MR2", "mr2", vec![]),
+                    ("LA + MR2", "la-mr2", vec![]),
+                ];
+                for (row, m, kv) in &rows {
+                    g.add(row, None, m, kv, lt)?;
+                }
             }
             Self::Spread | Self::Margins => {
                 for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {

@@ -175,15 +175,21 @@ pub(super) fn markdown(
             p.source
         );
         let base = p.rows.first().map(|r| r.1[3]);
+        // "—" where the source publishes no figure (NaN).
+        let f = |v: f64, sign: bool| match (v.is_finite(), sign) {
+            (false, _) => "—".to_string(),
+            (true, true) => format!("{v:+.1}"),
+            (true, false) => format!("{v:.1}"),
+        };
         for (row, v) in &p.rows {
             let _ = writeln!(
                 t,
-                "| {row} | {:.1} | {:.1} | {:.1} | {:.1} | {:+.1} |",
-                v[0],
-                v[1],
-                v[2],
-                v[3],
-                v[3] - base.unwrap_or(v[3])
+                "| {row} | {} | {} | {} | {} | {} |",
+                f(v[0], false),
+                f(v[1], false),
+                f(v[2], false),
+                f(v[3], false),
+                f(v[3] - base.unwrap_or(v[3]), true)
             );
         }
     }

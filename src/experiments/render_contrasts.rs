@@ -69,18 +69,19 @@ pub(super) fn contrasts_markdown(t: &mut String, contrasts: &[&ContrastFigures])
             t,
             "\nAgainst the paper: its Δ for the same rows, the same Δ scaled to our headroom (the same relative reduction of the error: Δ · (100 − ours) / (100 − the paper's), from the subtracted row), and what our 95% interval says of the scaled claim (reproduced: it excludes 0 on the claim's side and holds the claim; smaller: it excludes 0 but lies short of the claim; contradicted: it lies wholly short of the claim without excluding 0 on its side, or excludes 0 on the other side; else inconclusive):\n\n| contrast | paper Δ overall | scaled | verdict | paper Δ hard | scaled | verdict |\n|---|---|---|---|---|---|---|"
         );
+        // "—" where the paper publishes no figure for the column (e.g. no thirds).
+        let cell = |p: &PaperClaim, i: usize| {
+            if p.delta[i].is_finite() {
+                format!(
+                    "{:+.1} | {:+.2} | {}",
+                    p.delta[i], p.scaled[i], p.verdict[i]
+                )
+            } else {
+                "— | — | —".to_string()
+            }
+        };
         for (c, p) in claims {
-            let _ = writeln!(
-                t,
-                "| {} | {:+.1} | {:+.2} | {} | {:+.1} | {:+.2} | {} |",
-                c.label,
-                p.delta[0],
-                p.scaled[0],
-                p.verdict[0],
-                p.delta[1],
-                p.scaled[1],
-                p.verdict[1]
-            );
+            let _ = writeln!(t, "| {} | {} | {} |", c.label, cell(p, 0), cell(p, 1));
         }
     }
 }

@@ -27,7 +27,8 @@ pub enum OptimKind {
 pub enum ScheduleKind {
     /// Linear warm-up then cosine decay to 0, per iteration.
     Cosine,
-    /// Multiply by `step_factor` at each milestone epoch.
+    /// Multiply by `step_factor` at each milestone epoch, after a linear warm-up per epoch
+    /// (`lr·(e+1)/W` in the first `W = warmup_epochs` epochs, as LDAM-DRW's code).
     Step,
     /// Constant.
     Constant,
@@ -47,7 +48,7 @@ pub struct OptimConfig {
     pub weight_decay: f64,
     /// Schedule.
     pub schedule: ScheduleKind,
-    /// Warm-up epochs (cosine).
+    /// Warm-up epochs (cosine: per iteration; step: per epoch; none for constant).
     pub warmup_epochs: usize,
     /// Milestone epochs (step).
     pub milestones: Vec<usize>,
@@ -101,10 +102,14 @@ impl OptimConfig {
                 "weight decay must be finite and >= 0",
             ));
         }
-        if self.schedule == ScheduleKind::Cosine
-            && self.warmup_epochs > 0
-            && self.warmup_epochs >= epochs
-        {
+        if self.schedule == ScheduleKind::Constant && self.warmup_epochs > 0 {
+            return Err(invalid(
+                "warmup_epochs",
+                self.warmup_epochs,
+                "a constant learning rate has no warm-up: choose the cosine or step schedule",
+            ));
+        }
+        if self.warmup_epochs > 0 && self.warmup_epochs >= epochs {
             return Err(invalid(
                 "warmup_epochs",
                 self.warmup_epochs,
@@ -133,7 +138,13 @@ impl OptimConfig {
         match self.schedule {
             ScheduleKind::Constant => self.lr,
             ScheduleKind::Step => {
-                self.lr
+                // Warm-up per epoch, as LDAM-DRW's code: lr·(e+1)/W in epochs e < W.
+                let warm = if epoch < self.warmup_epochs {
+                    (epoch + 1) as f64 / self.warmup_epochs as f64
+                } else {
+                    1.0
+                };
+                warm * self.lr
                     * self
                         .step_factor
                         .powi(self.milestones.iter().filter(|&&m| epoch >= m).count() as i32)
