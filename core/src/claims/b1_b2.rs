@@ -78,18 +78,11 @@ fn hinge_le_lse(b: Budget) -> Evidence {
         let (d, s) = dists(x);
         (lse::rep_margin_hinge(&d, s), lse::rep_margin_loss(&d, s))
     };
-    assess(Searched {
-        dim: M + 1,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &describe,
-        budget: b,
-        seed: 21,
-        note: "Approached when one positive dominates (its z_j ≫ 0).",
-    })
+    assess(
+        Searched::new(M + 1, Relation::Le, &f, b, 21)
+            .describe(&describe)
+            .note("Approached when one positive dominates (its z_j ≫ 0)."),
+    )
 }
 
 fn relaxation_gap(b: Budget) -> Evidence {
@@ -102,18 +95,13 @@ fn relaxation_gap(b: Budget) -> Evidence {
     };
     let mut seed = vec![0.0; M + 1];
     seed[M] = -1.0; // s̄ = e^{-1}; distances 1 → z_j = 1 − 2/e ≠ 0: the search moves them to 0
-    assess(Searched {
-        dim: M + 1,
-        scale: 1.0,
-        seeds: vec![seed],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &describe,
-        budget: b,
-        seed: 22,
-        note: "Attained when every pairwise distance equals 2s̄ (all z_j = 0).",
-    })
+    assess(
+        Searched::new(M + 1, Relation::Le, &f, b, 22)
+            .describe(&describe)
+            .scale(1.0)
+            .starts(vec![seed])
+            .note("Attained when every pairwise distance equals 2s̄ (all z_j = 0)."),
+    )
 }
 
 /// Paired draws `x`, `y`, the mean `μ`, and `‖s‖²`.
@@ -199,18 +187,11 @@ fn finite_sample(b: Budget) -> Evidence {
             2.0 * moments::msd(p.view()),
         )
     };
-    assess(Searched {
-        dim: 15,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("points {}", show_m(&points(x))),
-        budget: b,
-        seed: 25,
-        note: "",
-    })
+    assess(
+        Searched::new(15, Relation::Eq, &f, b, 25)
+            .describe(&|x| format!("points {}", show_m(&points(x))))
+            .scale(3.0),
+    )
 }
 
 #[cfg(test)]

@@ -86,18 +86,13 @@ fn eq95(b: Budget) -> Evidence {
         let (f, l, _) = data(x);
         (rk(&f, l), eq95_rhs(&f, l))
     };
-    assess(Searched {
-        dim: NK * D + 2,
-        scale: 1.5,
-        seeds: vec![orthogonal()],
-        relation: Relation::Le,
-        printed: &p,
-        alt: None,
-        describe: &describe,
-        budget: b,
-        seed: 111,
-        note: "Exact enumeration; equality for orthogonal class features.",
-    })
+    assess(
+        Searched::new(NK * D + 2, Relation::Le, &p, b, 111)
+            .describe(&describe)
+            .scale(1.5)
+            .starts(vec![orthogonal()])
+            .note("Exact enumeration; equality for orthogonal class features."),
+    )
 }
 
 fn final_line(b: Budget) -> Evidence {
@@ -109,24 +104,13 @@ fn final_line(b: Budget) -> Evidence {
         let (f, l, _) = data(x);
         (rk(&f, l), b8_corrected(alpha(&f), NK, l))
     };
-    assess(Searched {
-        dim: NK * D + 2,
-        scale: 1.5,
-        seeds: vec![orthogonal()],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(NK * D + 2, Relation::Le, &printed, b, 112).describe(&describe).scale(1.5).starts(vec![orthogonal()]).alt(Alt {
             role: AltRole::Tighter,
             relation: Relation::Le,
             form: &tighter,
             statement: "R̂_k(F) ≤ Λ √((‖μ̂_k‖² + ‖ŝ_k‖²)/N_k) — Eq. 95 with Σ‖φ‖² = N_k α_k; the printed last line drops the 1/√N_k (loose by √N_k)",
             sharp: true,
-        }),
-        describe: &describe,
-        budget: b,
-        seed: 112,
-        note: "With N_k = 3 the best ratio is at most 1/√3 ≈ 0.577.",
-    })
+        }).note("With N_k = 3 the best ratio is at most 1/√3 ≈ 0.577."))
 }
 
 fn per_class_term(b: Budget) -> Evidence {
@@ -151,24 +135,13 @@ fn per_class_term(b: Budget) -> Evidence {
             PerClassConstant::Derived.value(g, K) * rk(&f, l),
         )
     };
-    assess(Searched {
-        dim: NK * D + 2,
-        scale: 1.5,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(NK * D + 2, Relation::Eq, &printed, b, 113).describe(&describe).scale(1.5).alt(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("Lemma 1 (Eq. 11) applied to class k, with R̂^γ_{D_k}(F) = (K/γ_k)·R̂_k(F) from Def. 2")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "Lemma 1 on class k gives 4√(2K)·R̂^γ_{D_k}(F) = (4√(2K)·K/γ_k)·R̂_k(F) (the γ-margin complexity sums K independent weight vectors); with the exact Lipschitz constant (4K/γ_k)·R̂_k(F). The printed 4/γ_k is smaller by K√(2K)",
             sharp: false,
-        }),
-        describe: &describe,
-        budget: b,
-        seed: 113,
-        note: "Eq. 15 is a remark whose low-order term ε is unspecified; what is checked is its complexity coefficient against the derivation it cites. No population counterexample to the probabilistic statement is claimed.",
-    })
+        }).note("Eq. 15 is a remark whose low-order term ε is unspecified; what is checked is its complexity coefficient against the derivation it cites. No population counterexample to the probabilistic statement is claimed."))
 }
 
 #[cfg(test)]

@@ -93,21 +93,10 @@ fn minimiser(b: Budget) -> Evidence {
             complexity_objective(&a, &feasible(&th, c)),
         )
     };
-    assess(Searched {
-        dim: 2 * K + 1,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    assess(Searched::new(2 * K + 1, Relation::Le, &f, b, 71).describe(&|x| {
             let (a, th, c) = inputs(x);
             format!("α={}, competitor γ={}, c̄={c:.4}", show(&a), show(&feasible(&th, c)))
-        },
-        budget: b,
-        seed: 71,
-        note: "The search moves a competing feasible γ to beat the closed form; it can only reach equality (at the closed form itself). The objective is convex on γ > 0, so the stationary point is the global minimum.",
-    })
+        }).note("The search moves a competing feasible γ to beat the closed form; it can only reach equality (at the closed form itself). The objective is convex on γ > 0, so the stationary point is the global minimum."))
 }
 
 struct Objective {
@@ -214,24 +203,15 @@ fn stationarity(b: Budget) -> Evidence {
         let y = class_index(x[K + 1], K);
         (2.0 * a[y] / g[y].powi(3), v)
     };
-    assess(Searched {
-        dim: K + 2,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    assess(
+        Searched::new(K + 2, Relation::Eq, &f, b, 73).describe(&|x| {
             format!(
                 "α={}, v={:.4}",
                 show(&x[..K].iter().map(|v| pos(*v)).collect::<Vec<_>>()),
                 pos(x[K])
             )
-        },
-        budget: b,
-        seed: 73,
-        note: "",
-    })
+        }),
+    )
 }
 
 fn multiplier(b: Budget) -> Evidence {
@@ -253,27 +233,16 @@ fn multiplier(b: Budget) -> Evidence {
     let corrected = make(true);
     let mut seed = vec![0.0; 2 * K + 1];
     seed[1] = 8f64.ln(); // α = (1, 8, 1, 1)
-    assess(Searched {
-        dim: 2 * K + 1,
-        scale: 2.0,
-        seeds: vec![seed],
-        relation: Relation::Eq,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(2 * K + 1, Relation::Eq, &printed, b, 74).describe(&|x| {
+            let (a, _, c) = inputs(x);
+            format!("α={}, c̄={c:.4}", show(&a))
+        }).starts(vec![seed]).alt(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 68 summed under the constraint Σγ_k = c̄K, which gives Eq. 70")),
             relation: Relation::Eq,
             form: &corrected,
             statement: "c̄K = Σ_k (2α_k/v)^{1/3} = (2/v)^{1/3} Σ_k α_k^{1/3}, i.e. v^{1/3} = 2^{1/3} Σ_k α_k^{1/3}/(c̄K) — which is what Eq. 70 needs",
             sharp: false,
-        }),
-        describe: &|x| {
-            let (a, _, c) = inputs(x);
-            format!("α={}, c̄={c:.4}", show(&a))
-        },
-        budget: b,
-        seed: 74,
-        note: "Checked as: do the γ of Eq. 68 at the printed v satisfy the constraint Σγ = c̄K? Eq. 70 (the final γ) is right; only this intermediate line is wrong. Equal α_k are the only inputs where the printed v works.",
-    })
+        }).note("Checked as: do the γ of Eq. 68 at the printed v satisfy the constraint Σγ = c̄K? Eq. 70 (the final γ) is right; only this intermediate line is wrong. Equal α_k are the only inputs where the printed v works."))
 }
 
 /// Features for 4 classes × 3 samples in 3 dims, a `p`, a competing θ and c̄.
@@ -305,24 +274,18 @@ fn lp_optimum(b: Budget) -> Evidence {
             complexity_objective(&r2, &feasible(&th, c)),
         )
     };
-    assess(Searched {
-        dim: 42,
-        scale: 1.5,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (_, _, p, th, c) = lp_inputs(x);
-            format!(
-                "p={p:.4}, competitor γ={}, c̄={c:.4}",
-                show(&feasible(&th, c))
-            )
-        },
-        budget: b,
-        seed: 75,
-        note: "Same Lagrangian as Cor. 1 with α_k = r²_{k,p}.",
-    })
+    assess(
+        Searched::new(42, Relation::Le, &f, b, 75)
+            .describe(&|x| {
+                let (_, _, p, th, c) = lp_inputs(x);
+                format!(
+                    "p={p:.4}, competitor γ={}, c̄={c:.4}",
+                    show(&feasible(&th, c))
+                )
+            })
+            .scale(1.5)
+            .note("Same Lagrangian as Cor. 1 with α_k = r²_{k,p}."),
+    )
 }
 
 #[cfg(test)]

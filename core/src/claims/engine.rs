@@ -243,6 +243,64 @@ pub struct Searched<'a> {
     pub note: &'a str,
 }
 
+impl<'a> Searched<'a> {
+    /// A search of `dim` coordinates for violations of `printed` (which asserts `relation`),
+    /// with `budget` and RNG `seed`; random starts of scale 2 (the box most claims decode),
+    /// no structured starts, no alternative form, points shown as raw coordinates and no
+    /// note until the builder methods say otherwise.
+    pub fn new(
+        dim: usize,
+        relation: Relation,
+        printed: FormFn<'a>,
+        budget: Budget,
+        seed: u64,
+    ) -> Self {
+        Self {
+            dim,
+            scale: 2.0,
+            seeds: vec![],
+            relation,
+            printed,
+            alt: None,
+            describe: &|x| format!("{x:?}"),
+            budget,
+            seed,
+            note: "",
+        }
+    }
+
+    /// How a search point reads as the input it decodes to.
+    pub fn describe(mut self, describe: &'a dyn Fn(&[f64]) -> String) -> Self {
+        self.describe = describe;
+        self
+    }
+
+    /// The scale of the random starting points.
+    pub fn scale(mut self, scale: f64) -> Self {
+        self.scale = scale;
+        self
+    }
+
+    /// Structured starting points (equality cases, one-hot inputs, …).
+    pub fn starts(mut self, seeds: Vec<Vec<f64>>) -> Self {
+        self.seeds = seeds;
+        self
+    }
+
+    /// The corrected or tighter form, checked on the same search (an `Alt`, or an
+    /// `Option<Alt>` where a claim may have none).
+    pub fn alt(mut self, alt: impl Into<Option<Alt<'a>>>) -> Self {
+        self.alt = alt.into();
+        self
+    }
+
+    /// Explanation appended to the note.
+    pub fn note(mut self, note: &'a str) -> Self {
+        self.note = note;
+        self
+    }
+}
+
 /// Violation score of a form at a point: for `≤`, `lhs/rhs`; for `=`, the relative error. A
 /// point where either side is not finite (an overflow) scores NaN, which the search treats as
 /// −∞: an overflow is never evidence of a violation.

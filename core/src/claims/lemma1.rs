@@ -151,18 +151,13 @@ fn pointwise(
     seeds: Vec<Vec<f64>>,
     note: &str,
 ) -> Evidence {
-    assess(Searched {
-        dim: 2 * K + 2,
-        scale: 2.0,
-        seeds,
-        relation: Relation::Le,
-        printed,
-        alt,
-        describe: &describe_pair,
-        budget: b,
-        seed,
-        note,
-    })
+    assess(
+        Searched::new(2 * K + 2, Relation::Le, printed, b, seed)
+            .describe(&describe_pair)
+            .starts(seeds)
+            .alt(alt)
+            .note(note),
+    )
 }
 
 /// Eq. 35 as printed: (|Ψ(f) − Ψ(f')|, |max_{y'≠y} (d_y − d_{y'})|/γ) with d = f − f'.
@@ -293,18 +288,11 @@ fn phi_lipschitz(b: Budget) -> Evidence {
             (x[0] - x[1]).abs() / g,
         )
     };
-    assess(Searched {
-        dim: 3,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("u={:.4}, v={:.4}, γ={:.4}", x[0], x[1], pos(x[2])),
-        budget: b,
-        seed: 37,
-        note: "Attained for u, v inside [0, γ].",
-    })
+    assess(
+        Searched::new(3, Relation::Le, &f, b, 37)
+            .describe(&|x| format!("u={:.4}, v={:.4}, γ={:.4}", x[0], x[1], pos(x[2])))
+            .note("Attained for u, v inside [0, γ]."),
+    )
 }
 
 // ---------- finite function classes (Eq. 30–40) ----------
@@ -356,18 +344,7 @@ fn eq32(b: Budget) -> Evidence {
             contraction::scaled_margin_complexity(&c, &y, &g),
         )
     };
-    assess(Searched {
-        dim: FC_DIM,
-        scale: 1.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &describe_class,
-        budget: b,
-        seed: 38,
-        note: "Exact enumeration of σ over finite classes. Equality when every margin lies in [0, γ] (Φ is affine there).",
-    })
+    assess(Searched::new(FC_DIM, Relation::Le, &f, b, 38).describe(&describe_class).scale(1.0).note("Exact enumeration of σ over finite classes. Equality when every margin lies in [0, γ] (Φ is affine there)."))
 }
 
 fn eq40(b: Budget) -> Evidence {
@@ -387,24 +364,13 @@ fn eq40(b: Budget) -> Evidence {
                 * contraction::gamma_margin_complexity_finite(&c, &y, &g),
         )
     };
-    assess(Searched {
-        dim: FC_DIM,
-        scale: 1.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(FC_DIM, Relation::Le, &printed, b, 39).describe(&describe_class).scale(1.0).alt(Alt {
             role: AltRole::Tighter,
             relation: Relation::Le,
             form: &tighter,
             statement: "(1/N) E_σ sup_f Σ σ_i Ψ_i(f) ≤ 2 R̂^γ_D(F) (vector contraction with the exact Lipschitz constant √2/γ), so Lemma 1 holds with 4 R̂^γ_D(F)",
             sharp: true,
-        }),
-        describe: &describe_class,
-        budget: b,
-        seed: 39,
-        note: "Exact enumeration of σ (2^N) and ε (2^{NK}) over finite classes.",
-    })
+        }).note("Exact enumeration of σ (2^N) and ε (2^{NK}) over finite classes."))
 }
 
 // ---------- Monte Carlo checks of the high-probability statements (see `montecarlo`) ----------

@@ -78,19 +78,7 @@ fn lemma4(b: Budget) -> Evidence {
         let g = pos(x[1]);
         (ramp(x[0], g), lemma4_rhs(x[0], g))
     };
-    assess(Searched {
-        dim: 2,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("u={:.6}, γ={:.4}", x[0], pos(x[1])),
-        budget: b,
-        seed: 61,
-        note:
-            "Equality at u = 0 (both sides 1), so the factor 1/ln 2 of Lemma 3 cannot be reduced.",
-    })
+    assess(Searched::new(2, Relation::Le, &f, b, 61).describe(&|x| format!("u={:.6}, γ={:.4}", x[0], pos(x[1]))).note("Equality at u = 0 (both sides 1), so the factor 1/ln 2 of Lemma 3 cannot be reduced."))
 }
 
 /// Compare an analytic derivative with central differences at random points. The error is
@@ -195,18 +183,13 @@ fn h_prime_positive(b: Budget) -> Evidence {
             (1.0 - 1.0 / LN2) + 1.0 / (1.0 + (-t).exp()) / LN2,
         )
     };
-    let ev = assess(Searched {
-        dim: 1,
-        scale: 3.0,
-        seeds: vec![vec![-20.0]],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("t={:.3e}", squash(x[0], 0.0, 1.0)),
-        budget: b,
-        seed: 66,
-        note: "Infimum at t → 0⁺.",
-    });
+    let ev = assess(
+        Searched::new(1, Relation::Le, &f, b, 66)
+            .describe(&|x| format!("t={:.3e}", squash(x[0], 0.0, 1.0)))
+            .scale(3.0)
+            .starts(vec![vec![-20.0]])
+            .note("Infimum at t → 0⁺."),
+    );
     printed_decimal(ev, 1.0 - 1.0 / (2.0 * LN2), 0.279)
 }
 
@@ -248,21 +231,10 @@ fn lse_max_sides(x: &[f64]) -> (f64, f64) {
 }
 
 fn lse_max(b: Budget) -> Evidence {
-    assess(Searched {
-        dim: 6,
-        scale: 3.0,
-        seeds: vec![vec![0.0, 1.0, -20.0, -20.0, 0.0, -5.0]],
-        relation: Relation::Le,
-        printed: &lse_max_sides,
-        alt: None,
-        describe: &|x| {
+    assess(Searched::new(6, Relation::Le, &lse_max_sides, b, 67).describe(&|x| {
             let (z, g, y) = logits(x);
             format!("z={}, y={y}, γ={g:.4}", show(&z))
-        },
-        budget: b,
-        seed: 67,
-        note: "Checked as (lhs + c)/(rhs + c) with a common shift c; equality in the limit where one competitor dominates.",
-    })
+        }).scale(3.0).starts(vec![vec![0.0, 1.0, -20.0, -20.0, 0.0, -5.0]]).note("Checked as (lhs + c)/(rhs + c) with a common shift c; equality in the limit where one competitor dominates."))
 }
 
 /// A data set of 4 logit vectors over K = 3 classes, searched labels, and γ ∈ ℝ³₊.
@@ -300,22 +272,18 @@ const LEMMA3_SEED: [f64; 19] = [
 ];
 
 fn lemma3(b: Budget) -> Evidence {
-    assess(Searched {
-        dim: 19,
-        scale: 2.0,
-        seeds: vec![LEMMA3_SEED.to_vec()],
-        relation: Relation::Le,
-        printed: &lemma3_sides,
-        alt: None,
-        describe: &|x| {
-            let (z, y, g) = dataset(x);
-            let zs: Vec<String> = z.iter().map(|r| show(r)).collect();
-            format!("logits [{}], labels {:?}, γ={}", zs.join(", "), y, show(&g))
-        },
-        budget: b,
-        seed: 68,
-        note: "Tight: margin 0 against a single competitor (K = 2 effectively) gives equality.",
-    })
+    assess(
+        Searched::new(19, Relation::Le, &lemma3_sides, b, 68)
+            .describe(&|x| {
+                let (z, y, g) = dataset(x);
+                let zs: Vec<String> = z.iter().map(|r| show(r)).collect();
+                format!("logits [{}], labels {:?}, γ={}", zs.join(", "), y, show(&g))
+            })
+            .starts(vec![LEMMA3_SEED.to_vec()])
+            .note(
+                "Tight: margin 0 against a single competitor (K = 2 effectively) gives equality.",
+            ),
+    )
 }
 
 #[cfg(test)]

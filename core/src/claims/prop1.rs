@@ -50,21 +50,12 @@ fn assembly(b: Budget) -> Evidence {
             Lemma1Constant::Printed.value(K) * lemma2_corrected(&a, &g, n, l),
         )
     };
-    let ev = assess(Searched {
-        dim: 2 * K + 2,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    let ev = assess(
+        Searched::new(2 * K + 2, Relation::Eq, &f, b, 81).describe(&|x| {
             let (a, g, n, l) = inputs(x);
             format!("α={}, γ={}, N={n}, Λ={l:.4}", show(&a), show(&g))
-        },
-        budget: b,
-        seed: 81,
-        note: "",
-    });
+        }),
+    );
     // The same assembly with Lemma 2 as printed (nested root) does not give Eq. 13.
     let (a, g, n, l) = (vec![4.0, 9.0, 16.0], vec![1.0, 1.0, 1.0], 30, 1.0);
     let with_printed = Lemma1Constant::Printed.value(K) * lemma2_printed(&a, &g, n, l);

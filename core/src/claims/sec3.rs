@@ -108,21 +108,10 @@ fn eq1_eq5(b: Budget) -> Evidence {
             g,
         )
     };
-    assess(Searched {
-        dim: K + 2,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    assess(Searched::new(K + 2, Relation::Eq, &f, b, 11).describe(&|x| {
             let (z, g, y) = logits_gamma(x);
             format!("z={}, y={y}, γ_y={g:.4}", show(&z))
-        },
-        budget: b,
-        seed: 11,
-        note: "Two independent implementations (softmax form and pairwise LogSumExp form); errors measured on the input scale 1 + max|z|/γ.",
-    })
+        }).scale(3.0).note("Two independent implementations (softmax form and pairwise LogSumExp form); errors measured on the input scale 1 + max|z|/γ."))
 }
 
 fn gamma_one(b: Budget) -> Evidence {
@@ -135,21 +124,14 @@ fn gamma_one(b: Budget) -> Evidence {
             1.0,
         )
     };
-    assess(Searched {
-        dim: K + 2,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (z, _, y) = logits_gamma(x);
-            format!("z={}, y={y}", show(&z))
-        },
-        budget: b,
-        seed: 12,
-        note: "",
-    })
+    assess(
+        Searched::new(K + 2, Relation::Eq, &f, b, 12)
+            .describe(&|x| {
+                let (z, _, y) = logits_gamma(x);
+                format!("z={}, y={y}", show(&z))
+            })
+            .scale(3.0),
+    )
 }
 
 fn gamma_mean(b: Budget) -> Evidence {
@@ -159,21 +141,14 @@ fn gamma_mean(b: Budget) -> Evidence {
         let g = gamma::optimal_gamma(&alpha, c).expect("decoded inputs are valid");
         (g.iter().sum::<f64>() / K as f64, c)
     };
-    assess(Searched {
-        dim: K + 1,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let a: Vec<f64> = x[..K].iter().map(|v| pos(*v)).collect();
-            format!("α={}, c̄={:.4}", show(&a), pos(x[K]))
-        },
-        budget: b,
-        seed: 13,
-        note: "",
-    })
+    assess(
+        Searched::new(K + 1, Relation::Eq, &f, b, 13)
+            .describe(&|x| {
+                let a: Vec<f64> = x[..K].iter().map(|v| pos(*v)).collect();
+                format!("α={}, c̄={:.4}", show(&a), pos(x[K]))
+            })
+            .scale(3.0),
+    )
 }
 
 /// Input: logits z (K), γ₁ > 0, the label, ratio γ₂/γ₁ = 1 + e^x.
@@ -203,27 +178,16 @@ fn monotone(b: Budget) -> Evidence {
             margin::gamma_ce_pairwise(&z, y, g2),
         )
     };
-    assess(Searched {
-        dim: K + 3,
-        scale: 2.0,
-        seeds: vec![vec![0.0, 1.0, -1.0, -1.0, 0.0, -5.0, 0.0]],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(K + 3, Relation::Le, &printed, b, 14).describe(&|x| {
+            let (z, g1, g2, y) = monotone_inputs(x);
+            format!("z={}, y={y}, γ₁={g1:.4} < γ₂={g2:.4}", show(&z))
+        }).starts(vec![vec![0.0, 1.0, -1.0, -1.0, 0.0, -5.0, 0.0]]).alt(Alt {
             role: AltRole::Repair(RepairBasis::Outside("a case split on the sign of the margin")),
             relation: Relation::Le,
             form: &corrected,
             statement: "ℓ_γ,ce is increasing in γ_y only where z_y > max_{k≠y} z_k (a correctly classified sample); where z_y < max_{k≠y} z_k it can decrease (it is decreasing when z_y < z_k for all k≠y), and every sample's loss tends to ln K as γ_y → ∞",
             sharp: false,
-        }),
-        describe: &|x| {
-            let (z, g1, g2, y) = monotone_inputs(x);
-            format!("z={}, y={y}, γ₁={g1:.4} < γ₂={g2:.4}", show(&z))
-        },
-        budget: b,
-        seed: 14,
-        note: "Shrinking γ lowers the loss only on samples the model already classifies correctly; on misclassified samples a smaller γ raises it.",
-    })
+        }).note("Shrinking γ lowers the loss only on samples the model already classifies correctly; on misclassified samples a smaller γ raises it."))
 }
 
 fn pairwise_points(x: &[f64]) -> ndarray::Array2<f64> {
@@ -251,24 +215,13 @@ fn pairwise_corrected(x: &[f64]) -> (f64, f64) {
 }
 
 fn pairwise_remark(b: Budget) -> Evidence {
-    assess(Searched {
-        dim: 11,
-        scale: 1.5,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &pairwise_printed,
-        alt: Some(Alt {
+    assess(Searched::new(11, Relation::Eq, &pairwise_printed, b, 15).describe(&|x| format!("class points {}", show_m(&pairwise_points(x)))).scale(1.5).alt(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("B.2's finite-sample identity over all ordered pairs")),
             relation: Relation::Eq,
             form: &pairwise_corrected,
             statement: "over distinct same-class pairs the mean squared distance is 2n/(n−1)·‖ŝ_k‖²; it equals 2‖ŝ_k‖² over all ordered pairs including i = j, and 2‖s‖² in the population (B.2)",
             sharp: false,
-        }),
-        describe: &|x| format!("class points {}", show_m(&pairwise_points(x))),
-        budget: b,
-        seed: 15,
-        note: "The factor n/(n−1) matters for the small per-class counts of a mini-batch (n = 2 doubles the distance).",
-    })
+        }).note("The factor n/(n−1) matters for the small per-class counts of a mini-batch (n = 2 doubles the distance)."))
 }
 
 fn zl_inputs(x: &[f64]) -> (Vec<f64>, f64, usize) {
@@ -280,21 +233,14 @@ fn zero_one(b: Budget) -> Evidence {
         let (z, g, y) = zl_inputs(x);
         (margin::zero_one(&z, y), margin::gamma_margin_loss(&z, y, g))
     };
-    assess(Searched {
-        dim: K + 2,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (z, g, y) = zl_inputs(x);
-            format!("z={}, y={y}, γ_y={g:.4}", show(&z))
-        },
-        budget: b,
-        seed: 16,
-        note: "Equality wherever the margin is ≤ 0 (both are 1).",
-    })
+    assess(
+        Searched::new(K + 2, Relation::Le, &f, b, 16)
+            .describe(&|x| {
+                let (z, g, y) = zl_inputs(x);
+                format!("z={}, y={y}, γ_y={g:.4}", show(&z))
+            })
+            .note("Equality wherever the margin is ≤ 0 (both are 1)."),
+    )
 }
 
 fn range(b: Budget) -> Evidence {
@@ -302,21 +248,15 @@ fn range(b: Budget) -> Evidence {
         let (z, g, y) = zl_inputs(x);
         ((margin::gamma_margin_loss(&z, y, g) - 0.5).abs(), 0.5)
     };
-    assess(Searched {
-        dim: K + 2,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (z, g, y) = zl_inputs(x);
-            format!("z={}, y={y}, γ_y={g:.4}", show(&z))
-        },
-        budget: b,
-        seed: 17,
-        note: "Checked as |ℓ_γ − ½| ≤ ½; both ends are attained.",
-    })
+    assess(
+        Searched::new(K + 2, Relation::Le, &f, b, 17)
+            .describe(&|x| {
+                let (z, g, y) = zl_inputs(x);
+                format!("z={}, y={y}, γ_y={g:.4}", show(&z))
+            })
+            .scale(3.0)
+            .note("Checked as |ℓ_γ − ½| ≤ ½; both ends are attained."),
+    )
 }
 
 #[cfg(test)]

@@ -24,21 +24,14 @@ pub(super) fn holder(b: Budget) -> Evidence {
             lp_norm(&w, conjugate(p)) * lp_norm(&u, p),
         )
     };
-    assess(Searched {
-        dim: 7,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (w, u, p) = holder_inputs(x);
-            format!("w={}, u={}, p={p:.4}", show(&w), show(&u))
-        },
-        budget: b,
-        seed: 52,
-        note: "Equality at w ∝ sign(u)|u|^{p−1}.",
-    })
+    assess(
+        Searched::new(7, Relation::Le, &f, b, 52)
+            .describe(&|x| {
+                let (w, u, p) = holder_inputs(x);
+                format!("w={}, u={}, p={p:.4}", show(&w), show(&u))
+            })
+            .note("Equality at w ∝ sign(u)|u|^{p−1}."),
+    )
 }
 
 /// The maximiser of wᵀu over ‖w‖_q ≤ Λ for finite p > 1, or p = 1 / ∞.
@@ -80,19 +73,8 @@ pub(super) fn dual_norm(b: Budget) -> Evidence {
         let l = pos(x[0]);
         dual_sides(&dual_maximiser(&u, p, l), &u, p, l)
     };
-    assess(Searched {
-        dim: 7,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    assess(Searched::new(7, Relation::Eq, &f, b, 53).describe(&|x| {
             let (_, u, p) = holder_inputs(x);
             format!("u={}, p={p:.4}, Λ={:.4}", show(&u), pos(x[0]))
-        },
-        budget: b,
-        seed: 53,
-        note: "The sup is attained by the feasible w* = Λ sign(u)(|u|/‖u‖_p)^{p−1}; with Hölder (eq45-holder) this makes the closed form exact.",
-    })
+        }).note("The sup is attained by the feasible w* = Λ sign(u)(|u|/‖u‖_p)^{p−1}; with Hölder (eq45-holder) this makes the closed form exact."))
 }

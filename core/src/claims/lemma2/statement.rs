@@ -22,22 +22,11 @@ pub(super) fn lemma2(b: Budget) -> Evidence {
             rademacher::lemma2_corrected(&alpha_of(&f, &y), &g, N, l),
         )
     };
-    assess(Searched {
-        dim: DATA_DIM,
-        scale: 1.5,
-        seeds: vec![orthogonal_seed(3.0)],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(DATA_DIM, Relation::Le, &printed, b, 51).describe(&describe).scale(1.5).starts(vec![orthogonal_seed(3.0)]).alt(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 50 of the proof, and Prop. 1 (Eq. 13), which uses it")),
             relation: Relation::Le,
             form: &corrected,
             statement: "R̂^γ_D(F) ≤ Λ √(K/N) · √(Σ_k (‖μ̂_k‖² + ‖ŝ_k‖²)/γ_k²) — what Eq. 50 gives and what Prop. 1 uses; sharp (equality for orthogonal features)",
             sharp: false,
-        }),
-        describe: &describe,
-        budget: b,
-        seed: 51,
-        note: "The printed nested root is smaller than the derived bound whenever Σ_k α_k/γ_k² > 1; the complexity is computed exactly (2^N sign vectors).",
-    })
+        }).note("The printed nested root is smaller than the derived bound whenever Σ_k α_k/γ_k² > 1; the complexity is computed exactly (2^N sign vectors)."))
 }

@@ -35,26 +35,20 @@ pub(super) fn factorisation(b: Budget) -> Evidence {
             exact(&f, &y, &g, l, p),
         )
     };
-    assess(Searched {
-        dim: 12,
-        scale: 1.5,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (f, y, g, l, p) = tiny(x);
-            format!(
-                "features {}, labels {:?}, γ={}, Λ={l:.4}, p={p:.4}",
-                show_m(&f),
-                y,
-                show(&g)
-            )
-        },
-        budget: b,
-        seed: 54,
-        note: "Brute force over all 2^{NK} = 256 sign matrices vs the factorised N-sign form.",
-    })
+    assess(
+        Searched::new(12, Relation::Eq, &f, b, 54)
+            .describe(&|x| {
+                let (f, y, g, l, p) = tiny(x);
+                format!(
+                    "features {}, labels {:?}, γ={}, Λ={l:.4}, p={p:.4}",
+                    show_m(&f),
+                    y,
+                    show(&g)
+                )
+            })
+            .scale(1.5)
+            .note("Brute force over all 2^{NK} = 256 sign matrices vs the factorised N-sign form."),
+    )
 }
 
 pub(super) fn sq_norm_moment(v: &Array2<f64>) -> f64 {
@@ -82,18 +76,13 @@ pub(super) fn jensen(b: Budget) -> Evidence {
             sq_norm_moment(&v).sqrt(),
         )
     };
-    assess(Searched {
-        dim: N * D,
-        scale: 1.5,
-        seeds: vec![orthogonal_seed(1.0)[..N * D].to_vec()],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("v = {}", show_m(&matrix(x, N, D))),
-        budget: b,
-        seed: 55,
-        note: "Equality when ‖Σ ε_i v_i‖ does not depend on ε, e.g. mutually orthogonal v_i.",
-    })
+    assess(
+        Searched::new(N * D, Relation::Le, &f, b, 55)
+            .describe(&|x| format!("v = {}", show_m(&matrix(x, N, D))))
+            .scale(1.5)
+            .starts(vec![orthogonal_seed(1.0)[..N * D].to_vec()])
+            .note("Equality when ‖Σ ε_i v_i‖ does not depend on ε, e.g. mutually orthogonal v_i."),
+    )
 }
 
 pub(super) fn second_moment(b: Budget) -> Evidence {
@@ -101,18 +90,11 @@ pub(super) fn second_moment(b: Budget) -> Evidence {
         let v = matrix(x, N, D);
         (sq_norm_moment(&v), v.iter().map(|a| a * a).sum::<f64>())
     };
-    assess(Searched {
-        dim: N * D,
-        scale: 2.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("v = {}", show_m(&matrix(x, N, D))),
-        budget: b,
-        seed: 56,
-        note: "Exact enumeration of all 2^N sign vectors.",
-    })
+    assess(
+        Searched::new(N * D, Relation::Eq, &f, b, 56)
+            .describe(&|x| format!("v = {}", show_m(&matrix(x, N, D))))
+            .note("Exact enumeration of all 2^N sign vectors."),
+    )
 }
 
 /// Unbalanced data: 6 rows, class sizes decided by the search (1..=5 in class 0).
@@ -140,21 +122,10 @@ pub(super) fn eq50_general(b: Budget) -> Evidence {
     };
     let mut seed = orthogonal_seed(2.0);
     seed.push(-3.0);
-    assess(Searched {
-        dim: DATA_DIM + 1,
-        scale: 1.5,
-        seeds: vec![seed],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
+    assess(Searched::new(DATA_DIM + 1, Relation::Le, &f, b, 57).describe(&|x| {
             let (f, y, g, l) = unbalanced(x);
             format!("features {}, labels {:?}, γ={}, Λ={l:.4}", show_m(&f), y, show(&g))
-        },
-        budget: b,
-        seed: 57,
-        note: "Eq. 51's Λ√(K/N)√(Σα_k/γ_k²) needs |I_k| = N/K; without balance Eq. 50 (this form) is the one that holds (see proofs/lemma2.rs for an unbalanced input that breaks the balanced form).",
-    })
+        }).scale(1.5).starts(vec![seed]).note("Eq. 51's Λ√(K/N)√(Σα_k/γ_k²) needs |I_k| = N/K; without balance Eq. 50 (this form) is the one that holds (see proofs/lemma2.rs for an unbalanced input that breaks the balanced form)."))
 }
 
 pub(super) fn decomposition(b: Budget) -> Evidence {
@@ -170,16 +141,9 @@ pub(super) fn decomposition(b: Budget) -> Evidence {
             .sum();
         (lhs, s[0].n as f64 * (s[0].msd + s[0].mean_sq_norm))
     };
-    assess(Searched {
-        dim: DATA_DIM,
-        scale: 3.0,
-        seeds: vec![],
-        relation: Relation::Eq,
-        printed: &f,
-        alt: None,
-        describe: &describe,
-        budget: b,
-        seed: 58,
-        note: "",
-    })
+    assess(
+        Searched::new(DATA_DIM, Relation::Eq, &f, b, 58)
+            .describe(&describe)
+            .scale(3.0),
+    )
 }

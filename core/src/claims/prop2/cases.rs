@@ -84,25 +84,21 @@ pub(super) fn p_case(
         prop2_sides(&f, &y, &g, l, p, D, true)
     };
     let describe = |x: &[f64]| describe_p(x, lo, hi);
-    assess(Searched {
-        dim: P_DIM,
-        scale: 1.5,
-        seeds,
-        relation: Relation::Le,
-        printed: &printed,
-        alt: alt.map(|(role, statement)| Alt {
-            role,
-            relation: Relation::Le,
-            form: &corrected,
-            statement,
-            // B_p in Prop. 2 is approached only as N, d → ∞ (best ratio ≈ 0.96 at this size).
-            sharp: false,
-        }),
-        describe: &describe,
-        budget: b,
-        seed,
-        note,
-    })
+    assess(
+        Searched::new(P_DIM, Relation::Le, &printed, b, seed)
+            .describe(&describe)
+            .scale(1.5)
+            .starts(seeds)
+            .alt(alt.map(|(role, statement)| Alt {
+                role,
+                relation: Relation::Le,
+                form: &corrected,
+                statement,
+                // B_p in Prop. 2 is approached only as N, d → ∞ (best ratio ≈ 0.96 at this size).
+                sharp: false,
+            }))
+            .note(note),
+    )
 }
 
 pub(super) fn p_lt_2(b: Budget) -> Evidence {
@@ -178,25 +174,14 @@ pub(super) fn p_inf_seed() -> Vec<f64> {
 pub(super) fn p_inf(b: Budget) -> Evidence {
     let printed = |x: &[f64]| p_inf_sides(x, false);
     let corrected = |x: &[f64]| p_inf_sides(x, true);
-    assess(Searched {
-        dim: P_DIM,
-        scale: 1.5,
-        seeds: vec![p_inf_seed()],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(P_DIM, Relation::Le, &printed, b, 102).describe(&|x| {
+            let (f, y, g, l, d) = inf_data(x);
+            format!("d={d}, features {}, labels {:?}, γ={}, Λ={l:.4}", show_m(&f), y, show(&g))
+        }).scale(1.5).starts(vec![p_inf_seed()]).alt(Alt {
             role: AltRole::Repair(RepairBasis::PaperDerivation("Eq. 82, whose maximum runs over the 2d variables ±u_j, with Lemma 6")),
             relation: Relation::Le,
             form: &corrected,
             statement: "√(2 log(2d)): Eq. 82 takes the max over the 2d variables s·u_j, s = ±1, so Lemma 6 gives log(2d); with log d the bound is 0 at d = 1",
             sharp: false,
-        }),
-        describe: &|x| {
-            let (f, y, g, l, d) = inf_data(x);
-            format!("d={d}, features {}, labels {:?}, γ={}, Λ={l:.4}", show_m(&f), y, show(&g))
-        },
-        budget: b,
-        seed: 102,
-        note: "",
-    })
+        }))
 }

@@ -67,18 +67,14 @@ pub(super) fn searched<'a>(
     seeds: Vec<Vec<f64>>,
     note: &'a str,
 ) -> Evidence {
-    assess(Searched {
-        dim: N * D + 1,
-        scale: 1.5,
-        seeds,
-        relation: rel,
-        printed,
-        alt,
-        describe: &describe_vp,
-        budget: b,
-        seed,
-        note,
-    })
+    assess(
+        Searched::new(N * D + 1, rel, printed, b, seed)
+            .describe(&describe_vp)
+            .scale(1.5)
+            .starts(seeds)
+            .alt(alt)
+            .note(note),
+    )
 }
 
 /// Σ_i ‖v_i‖_p²: the rows' squared L_p radii (the right side of Eq. 80 and of Eq. 84's σ step).

@@ -26,34 +26,22 @@ pub(super) fn lemma5(b: Budget) -> Evidence {
             l * l * x[..3].iter().map(|a| a * a).sum::<f64>() / 2.0,
         )
     };
-    assess(Searched {
-        dim: 4,
-        scale: 2.0,
-        seeds: vec![vec![1.0, 0.5, -0.3, 1e-3]],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("a={}, λ={:.3e}", show(&x[..3]), x[3]),
-        budget: b,
-        seed: 91,
-        note: "Compared in log form. Tight as λ → 0.",
-    })
+    assess(
+        Searched::new(4, Relation::Le, &f, b, 91)
+            .describe(&|x| format!("a={}, λ={:.3e}", show(&x[..3]), x[3]))
+            .starts(vec![vec![1.0, 0.5, -0.3, 1e-3]])
+            .note("Compared in log form. Tight as λ → 0."),
+    )
 }
 
 pub(super) fn rademacher_sg(b: Budget) -> Evidence {
     let f = |x: &[f64]| (ln_cosh(x[0]), x[0] * x[0] / 2.0);
-    assess(Searched {
-        dim: 1,
-        scale: 2.0,
-        seeds: vec![vec![1e-3]],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| format!("λ={:.3e}", x[0]),
-        budget: b,
-        seed: 92,
-        note: "Compared in log form. Tight as λ → 0.",
-    })
+    assess(
+        Searched::new(1, Relation::Le, &f, b, 92)
+            .describe(&|x| format!("λ={:.3e}", x[0]))
+            .starts(vec![vec![1e-3]])
+            .note("Compared in log form. Tight as λ → 0."),
+    )
 }
 
 /// `E max_{i≤n} g_i` for i.i.d. standard Gaussians by quadrature of the CDF `Φ(x)^n`.

@@ -153,27 +153,16 @@ pub(super) fn khintchine_gt2(b: Budget) -> Evidence {
             haagerup_upper(p) * lp_norm(&a, 2.0),
         )
     };
-    assess(Searched {
-        dim: 9,
-        scale: 1.5,
-        seeds: vec![vec![1.0; 9]],
-        relation: Relation::Le,
-        printed: &printed,
-        alt: Some(Alt {
+    assess(Searched::new(9, Relation::Le, &printed, b, 97).describe(&|x| {
+            let (a, p) = khintchine_inputs(x, 3.0, 8.0);
+            format!("a={}, p={p:.4}", show(&a))
+        }).scale(1.5).starts(vec![vec![1.0; 9]]).alt(Alt {
             role: AltRole::Tighter,
             relation: Relation::Le,
             form: &tighter,
             statement: "Haagerup's sharp constant is B_p = √2 (Γ((p+1)/2)/√π)^{1/p} = (E|g|^p)^{1/p}; the printed C_p = E|g|^p is its p-th power (e.g. p = 4: 3 vs 3^{1/4} ≈ 1.316)",
             sharp: true,
-        }),
-        describe: &|x| {
-            let (a, p) = khintchine_inputs(x, 3.0, 8.0);
-            format!("a={}, p={p:.4}", show(&a))
-        },
-        budget: b,
-        seed: 97,
-        note: "Exact enumeration over 2^8 signs. B_p is approached only as the number of equal terms grows (central limit). As p → 2⁺ both constants tend to 1, so the gap opens with p (searched on [3, 8]).",
-    })
+        }).note("Exact enumeration over 2^8 signs. B_p is approached only as the number of equal terms grows (central limit). As p → 2⁺ both constants tend to 1, so the gap opens with p (searched on [3, 8])."))
 }
 
 pub(super) fn khintchine_le2(b: Budget) -> Evidence {
@@ -186,19 +175,14 @@ pub(super) fn khintchine_le2(b: Budget) -> Evidence {
     };
     let mut seed = vec![0.0; 9];
     seed[0] = 1.0;
-    assess(Searched {
-        dim: 9,
-        scale: 1.5,
-        seeds: vec![seed],
-        relation: Relation::Le,
-        printed: &f,
-        alt: None,
-        describe: &|x| {
-            let (a, p) = khintchine_inputs(x, 1.0, 2.0);
-            format!("a={}, p={p:.4}", show(&a))
-        },
-        budget: b,
-        seed: 98,
-        note: "Equality for a single non-zero term (and at p = 2 always).",
-    })
+    assess(
+        Searched::new(9, Relation::Le, &f, b, 98)
+            .describe(&|x| {
+                let (a, p) = khintchine_inputs(x, 1.0, 2.0);
+                format!("a={}, p={p:.4}", show(&a))
+            })
+            .scale(1.5)
+            .starts(vec![seed])
+            .note("Equality for a single non-zero term (and at p = 2 always)."),
+    )
 }
