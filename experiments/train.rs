@@ -228,6 +228,9 @@ fn run() -> Result<()> {
         return Ok(());
     }
     let cfg = TrainConfig::resolve(a.config.as_deref(), &overrides(&a)?)?;
+    for note in cfg.notes() {
+        eprintln!("note: {note}");
+    }
     let out = a.out.clone().unwrap_or_else(|| cfg.default_out());
     let baseline = a.ranking_from.as_deref().map(Summary::read).transpose()?;
     let t0 = std::time::Instant::now();

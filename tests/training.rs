@@ -741,3 +741,30 @@ fn learning_rate_schedules() {
     };
     assert!(long.validate(10).is_err(), "a warm-up as long as training");
 }
+
+/// The synthetic mixture's λ = 0.1 is a named default that a run says it uses; image datasets
+/// keep the paper's 0.5 and say nothing.
+#[test]
+fn the_synthetic_lambda_is_named_and_said() {
+    use mr2::data::DatasetName;
+    use mr2::train::config::SYNTHETIC_LAMBDA;
+    let syn = TrainConfig::defaults_for(DatasetName::Synthetic);
+    assert_eq!(
+        syn.loss.mr2_spec().unwrap().rep.unwrap().0,
+        SYNTHETIC_LAMBDA
+    );
+    let notes = syn.notes();
+    assert!(
+        notes.len() == 1 && notes[0].contains("λ = 0.1"),
+        "{notes:?}"
+    );
+    let img = TrainConfig::defaults_for(DatasetName::FashionMnist);
+    assert_eq!(img.loss.mr2_spec().unwrap().rep.unwrap().0, 0.5);
+    assert!(img.notes().is_empty());
+    let mut other = syn.clone();
+    other.loss = other
+        .loss
+        .with_params(&[("lambda".into(), 0.3.into())], "t")
+        .unwrap();
+    assert!(other.notes().is_empty(), "a λ the user chose needs no note");
+}
