@@ -402,13 +402,28 @@ fn run_and_test_resolve_the_same_features() {
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {
-                let (p, f) = l.trim_end_matches(" (*)").split_once('|')?;
+                let l = l.trim_end_matches(" (*)").trim_end_matches(" (proc-macro)");
+                let (p, f) = l.split_once('|')?;
                 Some((p.to_string(), f.to_string()))
             })
             .collect()
     };
     let run = tree(&["--edges", "no-dev"]);
     let test = tree(&[]);
+    // A crate built only for the host under `cargo run` (a build or proc-macro dependency)
+    // but for the target under `cargo test` gets another profile, and so do the crates
+    // above it (fnv did, through proptest's rusty-fork, and burn was compiled twice).
+    let run_target = tree(&["--edges", "normal,no-proc-macro"]);
+    let test_target = tree(&["--edges", "normal,dev,no-proc-macro"]);
+    let moved: Vec<&String> = run
+        .keys()
+        .filter(|p| !run_target.contains_key(*p) && test_target.contains_key(*p))
+        .collect();
+    assert!(run_target.len() > 100 && run_target.len() < run.len());
+    assert!(
+        moved.is_empty(),
+        "built for the host only under `cargo run`, for the target under `cargo test`: {moved:?}"
+    );
     let differ: Vec<String> = run
         .iter()
         .filter_map(|(p, f)| {
