@@ -405,3 +405,23 @@ fn bad_image_folders_are_errors_that_name_the_file() {
     std::fs::write(root.join("train/a/.DS_Store"), b"x").unwrap();
     assert!(folder::load_dir(&root).is_ok());
 }
+
+/// LDAM-DRW's long-tailed CIFAR-10 at ρ = 100: from 5 000 images per class, the counts its
+/// code keeps (`int(5000 · 0.01^(i/9))`), 12 406 in all.
+#[test]
+fn long_tail_cifar10_keeps_ldam_drws_12406_images() {
+    let per_class = 5000;
+    let d = mr2::data::Dataset {
+        x: vec![0.0; 10 * per_class],
+        y: (0..10 * per_class).map(|i| i % 10).collect(),
+        shape: [1, 1, 1],
+        classes: 10,
+        class_names: None,
+    };
+    let lt = transform::long_tail(&d, 100.0, 0).unwrap();
+    assert_eq!(
+        lt.class_counts(),
+        [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
+    );
+    assert_eq!(lt.len(), 12_406);
+}
