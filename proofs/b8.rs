@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use mr2_core::claims::Verdict;
-use mr2_core::theory::bounds::{per_class_bound, PerClassConstant};
+use mr2_core::theory::bounds::{per_class_bound, PerClassConstant, Sample};
 use mr2_core::tolerance::SUPREMUM;
 
 #[test]
@@ -39,17 +39,50 @@ fn eq15_is_typo() {
 #[test]
 fn per_class_bound_arithmetic() {
     let conf = 3.0 * ((2.0f64 / 0.05).ln() / 20.0).sqrt();
-    let p = per_class_bound(0.2, 0.1, 2.0, 10, 10, 0.05, PerClassConstant::Printed).unwrap();
+    let p = per_class_bound(
+        0.2,
+        0.1,
+        2.0,
+        Sample {
+            n: 10,
+            classes: 10,
+            delta: 0.05,
+        },
+        PerClassConstant::Printed,
+    )
+    .unwrap();
     assert_eq_tol(
         p,
         0.2 / std::f64::consts::LN_2 + 2.0 * 0.1 + conf,
         "printed Eq. 15",
     );
-    let d = per_class_bound(0.2, 0.1, 2.0, 10, 10, 0.05, PerClassConstant::Derived).unwrap();
+    let d = per_class_bound(
+        0.2,
+        0.1,
+        2.0,
+        Sample {
+            n: 10,
+            classes: 10,
+            delta: 0.05,
+        },
+        PerClassConstant::Derived,
+    )
+    .unwrap();
     assert_eq_tol(
         d - p,
         (4.0 * 20f64.sqrt() * 10.0 / 2.0 - 2.0) * 0.1,
         "derived coefficient",
     );
-    assert!(per_class_bound(0.2, 0.1, 2.0, 10, 0, 0.05, PerClassConstant::Printed).is_err());
+    assert!(per_class_bound(
+        0.2,
+        0.1,
+        2.0,
+        Sample {
+            n: 0,
+            classes: 10,
+            delta: 0.05
+        },
+        PerClassConstant::Printed
+    )
+    .is_err());
 }

@@ -15,7 +15,7 @@ use common::*;
 use mr2_core::claims::montecarlo::{self, McSize, Statement};
 use mr2_core::claims::Verdict;
 use mr2_core::search::Budget;
-use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant};
+use mr2_core::theory::bounds::{confidence_term, lemma1_bound, Lemma1Constant, Sample};
 use mr2_core::theory::contraction;
 use mr2_core::theory::margin::margin;
 use mr2_core::tolerance::{le, IDENTITY, SUPREMUM};
@@ -494,8 +494,28 @@ fn lemma1_bound_validates_delta() {
         let e = confidence_term(10, bad).unwrap_err().to_string();
         assert!(e.contains("delta"), "{e}");
     }
-    let tight = lemma1_bound(0.1, 0.2, 10, 100, 0.05, Lemma1Constant::Tight).unwrap();
-    let printed = lemma1_bound(0.1, 0.2, 10, 100, 0.05, Lemma1Constant::Printed).unwrap();
+    let tight = lemma1_bound(
+        0.1,
+        0.2,
+        Sample {
+            n: 100,
+            classes: 10,
+            delta: 0.05,
+        },
+        Lemma1Constant::Tight,
+    )
+    .unwrap();
+    let printed = lemma1_bound(
+        0.1,
+        0.2,
+        Sample {
+            n: 100,
+            classes: 10,
+            delta: 0.05,
+        },
+        Lemma1Constant::Printed,
+    )
+    .unwrap();
     assert!(tight < printed);
     assert_eq_tol(
         printed - tight,

@@ -7,7 +7,7 @@ use common::*;
 use mr2_core::claims::montecarlo::{self, McSize, Statement};
 use mr2_core::claims::Verdict;
 use mr2_core::search::Budget;
-use mr2_core::theory::bounds::{prop1_bound, Lemma1Constant};
+use mr2_core::theory::bounds::{prop1_bound, Lemma1Constant, Sample};
 use mr2_core::theory::rademacher::{lemma2_corrected, lemma2_printed};
 
 #[test]
@@ -57,9 +57,12 @@ fn prop1_bound_arithmetic() {
         0.5,
         &[1.0, 4.0],
         &[1.0, 2.0],
-        8,
         1.0,
-        0.1,
+        Sample {
+            n: 8,
+            classes: 2,
+            delta: 0.1,
+        },
         Lemma1Constant::Printed,
     )
     .unwrap();
@@ -72,9 +75,12 @@ fn prop1_bound_arithmetic() {
         0.5,
         &[1.0, 4.0],
         &[1.0, 2.0],
-        8,
         1.0,
-        0.1,
+        Sample {
+            n: 8,
+            classes: 2,
+            delta: 0.1,
+        },
         Lemma1Constant::Tight,
     )
     .unwrap();
@@ -83,4 +89,21 @@ fn prop1_bound_arithmetic() {
         0.5 / std::f64::consts::LN_2 + 4.0 * shape + conf,
         "tight Prop. 1",
     );
+    // α and γ must have one entry per class of the sample.
+    let three = Sample {
+        n: 8,
+        classes: 3,
+        delta: 0.1,
+    };
+    let e = prop1_bound(
+        0.5,
+        &[1.0, 4.0],
+        &[1.0, 2.0],
+        1.0,
+        three,
+        Lemma1Constant::Tight,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("alpha") && e.contains("per class"), "{e}");
 }

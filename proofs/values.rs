@@ -6,7 +6,7 @@
 
 use mr2_core::theory::bounds::{
     confidence_term, lemma1_terms, per_class_terms, prop1_bound, prop1_terms, Lemma1Constant,
-    PerClassConstant,
+    PerClassConstant, Sample,
 };
 use mr2_core::theory::rademacher::{
     b8_corrected, b8_printed, class_complexity, expected_norm, expected_norm_exact,
@@ -641,12 +641,32 @@ fn bounds_by_their_terms() {
     );
     close(Lemma1Constant::Printed.value(2), 8.0, "4√(2K), K = 2");
     close(Lemma1Constant::Tight.value(7), 4.0, "4");
-    let t = lemma1_terms(0.1, 0.5, 2, 100, delta, Lemma1Constant::Printed).unwrap();
+    let t = lemma1_terms(
+        0.1,
+        0.5,
+        Sample {
+            n: 100,
+            classes: 2,
+            delta,
+        },
+        Lemma1Constant::Printed,
+    )
+    .unwrap();
     close(t.empirical, 0.1, "Lemma 1 empirical");
     close(t.complexity, 4.0, "8·0.5");
     close(t.confidence, 0.3, "conf");
     close(t.total(), 4.4, "Lemma 1 total");
-    let t = prop1_terms(0.2 * LN_2, 0.5, 2, 100, delta, Lemma1Constant::Tight).unwrap();
+    let t = prop1_terms(
+        0.2 * LN_2,
+        0.5,
+        Sample {
+            n: 100,
+            classes: 2,
+            delta,
+        },
+        Lemma1Constant::Tight,
+    )
+    .unwrap();
     close(t.empirical, 0.2, "R̂^{γ,ce}/ln 2");
     close(t.complexity, 2.0, "4·0.5");
     close(t.total(), 2.5, "Prop. 1 total");
@@ -655,9 +675,12 @@ fn bounds_by_their_terms() {
             0.2 * LN_2,
             &[4.0, 9.0],
             &[1.0, 1.0],
-            2,
             1.0,
-            2.0 / E.powi(2),
+            Sample {
+                n: 2,
+                classes: 2,
+                delta: 2.0 / E.powi(2),
+            },
             Lemma1Constant::Tight,
         )
         .unwrap(),
@@ -675,9 +698,11 @@ fn bounds_by_their_terms() {
         0.1 * LN_2,
         0.25,
         2.0,
-        3,
-        100,
-        delta,
+        Sample {
+            n: 100,
+            classes: 3,
+            delta,
+        },
         PerClassConstant::DerivedTight,
     )
     .unwrap();

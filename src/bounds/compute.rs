@@ -8,6 +8,7 @@ use super::rank::{kendall, spearman};
 use crate::error::Result;
 use crate::theory::bounds::{
     confidence_term, per_class_terms, prop1_terms, BoundTerms, Lemma1Constant, PerClassConstant,
+    Sample,
 };
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
 use crate::theory::rademacher::{
@@ -220,7 +221,12 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         )?;
         let nk = rows.len();
         let ce_k = ce[c] / nk as f64;
-        let terms = |pc| per_class_terms(ce_k, cx.mean, inp.gamma[c], k, nk, s.delta, pc);
+        let class_sample = Sample {
+            n: nk,
+            classes: k,
+            delta: s.delta,
+        };
+        let terms = |pc| per_class_terms(ce_k, cx.mean, inp.gamma[c], class_sample, pc);
         classes.push(ClassBound {
             class: c,
             name: inp.class_names[c].clone(),
@@ -239,6 +245,11 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         });
     }
     let ce_risk = ce.iter().sum::<f64>() / n as f64;
+    let sample = Sample {
+        n,
+        classes: k,
+        delta: s.delta,
+    };
     let lemma2_c = rademacher::lemma2_corrected(&alpha, &inp.gamma, n, weight_norm_2);
     let b: Vec<f64> = classes.iter().map(|c| c.tight.total()).collect();
     let e: Vec<f64> = classes.iter().map(|c| c.test_error).collect();
@@ -269,21 +280,12 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
             n,
             weight_norm_q,
         ),
-        prop1_printed: prop1_terms(ce_risk, lemma2_c, k, n, s.delta, Lemma1Constant::Printed)?,
-        prop1_corrected: prop1_terms(
-            ce_risk,
-            complexity_2.mean,
-            k,
-            n,
-            s.delta,
-            Lemma1Constant::Tight,
-        )?,
+        prop1_printed: prop1_terms(ce_risk, lemma2_c, sample, Lemma1Constant::Printed)?,
+        prop1_corrected: prop1_terms(ce_risk, complexity_2.mean, sample, Lemma1Constant::Tight)?,
         prop1_corrected_gamma_opt: prop1_terms(
             ce_opt / n as f64,
             complexity_opt.mean,
-            k,
-            n,
-            s.delta,
+            sample,
             Lemma1Constant::Tight,
         )?,
         test_error: inp.test_error,

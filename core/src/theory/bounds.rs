@@ -93,6 +93,19 @@ impl Lemma1Constant {
     }
 }
 
+/// The sample a bound is stated for: its size `n` (`N`, or `N_k` for a per-class bound), the
+/// number of classes `K` and the confidence `1 − δ`. Named fields, so that `N` and `K` cannot
+/// trade places.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Sample size (`N`, or `N_k`).
+    pub n: usize,
+    /// Classes `K`.
+    pub classes: usize,
+    /// `δ ∈ (0, 1)`.
+    pub delta: f64,
+}
+
 /// Lemma 1 (Eq. 11) by terms: `R̂^γ + c·R̂^γ_D(F) + 3√(ln(2/δ)/2N)`.
 ///
 /// # Errors
@@ -100,15 +113,13 @@ impl Lemma1Constant {
 pub fn lemma1_terms(
     emp_margin_risk: f64,
     complexity: f64,
-    k: usize,
-    n: usize,
-    delta: f64,
+    s: Sample,
     c: Lemma1Constant,
 ) -> Result<BoundTerms> {
     Ok(BoundTerms {
         empirical: emp_margin_risk,
-        complexity: c.value(k) * complexity,
-        confidence: confidence_term(n, delta)?,
+        complexity: c.value(s.classes) * complexity,
+        confidence: confidence_term(s.n, s.delta)?,
     })
 }
 
@@ -119,12 +130,10 @@ pub fn lemma1_terms(
 pub fn lemma1_bound(
     emp_margin_risk: f64,
     complexity: f64,
-    k: usize,
-    n: usize,
-    delta: f64,
+    s: Sample,
     c: Lemma1Constant,
 ) -> Result<f64> {
-    Ok(lemma1_terms(emp_margin_risk, complexity, k, n, delta, c)?.total())
+    Ok(lemma1_terms(emp_margin_risk, complexity, s, c)?.total())
 }
 
 /// Prop. 1 (Eq. 13) by terms, with the `O(1/√N)` term made explicit as Lemma 1's confidence
@@ -137,15 +146,13 @@ pub fn lemma1_bound(
 pub fn prop1_terms(
     emp_ce_risk: f64,
     complexity: f64,
-    k: usize,
-    n: usize,
-    delta: f64,
+    s: Sample,
     c: Lemma1Constant,
 ) -> Result<BoundTerms> {
     Ok(BoundTerms {
         empirical: emp_ce_risk / std::f64::consts::LN_2,
-        complexity: c.value(k) * complexity,
-        confidence: confidence_term(n, delta)?,
+        complexity: c.value(s.classes) * complexity,
+        confidence: confidence_term(s.n, s.delta)?,
     })
 }
 
@@ -154,18 +161,24 @@ pub fn prop1_terms(
 /// printed `4√2 Λ K/√N · √(Σ α_k/γ_k²)`.
 ///
 /// # Errors
-/// As [`confidence_term`].
+/// As [`confidence_term`]; `alpha` and `gamma` not of `s.classes` entries.
 pub fn prop1_bound(
     emp_ce_risk: f64,
     alpha: &[f64],
     gamma: &[f64],
-    n: usize,
     weight_norm: f64,
-    delta: f64,
+    s: Sample,
     c: Lemma1Constant,
 ) -> Result<f64> {
-    let cplx = super::rademacher::lemma2_corrected(alpha, gamma, n, weight_norm);
-    Ok(prop1_terms(emp_ce_risk, cplx, alpha.len(), n, delta, c)?.total())
+    if alpha.len() != s.classes || gamma.len() != s.classes {
+        return Err(invalid(
+            "alpha, gamma",
+            format!("{} and {} entries", alpha.len(), gamma.len()),
+            "need one entry per class",
+        ));
+    }
+    let cplx = super::rademacher::lemma2_corrected(alpha, gamma, s.n, weight_norm);
+    Ok(prop1_terms(emp_ce_risk, cplx, s, c)?.total())
 }
 
 /// The complexity coefficient in front of `R̂_k(F)` in the per-class bound (Eq. 15 / 87).
@@ -199,15 +212,13 @@ pub fn per_class_terms(
     emp_ce_risk_k: f64,
     class_complexity: f64,
     gamma_k: f64,
-    k: usize,
-    n_k: usize,
-    delta: f64,
+    s: Sample,
     c: PerClassConstant,
 ) -> Result<BoundTerms> {
     Ok(BoundTerms {
         empirical: emp_ce_risk_k / std::f64::consts::LN_2,
-        complexity: c.value(gamma_k, k) * class_complexity,
-        confidence: confidence_term(n_k, delta)?,
+        complexity: c.value(gamma_k, s.classes) * class_complexity,
+        confidence: confidence_term(s.n, s.delta)?,
     })
 }
 
@@ -219,10 +230,8 @@ pub fn per_class_bound(
     emp_ce_risk_k: f64,
     class_complexity: f64,
     gamma_k: f64,
-    k: usize,
-    n_k: usize,
-    delta: f64,
+    s: Sample,
     c: PerClassConstant,
 ) -> Result<f64> {
-    Ok(per_class_terms(emp_ce_risk_k, class_complexity, gamma_k, k, n_k, delta, c)?.total())
+    Ok(per_class_terms(emp_ce_risk_k, class_complexity, gamma_k, s, c)?.total())
 }

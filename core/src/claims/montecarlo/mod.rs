@@ -44,7 +44,7 @@ pub use rich_margin::{
 
 use super::engine::{frequency_verdict, Evidence, Verdict};
 use crate::search::Budget;
-use crate::theory::bounds::{lemma1_terms, prop1_terms, BoundTerms, Lemma1Constant};
+use crate::theory::bounds::{lemma1_terms, prop1_terms, BoundTerms, Lemma1Constant, Sample};
 use crate::theory::margin::{gamma_ce_pairwise, gamma_margin_loss, zero_one};
 use crate::theory::rademacher::{gamma_margin_complexity, lemma2_corrected, Method};
 use crate::theory::{gamma, moments};
@@ -341,11 +341,29 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
                 match statement {
                     Statement::Lemma1 => {
                         let emp = mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy]));
-                        lemma1_terms(emp, complexity, K, n, DELTA, c)
+                        lemma1_terms(
+                            emp,
+                            complexity,
+                            Sample {
+                                n,
+                                classes: K,
+                                delta: DELTA,
+                            },
+                            c,
+                        )
                     }
                     Statement::Prop1 => {
                         let ce = mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy]));
-                        prop1_terms(ce, complexity, K, n, DELTA, c)
+                        prop1_terms(
+                            ce,
+                            complexity,
+                            Sample {
+                                n,
+                                classes: K,
+                                delta: DELTA,
+                            },
+                            c,
+                        )
                     }
                 }
                 .expect("valid δ and N")

@@ -60,7 +60,7 @@ use super::rich::severity;
 use super::{subset_class, RichSize, DELTA, K};
 use crate::claims::{frequency_verdict, Evidence};
 use crate::search::Budget;
-use crate::theory::bounds::{lemma1_terms, BoundTerms, Lemma1Constant};
+use crate::theory::bounds::{lemma1_terms, BoundTerms, Lemma1Constant, Sample};
 use crate::tolerance::le;
 
 impl RichSize {
@@ -201,8 +201,17 @@ impl MarginRun {
 pub fn run_rich_margin(size: RichSize, seed: u64) -> MarginRun {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let terms = |complexity| {
-        lemma1_terms(0.0, complexity, K, size.n, DELTA, Lemma1Constant::Printed)
-            .expect("valid δ and N")
+        lemma1_terms(
+            0.0,
+            complexity,
+            Sample {
+                n: size.n,
+                classes: K,
+                delta: DELTA,
+            },
+            Lemma1Constant::Printed,
+        )
+        .expect("valid δ and N")
     };
     let detail = (0..size.trials)
         .map(|_| {
