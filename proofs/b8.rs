@@ -39,50 +39,23 @@ fn eq15_is_typo() {
 #[test]
 fn per_class_bound_arithmetic() {
     let conf = 3.0 * ((2.0f64 / 0.05).ln() / 20.0).sqrt();
-    let p = per_class_bound(
-        0.2,
-        0.1,
-        2.0,
-        Sample {
-            n: 10,
-            classes: 10,
-            delta: 0.05,
-        },
-        PerClassConstant::Printed,
-    )
-    .unwrap();
+    let ten = Sample {
+        n: 10,
+        classes: 10,
+        delta: 0.05,
+    };
+    let p = per_class_bound(0.2, 0.1, 2.0, ten, PerClassConstant::Printed).unwrap();
     assert_eq_tol(
         p,
         0.2 / std::f64::consts::LN_2 + 2.0 * 0.1 + conf,
         "printed Eq. 15",
     );
-    let d = per_class_bound(
-        0.2,
-        0.1,
-        2.0,
-        Sample {
-            n: 10,
-            classes: 10,
-            delta: 0.05,
-        },
-        PerClassConstant::Derived,
-    )
-    .unwrap();
+    let d = per_class_bound(0.2, 0.1, 2.0, ten, PerClassConstant::Derived).unwrap();
     assert_eq_tol(
         d - p,
         (4.0 * 20f64.sqrt() * 10.0 / 2.0 - 2.0) * 0.1,
         "derived coefficient",
     );
-    assert!(per_class_bound(
-        0.2,
-        0.1,
-        2.0,
-        Sample {
-            n: 0,
-            classes: 10,
-            delta: 0.05
-        },
-        PerClassConstant::Printed
-    )
-    .is_err());
+    let empty = Sample { n: 0, ..ten };
+    assert!(per_class_bound(0.2, 0.1, 2.0, empty, PerClassConstant::Printed).is_err());
 }

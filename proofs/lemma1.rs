@@ -494,28 +494,13 @@ fn lemma1_bound_validates_delta() {
         let e = confidence_term(10, bad).unwrap_err().to_string();
         assert!(e.contains("delta"), "{e}");
     }
-    let tight = lemma1_bound(
-        0.1,
-        0.2,
-        Sample {
-            n: 100,
-            classes: 10,
-            delta: 0.05,
-        },
-        Lemma1Constant::Tight,
-    )
-    .unwrap();
-    let printed = lemma1_bound(
-        0.1,
-        0.2,
-        Sample {
-            n: 100,
-            classes: 10,
-            delta: 0.05,
-        },
-        Lemma1Constant::Printed,
-    )
-    .unwrap();
+    let s = Sample {
+        n: 100,
+        classes: 10,
+        delta: 0.05,
+    };
+    let tight = lemma1_bound(0.1, 0.2, s, Lemma1Constant::Tight).unwrap();
+    let printed = lemma1_bound(0.1, 0.2, s, Lemma1Constant::Printed).unwrap();
     assert!(tight < printed);
     assert_eq_tol(
         printed - tight,

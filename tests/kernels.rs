@@ -17,6 +17,16 @@ use rand_chacha::ChaCha8Rng;
 
 const REL: f64 = 1e-5;
 
+/// A convolution built and materialised under mr2's device-RNG lock: an unlocked lazy draw
+/// would race with the seeded models of the parity test running beside it.
+fn locked_conv(cfg: Conv2dConfig, seed: u64, dev: &Device) -> Conv2d {
+    mr2::model::with_device_rng(dev, seed, || {
+        let layer = cfg.init(dev);
+        let _ = layer.clone().into_record();
+        layer
+    })
+}
+
 fn random(shape: [usize; 4], seed: u64, dev: &Device) -> Tensor<4> {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let n = shape.iter().product();
@@ -176,18 +186,12 @@ fn conv_cases() -> Vec<ConvCase> {
 
 impl ConvCase {
     fn layer(&self, dev: &Device) -> Conv2d {
-        // Built and materialised under mr2's device-RNG lock: an unlocked lazy draw here would
-        // race with the seeded models of the parity test running beside it.
-        mr2::model::with_device_rng(dev, 7, || {
-            let layer = Conv2dConfig::new([self.c_in, self.c_out], self.kernel)
-                .with_stride(self.stride)
-                .with_padding(self.padding.clone())
-                .with_dilation(self.dilation)
-                .with_bias(self.bias)
-                .init(dev);
-            let _ = layer.clone().into_record();
-            layer
-        })
+        let cfg = Conv2dConfig::new([self.c_in, self.c_out], self.kernel)
+            .with_stride(self.stride)
+            .with_padding(self.padding.clone())
+            .with_dilation(self.dilation)
+            .with_bias(self.bias);
+        locked_conv(cfg, 7, dev)
     }
     fn input(&self, seed: u64, dev: &Device) -> Tensor<4> {
         random([self.batch, self.c_in, self.hw[0], self.hw[1]], seed, dev)
@@ -454,13 +458,7 @@ fn unsupported_settings_fall_back_to_burn() {
     let dev = Device::flex().autodiff();
     let before = kernel_calls();
     // Grouped convolution, "same" padding, f64 input: burn's layers, same results.
-    let locked = |cfg: Conv2dConfig| {
-        mr2::model::with_device_rng(&dev, 8, || {
-            let layer = cfg.init(&dev);
-            let _ = layer.clone().into_record();
-            layer
-        })
-    };
+    let locked = |cfg: Conv2dConfig| locked_conv(cfg, 8, &dev);
     let grouped = locked(Conv2dConfig::new([4, 4], [3, 3]).with_groups(2));
     let x = random([2, 4, 6, 6], 1, &dev);
     assert_eq!(
