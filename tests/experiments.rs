@@ -753,9 +753,9 @@ fn variants_set_the_mr2_rows() {
         .collect();
     assert!(!la.is_empty());
     for p in la {
-        assert!(p.ema_reset && p.rep_scaling == RepScaling::Released);
-        assert_eq!((p.c_bar, p.lambda, p.p), (1.0, 0.1, 5.0));
-        assert!(mr2::loss::mr2::Mr2Spec::from(p).ema_reset);
+        assert_eq!(p.mr2, Mr2Params::released(false), "every released setting");
+        let spec = Method::LaMr2(p).mr2_spec().unwrap().unwrap();
+        assert!(spec.params().ema_reset && spec.la().is_some());
     }
 }
 

@@ -4,8 +4,8 @@
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use mr2::loss::mr2::{
-    gamma_ce, gamma_ce_per_sample, rep_margin, rep_margin_per_sample, rep_reduction_weights, Mr2,
-    RepReduction, RepScale,
+    gamma_ce, gamma_ce_per_sample, rep_margin, rep_margin_per_sample, rep_reduction_weights,
+    GammaMargin, Mr2, RepReduction, RepScale,
 };
 use mr2::loss::{Batch, MarginState, Method, Objective, RepScaling, TrainingSet};
 use mr2::tensor::{scalar, to_vec64, On};
@@ -293,17 +293,29 @@ fn degenerate_batches_are_defined() {
         "a singleton class has no positives: ℓ_s̄ = 0"
     );
     // MarginState: γ stays uniform c̄ while a class has never been seen.
-    let mut st = MarginState::new(3, 0.9, 2.0, 2.0, false).unwrap();
-    st.update(&[1.0f32, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0, 1.0], 2, &y)
+    let g = GammaMargin {
+        c_bar: 2.0,
+        uniform: false,
+    };
+    let mut st = MarginState::new(3, 0.9).unwrap();
+    st.update(&[1.0f32, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0, 1.0], 2, &y, 2.0)
         .unwrap();
-    assert_eq!(st.gamma(), vec![2.0; 3]);
-    st.update(&[0.0f64, 5.0], 2, &[2]).unwrap();
+    assert_eq!(st.gamma(g), vec![2.0; 3]);
+    st.update(&[0.0f64, 5.0], 2, &[2], 2.0).unwrap();
     let alpha: Vec<f64> = st.alpha.values.iter().map(|v| v.unwrap()).collect();
-    assert_eq!(st.gamma(), gamma::optimal_gamma(&alpha, 2.0).unwrap());
+    assert_eq!(st.gamma(g), gamma::optimal_gamma(&alpha, 2.0).unwrap());
+    // The c̄ passed in is the one γ averages to; with `uniform`, every γ_k is c̄.
+    let g3 = GammaMargin { c_bar: 3.0, ..g };
+    assert_eq!(st.gamma(g3), gamma::optimal_gamma(&alpha, 3.0).unwrap());
+    let uniform = GammaMargin {
+        uniform: true,
+        ..g3
+    };
+    assert_eq!(st.gamma(uniform), vec![3.0; 3]);
     // All-zero features give α = 0 → uniform γ instead of γ = 0.
-    let mut z = MarginState::new(2, 0.5, 2.0, 2.0, false).unwrap();
-    z.update(&[0.0f32; 4], 2, &[0, 1]).unwrap();
-    assert_eq!(z.gamma(), vec![2.0; 2]);
+    let mut z = MarginState::new(2, 0.5).unwrap();
+    z.update(&[0.0f32; 4], 2, &[0, 1], 2.0).unwrap();
+    assert_eq!(z.gamma(g), vec![2.0; 2]);
     // The whole objective on that batch is finite.
     let set = TrainingSet {
         counts: vec![3, 1],
@@ -336,9 +348,11 @@ fn degenerate_batches_are_defined() {
 
 #[test]
 fn ema_persists_and_decays_with_the_methods_own_decay() {
-    let mut st = MarginState::new(1, 0.9, 2.0, 1.0, false).unwrap();
-    st.update(&[1.0f32, 0.0, 3.0, 0.0], 2, &[0, 0]).unwrap(); // α = (1+9)/2 = 5, msd = 1
-    st.update(&[0.0f32, 0.0, 0.0, 0.0], 2, &[0, 0]).unwrap(); // α = 0, msd = 0
+    let mut st = MarginState::new(1, 0.9).unwrap();
+    st.update(&[1.0f32, 0.0, 3.0, 0.0], 2, &[0, 0], 2.0)
+        .unwrap(); // α = (1+9)/2 = 5, msd = 1
+    st.update(&[0.0f32, 0.0, 0.0, 0.0], 2, &[0, 0], 2.0)
+        .unwrap(); // α = 0, msd = 0
     assert!(IDENTITY.close(st.alpha.values[0].unwrap(), 4.5));
     assert!(IDENTITY.close(st.s_bar(), 0.9));
     // One source for the decay: the method's parameter is the one the EMA uses.
@@ -486,6 +500,7 @@ fn ema_reset_restarts_the_statistics_each_epoch() {
                 &[1.0f32, 0.0, 3.0, 0.0, 0.0, 2.0, 0.0, 1.0],
                 2,
                 &[0, 0, 1, 1],
+                2.0,
             )
             .unwrap();
         let mut none =
@@ -499,16 +514,16 @@ fn ema_reset_restarts_the_statistics_each_epoch() {
         let Objective::Mr2(o) = obj else {
             unreachable!()
         };
-        o.state
+        o
     };
     let kept = run("false");
-    assert!(kept.alpha.values.iter().all(Option::is_some));
+    assert!(kept.state.alpha.values.iter().all(Option::is_some));
     let reset = run("true");
-    assert!(reset.alpha.values.iter().all(Option::is_none));
-    assert!(reset.msd.values.iter().all(Option::is_none));
+    assert!(reset.state.alpha.values.iter().all(Option::is_none));
+    assert!(reset.state.msd.values.iter().all(Option::is_none));
     // Until the classes are seen again: uniform c̄ and s̄ = 0.
-    assert_eq!(reset.gamma(), vec![reset.c_bar; 2]);
-    assert_eq!(reset.s_bar(), 0.0);
+    assert_eq!(reset.gamma_used(), vec![reset.spec.params().c_bar; 2]);
+    assert_eq!(reset.s_bar_used(), 0.0);
 }
 
 /// Settings reach the loss as typed values: text a user typed is parsed once
@@ -540,4 +555,124 @@ fn settings_reach_the_loss_as_typed_values() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("grid row x") && e.contains("string"), "{e}");
+}
+
+/// One parameter set for the MR² family: each method's table takes exactly its form's keys,
+/// every key reaches [`Mr2Params`], and a key of another form is refused.
+#[test]
+fn the_mr2_family_shares_one_parameter_set() {
+    use mr2::loss::mr2::{LaMr2Params, LaOrder, Mr2Form, Mr2Params};
+    use mr2::settings::parse_value;
+    let kv = |pairs: &[(&str, &str)]| -> Vec<(String, mr2::settings::Value)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), parse_value(v)))
+            .collect()
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    for name in ["gamma-ce", "rep", "mr2", "la-mr2"] {
+        let m = Method::from_name(name).unwrap();
+        let (form, p) = m.mr2_form().unwrap();
+        let written: Vec<String> = m.params().into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<String> = form.keys().iter().map(|k| k.to_string()).collect();
+        assert_eq!(sorted(written), sorted(keys), "{name}: the keys written");
+        // Defaults are the one struct's, and a configuration round-trips (TOML and JSON).
+        assert_eq!(p, Mr2Params::default(), "{name}");
+        let toml_back: Method = toml::Value::try_from(&m).unwrap().try_into().unwrap();
+        let json_back: Method = serde_json::from_value(serde_json::to_value(&m).unwrap()).unwrap();
+        assert_eq!((&toml_back, &json_back), (&m, &m), "{name}");
+    }
+    let all = [
+        ("c_bar", "3.0"),
+        ("lambda", "0.25"),
+        ("p", "3.0"),
+        ("decay", "0.5"),
+        ("uniform_gamma", "true"),
+        ("s_bar_zero", "true"),
+        ("rep_scaling", "released"),
+        ("ema_reset", "true"),
+    ];
+    let set = Mr2Params {
+        c_bar: 3.0,
+        lambda: 0.25,
+        p: 3.0,
+        decay: 0.5,
+        uniform_gamma: true,
+        s_bar_zero: true,
+        rep_scaling: RepScaling::Released,
+        ema_reset: true,
+    };
+    let with = |name: &str, pairs: &[(&str, &str)]| {
+        Method::from_name(name)
+            .unwrap()
+            .with_params(&kv(pairs), "t")
+    };
+    assert_eq!(with("mr2", &all).unwrap(), Method::Mr2(set));
+    let mut la = all.to_vec();
+    la.extend([("tau", "0.5"), ("la_order", "before-gamma")]);
+    assert_eq!(
+        with("la-mr2", &la).unwrap(),
+        Method::LaMr2(LaMr2Params {
+            tau: 0.5,
+            la_order: LaOrder::BeforeGamma,
+            mr2: set
+        })
+    );
+    let of = |form: Mr2Form| -> Vec<(&str, &str)> {
+        all.iter()
+            .copied()
+            .filter(|(k, _)| form.keys().contains(k))
+            .collect()
+    };
+    let d = Mr2Params::default();
+    assert_eq!(
+        with("gamma-ce", &of(Mr2Form::GammaCe)).unwrap(),
+        Method::GammaCe(Mr2Params {
+            lambda: d.lambda,
+            s_bar_zero: d.s_bar_zero,
+            rep_scaling: d.rep_scaling,
+            ema_reset: d.ema_reset,
+            ..set
+        })
+    );
+    assert_eq!(
+        with("rep", &of(Mr2Form::Rep)).unwrap(),
+        Method::Rep(Mr2Params {
+            c_bar: d.c_bar,
+            p: d.p,
+            uniform_gamma: d.uniform_gamma,
+            ema_reset: d.ema_reset,
+            ..set
+        })
+    );
+    // A key of another form is refused, naming it and the keys there are.
+    for (name, key) in [
+        ("gamma-ce", "lambda"),
+        ("gamma-ce", "ema_reset"),
+        ("rep", "c_bar"),
+        ("rep", "p"),
+        ("mr2", "tau"),
+        ("mr2", "la_order"),
+        ("la-mr2", "cbar"),
+    ] {
+        let e = with(name, &[(key, "1.0")]).unwrap_err().to_string();
+        assert!(
+            e.contains(key) && e.contains("expected"),
+            "{name}/{key}: {e}"
+        );
+    }
+    let e = with("la-mr2", &[("cbar", "1.0")]).unwrap_err().to_string();
+    assert!(e.contains("did you mean `c_bar`"), "{e}");
+    // A NaN reaches validation (and is refused there, named) in every form's table.
+    for name in ["gamma-ce", "la-mr2"] {
+        let m = with(name, &[("c_bar", "nan")]).unwrap();
+        let e = m.validate().unwrap_err().to_string();
+        assert!(e.contains("c_bar"), "{name}: {e}");
+    }
+    // A value of the wrong type is refused, naming the type.
+    let e = with("la-mr2", &[("tau", "\"x\"")]).unwrap_err().to_string();
+    assert!(e.contains("invalid type"), "{e}");
 }

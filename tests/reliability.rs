@@ -89,11 +89,11 @@ fn every_f64_survives_a_json_round_trip_bit_for_bit() {
         values.len()
     );
     // The EMA state itself (as a checkpoint stores it).
-    let mut st = MarginState::new(5, 0.9, 2.0, 2.0, false).unwrap();
+    let mut st = MarginState::new(5, 0.9).unwrap();
     let feats: Vec<f64> = (0..40).map(|_| rng.random_range(-3.0..3.0)).collect();
     let labels: Vec<usize> = (0..10).map(|i| i % 5).collect();
     for _ in 0..7 {
-        st.update(&feats, 4, &labels).unwrap();
+        st.update(&feats, 4, &labels, 2.0).unwrap();
     }
     let back: MarginState =
         serde_json::from_str(&serde_json::to_string_pretty(&st).unwrap()).unwrap();
@@ -101,6 +101,80 @@ fn every_f64_survives_a_json_round_trip_bit_for_bit() {
     for (a, b) in st.alpha.values.iter().zip(&back.alpha.values) {
         assert_eq!(a.unwrap().to_bits(), b.unwrap().to_bits());
     }
+}
+
+/// A checkpoint's MR² objective written before the named specification (positional
+/// `gamma`/`rep` tuples, and c̄, p and γ's uniformity kept a second time in the EMA state)
+/// still reads, as the same objective; the new layout round-trips; a stored specification or
+/// EMA that contradicts itself is refused, naming the field.
+#[test]
+fn stored_mr2_objectives_of_both_layouts_read() {
+    use mr2::loss::mr2::{LaOrder, Mr2Form, Mr2Params};
+    use mr2::loss::{Method, Objective};
+    let old = |spec: &str, decay: f64| {
+        format!(
+            r#"{{"method": "mr2", "spec": {spec}, "state": {{"alpha": {{"decay": {decay}, "values": [5.5, null]}}, "msd": {{"decay": 0.9, "values": [3.9, null]}}, "p": 5.0, "c_bar": 1.0, "uniform": false}}, "log_prior": null}}"#
+        )
+    };
+    let read = |js: &str| serde_json::from_str::<Objective>(js).map_err(|e| e.to_string());
+    let released = r#"{"gamma": [1.0, false], "rep": [0.1, true, "released"], "la_tau": null, "la_order": "after-gamma", "ema_reset": true, "decay": 0.9, "p": 5.0}"#;
+    let Ok(Objective::Mr2(o)) = read(&old(released, 0.9)) else {
+        panic!("{:?}", read(&old(released, 0.9)))
+    };
+    let want = Method::Mr2(Mr2Params::released(true))
+        .mr2_spec()
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.spec, want);
+    assert_eq!(o.state.alpha.values, [Some(5.5), None]);
+    let obj = Objective::Mr2(o.clone());
+    obj.validate_state(2).unwrap();
+    assert!(obj.validate_state(3).is_err(), "another class count");
+    // The new layout: named form and parameters; it reads back to the same objective.
+    let js = serde_json::to_string(&obj).unwrap();
+    assert!(
+        js.contains(r#""form":"mr2""#) && !js.contains("la_tau"),
+        "{js}"
+    );
+    assert_eq!(read(&js).unwrap(), obj);
+    // The other forms of the old layout.
+    for (spec, form, uniform) in [
+        (
+            r#"{"gamma": [2.0, true], "rep": null, "la_tau": null, "decay": 0.9, "p": 2.0}"#,
+            Mr2Form::GammaCe,
+            Some(true),
+        ),
+        (
+            r#"{"gamma": null, "rep": [0.5, false, "paper"], "la_tau": null, "decay": 0.9, "p": 2.0}"#,
+            Mr2Form::Rep,
+            None,
+        ),
+        (
+            r#"{"gamma": [2.0, false], "rep": [0.5, false, "paper"], "la_tau": 1.0, "la_order": "before-gamma", "decay": 0.9, "p": 2.0}"#,
+            Mr2Form::LaMr2(mr2::loss::mr2::LogitAdjustment {
+                tau: 1.0,
+                order: LaOrder::BeforeGamma,
+            }),
+            Some(false),
+        ),
+    ] {
+        let Ok(Objective::Mr2(o)) = read(&old(spec, 0.9)) else {
+            panic!("{spec}: {:?}", read(&old(spec, 0.9)))
+        };
+        assert_eq!(o.spec.form(), form, "{spec}");
+        assert_eq!(o.spec.gamma().map(|g| g.uniform), uniform, "{spec}");
+    }
+    // Refused: an invalid stored parameter (named), neither term, an EMA with another decay.
+    let bad_c = released.replace("[1.0, false]", "[0.0, false]");
+    let e = read(&old(&bad_c, 0.9)).unwrap_err();
+    assert!(e.contains("c_bar") || e.contains("c̄"), "{e}");
+    let neither = r#"{"gamma": null, "rep": null, "la_tau": null, "decay": 0.9, "p": 2.0}"#;
+    assert!(read(&old(neither, 0.9)).is_err());
+    let Ok(obj) = read(&old(released, 0.5)) else {
+        panic!()
+    };
+    let e = obj.validate_state(2).unwrap_err().to_string();
+    assert!(e.contains("EMA decay"), "{e}");
 }
 
 #[test]

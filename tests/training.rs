@@ -750,7 +750,7 @@ fn the_synthetic_lambda_is_named_and_said() {
     use mr2::train::config::SYNTHETIC_LAMBDA;
     let syn = TrainConfig::defaults_for(DatasetName::Synthetic);
     assert_eq!(
-        syn.loss.mr2_spec().unwrap().rep.unwrap().0,
+        syn.loss.mr2_spec().unwrap().unwrap().rep().unwrap().lambda,
         SYNTHETIC_LAMBDA
     );
     let notes = syn.notes();
@@ -759,7 +759,10 @@ fn the_synthetic_lambda_is_named_and_said() {
         "{notes:?}"
     );
     let img = TrainConfig::defaults_for(DatasetName::FashionMnist);
-    assert_eq!(img.loss.mr2_spec().unwrap().rep.unwrap().0, 0.5);
+    assert_eq!(
+        img.loss.mr2_spec().unwrap().unwrap().rep().unwrap().lambda,
+        0.5
+    );
     assert!(img.notes().is_empty());
     let mut other = syn.clone();
     other.loss = other

@@ -70,14 +70,10 @@ impl Variant {
         let r = Mr2Params::released(cifar);
         match (self, m) {
             (Self::Preset, _) => {}
-            (Self::Printed, Method::Mr2(p)) => p.rep_scaling = RepScaling::Paper,
-            (Self::Printed, Method::LaMr2(p)) => p.rep_scaling = RepScaling::Paper,
-            (Self::Printed, Method::Rep(p)) => p.rep_scaling = RepScaling::Paper,
+            (Self::Printed, Method::Mr2(p) | Method::Rep(p)) => p.rep_scaling = RepScaling::Paper,
+            (Self::Printed, Method::LaMr2(p)) => p.mr2.rep_scaling = RepScaling::Paper,
             (Self::Released, Method::Mr2(p)) => *p = r,
-            (Self::Released, Method::LaMr2(p)) => {
-                (p.c_bar, p.lambda, p.p, p.s_bar_zero) = (r.c_bar, r.lambda, r.p, r.s_bar_zero);
-                (p.rep_scaling, p.ema_reset) = (r.rep_scaling, r.ema_reset);
-            }
+            (Self::Released, Method::LaMr2(p)) => p.mr2 = r,
             (Self::Released, Method::GammaCe(p)) => (p.c_bar, p.p) = (r.c_bar, r.p),
             (Self::Released, Method::Rep(p)) => {
                 (p.lambda, p.s_bar_zero, p.rep_scaling) = (r.lambda, r.s_bar_zero, r.rep_scaling);

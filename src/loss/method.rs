@@ -7,7 +7,7 @@ use super::ce::{EqlParams, FocalParams, LaParams, LabelSmoothingParams};
 use super::dro::{FairDroParams, GroupDroParams};
 use super::largest_margin::{LmSoftmaxParams, SampleMarginParams};
 use super::margin::{LdamParams, MmParams};
-use super::mr2::{GammaCeParams, LaMr2Params, Mr2Params, Mr2Spec, RepParams};
+use super::mr2::{LaMr2Params, Mr2Form, Mr2Params, Mr2Spec};
 use super::representation::{CenterParams, DrlParams, LgmParams, SupConParams};
 use super::reweight::{CsrParams, JttParams, LffParams};
 use crate::error::{Error, Result};
@@ -43,8 +43,12 @@ pub enum Method {
     Lff(LffParams),
     LmSoftmax(LmSoftmaxParams),
     SampleMargin(SampleMarginParams),
-    GammaCe(GammaCeParams),
-    Rep(RepParams),
+    /// `ℓ_γ,ce` alone: the keys of [`Mr2Form::GammaCe`].
+    #[serde(with = "super::mr2_spec::gamma_ce_table")]
+    GammaCe(Mr2Params),
+    /// `ℓ_ce + λ ℓ_s̄`: the keys of [`Mr2Form::Rep`].
+    #[serde(with = "super::mr2_spec::rep_table")]
+    Rep(Mr2Params),
     Mr2(Mr2Params),
     LaMr2(LaMr2Params),
 }
@@ -260,20 +264,39 @@ impl Method {
             Self::LmSoftmax(p) => p.validate(),
             Self::SampleMargin(p) => p.validate(),
             Self::GammaCe(_) | Self::Rep(_) | Self::Mr2(_) | Self::LaMr2(_) => {
-                self.mr2_spec().map_or(Ok(()), |s| s.validate())
+                self.mr2_spec().map(|_| ())
             }
         }
     }
 
-    /// The MR²-family specification, for `gamma-ce`, `rep`, `mr2` and `la-mr2`.
-    pub fn mr2_spec(&self) -> Option<Mr2Spec> {
+    /// The MR²-family form and parameters, for `gamma-ce`, `rep`, `mr2` and `la-mr2`
+    /// (`None` for the other methods).
+    pub fn mr2_form(&self) -> Option<(Mr2Form, Mr2Params)> {
+        use super::mr2::LogitAdjustment;
         match *self {
-            Self::GammaCe(p) => Some(p.into()),
-            Self::Rep(p) => Some(p.into()),
-            Self::Mr2(p) => Some(p.into()),
-            Self::LaMr2(p) => Some(p.into()),
+            Self::GammaCe(p) => Some((Mr2Form::GammaCe, p)),
+            Self::Rep(p) => Some((Mr2Form::Rep, p)),
+            Self::Mr2(p) => Some((Mr2Form::Mr2, p)),
+            Self::LaMr2(p) => Some((
+                Mr2Form::LaMr2(LogitAdjustment {
+                    tau: p.tau,
+                    order: p.la_order,
+                }),
+                p.mr2,
+            )),
             _ => None,
         }
+    }
+
+    /// The validated MR²-family specification ([`Mr2Spec::new`]); `Ok(None)` for the other
+    /// methods.
+    ///
+    /// # Errors
+    /// The first invalid parameter, named.
+    pub fn mr2_spec(&self) -> Result<Option<Mr2Spec>> {
+        self.mr2_form()
+            .map(|(form, p)| Mr2Spec::new(form, p))
+            .transpose()
     }
 
     /// The head the method trains: cosine for LDAM, MM and LM-softmax, Gaussian for L-GM,

@@ -42,6 +42,7 @@ pub mod margin;
 mod method;
 pub mod mr2;
 pub mod mr2_params;
+pub mod mr2_spec;
 mod objective;
 pub mod representation;
 pub mod reweight;

@@ -13,14 +13,12 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use super::Terms;
-use crate::error::{Error, Result};
+use crate::error::{invalid, Error, Result};
 use crate::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
 use crate::theory::{gamma, moments};
 
-pub use super::mr2_params::{
-    GammaCeParams, LaMr2Params, LaOrder, Mr2Params, Mr2Spec, RepParams, RepReduction, RepScale,
-    RepScaling,
-};
+pub use super::mr2_params::{LaMr2Params, LaOrder, Mr2Params, RepReduction, RepScale, RepScaling};
+pub use super::mr2_spec::{GammaMargin, LogitAdjustment, Mr2Form, Mr2Spec, RepMargin};
 
 /// Per-sample `ℓ_γ,ce(z_i, y_i) = −ln softmax(z_i/γ_{y_i})_{y_i}` (Eq. 1), `[B]`; `gamma` holds
 /// one margin per class.
@@ -115,35 +113,26 @@ pub fn rep_margin(features: Tensor<2>, labels: &[usize], s_bar: f64, scale: RepS
 }
 
 /// The margins γ and s̄ of Eq. 1–2, kept as per-class EMAs of training-batch statistics
-/// (never fed evaluation data). It holds its own decay, exponent p and c̄: one source for each.
+/// (never fed evaluation data). It keeps the statistics only: c̄, p and whether γ is uniform
+/// are the objective's [`Mr2Spec`], passed in where they are used; the decay is each EMA's
+/// own, set from the spec and checked against it on resume ([`MarginState::validate`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarginState {
     /// EMA of `α_k` (`‖μ̂_k‖² + ‖ŝ_k‖²`, or `r²_{k,p}` for `p ≠ 2`).
     pub alpha: moments::Ema,
     /// EMA of `‖ŝ_k‖²`.
     pub msd: moments::Ema,
-    /// Norm exponent for α (Eq. 17; 2 is Eq. 1).
-    pub p: f64,
-    /// Mean margin c̄.
-    pub c_bar: f64,
-    /// γ_k = c̄ for every class (Table 3 row b).
-    pub uniform: bool,
 }
 
 impl MarginState {
     /// Fresh state for `k` classes.
     ///
     /// # Errors
-    /// `decay ∉ [0, 1)`, `p < 1`, `c̄ ≤ 0`, `k = 0`.
-    pub fn new(k: usize, decay: f64, p: f64, c_bar: f64, uniform: bool) -> Result<Self> {
-        crate::theory::check_p(p)?;
-        gamma::check_c_bar(c_bar)?;
+    /// `decay ∉ [0, 1)`, `k = 0`.
+    pub fn new(k: usize, decay: f64) -> Result<Self> {
         Ok(Self {
             alpha: moments::Ema::new(k, decay)?,
             msd: moments::Ema::new(k, decay)?,
-            p,
-            c_bar,
-            uniform,
         })
     }
 
@@ -152,17 +141,18 @@ impl MarginState {
         self.alpha.values.len()
     }
 
-    /// Fold in one batch's detached features (`n × d`, row-major, f32 or f64) and labels.
-    /// Classes absent from the batch keep their values; a class with a single sample
-    /// contributes `‖ŝ_k‖² = 0`.
+    /// Fold in one batch's detached features (`n × d`, row-major, f32 or f64) and labels,
+    /// with α under the norm exponent `p` (Eq. 17; 2 is Eq. 1). Classes absent from the batch
+    /// keep their values; a class with a single sample contributes `‖ŝ_k‖² = 0`.
     ///
     /// # Errors
-    /// Features not `labels.len() × d`, a label outside `0..K`.
+    /// Features not `labels.len() × d`, a label outside `0..K`, `p < 1`.
     pub fn update<T: Copy + Into<f64>>(
         &mut self,
         features: &[T],
         d: usize,
         labels: &[usize],
+        p: f64,
     ) -> Result<()> {
         let f: Vec<f64> = features.iter().map(|v| (*v).into()).collect();
         let view = ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| Error::Shape {
@@ -170,26 +160,27 @@ impl MarginState {
             expected: labels.len() * d,
             got: f.len(),
         })?;
-        let stats = moments::class_moments(view, labels, self.classes(), self.p)?;
+        let stats = moments::class_moments(view, labels, self.classes(), p)?;
         for (k, s) in stats.iter().enumerate() {
             if let Some(s) = s {
-                self.alpha.update(k, s.margin_energy(self.p));
+                self.alpha.update(k, s.margin_energy(p));
                 self.msd.update(k, s.msd);
             }
         }
         Ok(())
     }
 
-    /// γ (Eq. 1 / 17) from the EMA. Until every class has been seen — or when a class's α is
-    /// 0 (all-zero features) — the margins are uniform `c̄` (documented behaviour).
-    pub fn gamma(&self) -> Vec<f64> {
+    /// γ (Eq. 1 / 17) from the EMA with `g`'s c̄. Until every class has been seen — or when
+    /// a class's α is 0 (all-zero features) — the margins are uniform `c̄` (documented
+    /// behaviour), as they always are with `g.uniform`.
+    pub fn gamma(&self, g: GammaMargin) -> Vec<f64> {
         let k = self.classes();
-        if self.uniform {
-            return vec![self.c_bar; k];
+        if g.uniform {
+            return vec![g.c_bar; k];
         }
         let a: Option<Vec<f64>> = self.alpha.values.iter().copied().collect();
-        a.and_then(|a| gamma::optimal_gamma(&a, self.c_bar).ok())
-            .unwrap_or_else(|| vec![self.c_bar; k])
+        a.and_then(|a| gamma::optimal_gamma(&a, g.c_bar).ok())
+            .unwrap_or_else(|| vec![g.c_bar; k])
     }
 
     /// `s̄ = (1/K) Σ_k ‖ŝ_k‖²` over the classes seen so far (0 before any).
@@ -197,12 +188,12 @@ impl MarginState {
         moments::s_bar(&self.msd.values)
     }
 
-    /// Check a state read back from a checkpoint: `k` classes, valid decay, p and c̄, finite
-    /// non-negative EMA values.
+    /// Check a state read back from a checkpoint: `k` classes, both EMAs with the decay
+    /// `decay` (the spec's), finite non-negative EMA values.
     ///
     /// # Errors
     /// The first offending field, named.
-    pub fn validate(&self, k: usize) -> Result<()> {
+    pub fn validate(&self, k: usize, decay: f64) -> Result<()> {
         if self.classes() != k || self.msd.values.len() != k {
             return Err(Error::Shape {
                 what: "EMA classes in the checkpoint",
@@ -210,8 +201,15 @@ impl MarginState {
                 got: self.classes(),
             });
         }
-        crate::theory::check_p(self.p)?;
-        gamma::check_c_bar(self.c_bar)?;
+        for ema in [&self.alpha, &self.msd] {
+            if ema.decay.to_bits() != decay.to_bits() {
+                return Err(invalid(
+                    "EMA decay",
+                    format!("{} (the objective's: {decay})", ema.decay),
+                    "the stored statistics' decay must be the objective's",
+                ));
+            }
+        }
         self.alpha.validate()?;
         self.msd.validate()
     }
@@ -239,11 +237,12 @@ pub struct Mr2Value {
 /// ([`Mr2::evaluate`]):
 /// ```
 /// use mr2::burn::tensor::Device;
-/// use mr2::loss::mr2::{Mr2, Mr2Params};
+/// use mr2::loss::mr2::{Mr2, Mr2Params, Mr2Spec};
 /// use mr2::tensor::{scalar, tensor2, On};
 ///
 /// let on = On::f32(&Device::flex());
-/// let mut mr2 = Mr2::new(Mr2Params::default().into(), &[2, 2]).unwrap(); // 2 classes
+/// let spec = Mr2Spec::mr2(Mr2Params::default()).unwrap(); // c̄, λ, p, decay: one place
+/// let mut mr2 = Mr2::new(spec, &[2, 2]).unwrap(); // 2 classes
 /// let logits = tensor2(&[2.0, 0.0, 1.5, 0.5, 0.0, 1.0, 0.2, 2.0], [4, 2], &on);
 /// let feats = tensor2(&[1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 1.2], [4, 2], &on);
 /// let v = mr2.loss(logits, feats, &[0, 0, 1, 1]).unwrap();
@@ -269,13 +268,11 @@ impl Mr2 {
     /// New objective for `k` classes with training-class counts `counts` (used by LA + MR²).
     ///
     /// # Errors
-    /// Invalid parameters (see [`Mr2Spec::validate`]).
+    /// No class (`counts` empty).
     pub fn new(spec: Mr2Spec, counts: &[usize]) -> Result<Self> {
-        spec.validate()?;
-        let (c_bar, uniform) = spec.gamma.unwrap_or((1.0, true));
-        let log_prior = spec.la_tau.map(|_| super::log_prior(counts));
+        let log_prior = spec.la().map(|_| super::log_prior(counts));
         Ok(Self {
-            state: MarginState::new(counts.len(), spec.decay, spec.p, c_bar, uniform)?,
+            state: MarginState::new(counts.len(), spec.params().decay)?,
             spec,
             log_prior,
         })
@@ -284,16 +281,16 @@ impl Mr2 {
     /// The margins the logits are divided by: γ from the state, or 1 for every class when the
     /// objective has no γ (cross-entropy, `rep`).
     pub fn gamma_used(&self) -> Vec<f64> {
-        match self.spec.gamma {
-            Some(_) => self.state.gamma(),
+        match self.spec.gamma() {
+            Some(g) => self.state.gamma(g),
             None => vec![1.0; self.state.classes()],
         }
     }
 
     /// s̄ the objective uses (0 with `s_bar_zero` or without a representation term).
     pub fn s_bar_used(&self) -> f64 {
-        match self.spec.rep {
-            Some((_, false, _)) => self.state.s_bar(),
+        match self.spec.rep() {
+            Some(r) if !r.s_bar_zero => self.state.s_bar(),
             _ => 0.0,
         }
     }
@@ -303,12 +300,12 @@ impl Mr2 {
         let g = self.gamma_used();
         let s_bar = self.s_bar_used();
         let k = self.state.classes();
-        let gamma_ce = match (&self.log_prior, self.spec.la_tau) {
-            (Some(lp), Some(tau)) => {
+        let gamma_ce = match (&self.log_prior, self.spec.la()) {
+            (Some(lp), Some(la)) => {
                 let on = On::of(&logits);
-                let adj: Vec<f64> = lp.iter().map(|v| tau * v).collect();
+                let adj: Vec<f64> = lp.iter().map(|v| la.tau * v).collect();
                 let adj = crate::tensor::tensor1(&adj, &on).reshape([1, k]);
-                match self.spec.la_order {
+                match la.order {
                     LaOrder::BeforeGamma => gamma_ce(logits + adj, labels, &g),
                     LaOrder::AfterGamma => {
                         let b = labels.len();
@@ -319,11 +316,11 @@ impl Mr2 {
             }
             _ => gamma_ce(logits, labels, &g),
         };
-        let (rep, total) = match self.spec.rep {
-            Some((lambda, _, scaling)) if lambda > 0.0 => {
+        let (rep, total) = match self.spec.rep() {
+            Some(rm) if rm.lambda > 0.0 => {
                 let d = features.dims()[1];
-                let r = rep_margin(features, labels, s_bar, scaling.resolve(d, k));
-                (Some(r.clone()), gamma_ce.clone() + r * lambda)
+                let r = rep_margin(features, labels, s_bar, rm.scaling.resolve(d, k));
+                (Some(r.clone()), gamma_ce.clone() + r * rm.lambda)
             }
             _ => (None, gamma_ce.clone()),
         };
@@ -339,7 +336,7 @@ impl Mr2 {
     /// Called before each epoch: with `ema_reset`, the EMA statistics start afresh (γ is
     /// uniform `c̄` and s̄ = 0 until the classes are seen again).
     pub fn on_epoch_start(&mut self) {
-        if self.spec.ema_reset {
+        if self.spec.params().ema_reset {
             for ema in [&mut self.state.alpha, &mut self.state.msd] {
                 ema.values.iter_mut().for_each(|v| *v = None);
             }
@@ -359,7 +356,7 @@ impl Mr2 {
     ) -> Result<Mr2Value> {
         let d = features.dims()[1];
         let f = to_vec64(features.clone().detach(), "features")?;
-        self.state.update(&f, d, labels)?;
+        self.state.update(&f, d, labels, self.spec.params().p)?;
         Ok(self.evaluate(logits, features, labels))
     }
 

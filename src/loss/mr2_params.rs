@@ -4,10 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite_nonneg;
-use crate::error::{invalid, Result};
-use crate::theory::gamma;
-
 /// How `ℓ_s̄` is scaled and reduced over the batch.
 ///
 /// | setting | exponent | batch reduction | factor |
@@ -98,71 +94,24 @@ impl RepScaling {
     }
 }
 
-/// `ℓ_γ,ce` alone (Table 3 rows b, c): c̄, p, decay, uniform γ.
+/// The one parameter set of the MR² family. Each objective reads the fields its terms use
+/// ([`Mr2Form`]) and its configuration table takes exactly those keys
+/// ([`Mr2Form::keys`]): `gamma-ce` (Table 3 rows b, c) has no λ, `rep` (rows d, e) no c̄ or p;
+/// `la-mr2` adds τ and the order of the shift ([`LaMr2Params`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct GammaCeParams {
-    /// Mean margin `c̄ > 0` (Eq. 1; paper ≈ 2).
+pub struct Mr2Params {
+    /// Mean margin `c̄ > 0` (Eq. 1; paper 2).
     pub c_bar: f64,
+    /// Weight `λ ≥ 0` of `ℓ_s̄` (Eq. 4; paper 0.5).
+    pub lambda: f64,
     /// Norm exponent `p ≥ 1` (Eq. 17; 2 is Eq. 1).
     pub p: f64,
     /// EMA decay in `[0, 1)` (paper 0.9).
     pub decay: f64,
     /// `γ_k = c̄` for every class (Table 3 row b).
     pub uniform_gamma: bool,
-}
-
-impl Default for GammaCeParams {
-    fn default() -> Self {
-        Self {
-            c_bar: 2.0,
-            p: 2.0,
-            decay: 0.9,
-            uniform_gamma: false,
-        }
-    }
-}
-
-/// `ℓ_ce + λ ℓ_s̄` (Table 3 rows d, e): λ, decay, s̄ = 0, exponent scaling.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RepParams {
-    /// Weight `λ ≥ 0` of `ℓ_s̄` (Eq. 4; paper 0.5).
-    pub lambda: f64,
-    /// EMA decay in `[0, 1)`.
-    pub decay: f64,
     /// `s̄ = 0` (Table 3 row d).
-    pub s_bar_zero: bool,
-    /// Exponent scaling of `ℓ_s̄`.
-    pub rep_scaling: RepScaling,
-}
-
-impl Default for RepParams {
-    fn default() -> Self {
-        Self {
-            lambda: 0.5,
-            decay: 0.9,
-            s_bar_zero: false,
-            rep_scaling: RepScaling::Paper,
-        }
-    }
-}
-
-/// MR² (Eq. 4) and, with `tau`, its composition with logit adjustment (Table 7).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Mr2Params {
-    /// Mean margin `c̄ > 0`.
-    pub c_bar: f64,
-    /// Weight `λ ≥ 0` of `ℓ_s̄`.
-    pub lambda: f64,
-    /// Norm exponent `p ≥ 1`.
-    pub p: f64,
-    /// EMA decay in `[0, 1)`.
-    pub decay: f64,
-    /// `γ_k = c̄` for every class.
-    pub uniform_gamma: bool,
-    /// `s̄ = 0`.
     pub s_bar_zero: bool,
     /// Exponent scaling of `ℓ_s̄`.
     pub rep_scaling: RepScaling,
@@ -219,151 +168,26 @@ pub enum LaOrder {
     BeforeGamma,
 }
 
-/// LA + MR² (Table 7): MR² with the logits adjusted by `τ ln π`, after (default) or before the
-/// division by γ ([`LaOrder`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// LA + MR² (Table 7): MR² ([`Mr2Params`]) with the logits adjusted by `τ ln π`, after
+/// (default) or before the division by γ ([`LaOrder`]). Written as one flat table:
+/// `tau`, `la_order` and MR²'s keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LaMr2Params {
     /// Logit-adjustment strength τ ≥ 0 (Menon et al.: 1).
     pub tau: f64,
     /// Whether the shift is added after or before the division by γ.
     pub la_order: LaOrder,
-    /// Mean margin `c̄ > 0`.
-    pub c_bar: f64,
-    /// Weight `λ ≥ 0` of `ℓ_s̄`.
-    pub lambda: f64,
-    /// Norm exponent `p ≥ 1`.
-    pub p: f64,
-    /// EMA decay in `[0, 1)`.
-    pub decay: f64,
-    /// `γ_k = c̄` for every class.
-    pub uniform_gamma: bool,
-    /// `s̄ = 0`.
-    pub s_bar_zero: bool,
-    /// Exponent scaling of `ℓ_s̄`.
-    pub rep_scaling: RepScaling,
-    /// Start the EMA statistics afresh at every epoch ([`Mr2Params::ema_reset`]).
-    pub ema_reset: bool,
+    /// MR²'s parameters.
+    #[serde(flatten)]
+    pub mr2: Mr2Params,
 }
 
 impl Default for LaMr2Params {
     fn default() -> Self {
-        let m = Mr2Params::default();
         Self {
             tau: 1.0,
             la_order: LaOrder::default(),
-            c_bar: m.c_bar,
-            lambda: m.lambda,
-            p: m.p,
-            decay: m.decay,
-            uniform_gamma: m.uniform_gamma,
-            s_bar_zero: m.s_bar_zero,
-            rep_scaling: m.rep_scaling,
-            ema_reset: m.ema_reset,
+            mr2: Mr2Params::default(),
         }
-    }
-}
-
-/// What one of the MR²-family objectives uses, resolved from its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Mr2Spec {
-    /// γ-scaled logits (c̄, uniform) — `None`: γ = 1 (cross-entropy).
-    pub gamma: Option<(f64, bool)>,
-    /// `λ ℓ_s̄` (λ, s̄ = 0, scaling) — `None`: no representation term.
-    pub rep: Option<(f64, bool, RepScaling)>,
-    /// Logit adjustment τ (LA + MR²).
-    pub la_tau: Option<f64>,
-    /// Where the adjustment goes relative to ÷γ (LA + MR²).
-    #[serde(default)]
-    pub la_order: LaOrder,
-    /// Restart the EMA statistics at every epoch.
-    #[serde(default)]
-    pub ema_reset: bool,
-    /// EMA decay.
-    pub decay: f64,
-    /// Norm exponent for α.
-    pub p: f64,
-}
-
-impl From<GammaCeParams> for Mr2Spec {
-    fn from(v: GammaCeParams) -> Self {
-        Self {
-            gamma: Some((v.c_bar, v.uniform_gamma)),
-            rep: None,
-            la_tau: None,
-            la_order: LaOrder::default(),
-            ema_reset: false,
-            decay: v.decay,
-            p: v.p,
-        }
-    }
-}
-
-impl From<RepParams> for Mr2Spec {
-    fn from(v: RepParams) -> Self {
-        Self {
-            gamma: None,
-            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
-            la_tau: None,
-            la_order: LaOrder::default(),
-            ema_reset: false,
-            decay: v.decay,
-            p: 2.0,
-        }
-    }
-}
-
-impl From<Mr2Params> for Mr2Spec {
-    fn from(v: Mr2Params) -> Self {
-        Self {
-            gamma: Some((v.c_bar, v.uniform_gamma)),
-            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
-            la_tau: None,
-            la_order: LaOrder::default(),
-            ema_reset: v.ema_reset,
-            decay: v.decay,
-            p: v.p,
-        }
-    }
-}
-
-impl From<LaMr2Params> for Mr2Spec {
-    fn from(v: LaMr2Params) -> Self {
-        Self {
-            gamma: Some((v.c_bar, v.uniform_gamma)),
-            rep: Some((v.lambda, v.s_bar_zero, v.rep_scaling)),
-            la_tau: Some(v.tau),
-            la_order: v.la_order,
-            ema_reset: v.ema_reset,
-            decay: v.decay,
-            p: v.p,
-        }
-    }
-}
-
-impl Mr2Spec {
-    /// Validate, naming the bad parameter: `c̄ ≤ 0`, `λ < 0`, `p < 1`, `decay ∉ [0, 1)`, `τ < 0`.
-    ///
-    /// # Errors
-    /// The first invalid parameter.
-    pub fn validate(&self) -> Result<()> {
-        if let Some((c_bar, _)) = self.gamma {
-            gamma::check_c_bar(c_bar)?;
-        }
-        if let Some((lambda, _, _)) = self.rep {
-            check_finite_nonneg("lambda", lambda, "λ must be finite and >= 0")?;
-        }
-        if let Some(tau) = self.la_tau {
-            check_finite_nonneg("tau", tau, "the logit-adjustment τ must be finite and >= 0")?;
-        }
-        crate::theory::check_p(self.p)?;
-        if !(0.0..1.0).contains(&self.decay) {
-            return Err(invalid(
-                "decay",
-                self.decay,
-                "the EMA decay must lie in [0, 1)",
-            ));
-        }
-        Ok(())
     }
 }

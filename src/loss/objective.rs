@@ -71,7 +71,7 @@ impl Objective {
             Method::SampleMargin(p) => Self::SampleMargin(p),
             Method::GammaCe(_) | Method::Rep(_) | Method::Mr2(_) | Method::LaMr2(_) => {
                 let spec = method
-                    .mr2_spec()
+                    .mr2_spec()?
                     .ok_or_else(|| invalid("method", method.name(), "not of the MR² family"))?;
                 Self::Mr2(Mr2::new(spec, &set.counts)?)
             }
@@ -209,7 +209,7 @@ impl Objective {
             }
         };
         match self {
-            Self::Mr2(o) => o.state.validate(k),
+            Self::Mr2(o) => o.state.validate(k, o.spec.params().decay),
             Self::GroupDro(o) => {
                 len("group-DRO weights", o.q.len(), k)?;
                 finite("q", &o.q)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::optim::OptimConfig;
 use crate::data::{DataConfig, DatasetName};
 use crate::error::{invalid, Error, Result};
-use crate::loss::mr2::{LaMr2Params, Mr2Params, RepParams};
+use crate::loss::mr2::{LaMr2Params, Mr2Params};
 use crate::loss::Method;
 use crate::model::{Arch, ModelConfig};
 use crate::settings::from_toml_value;
@@ -92,9 +92,12 @@ impl TrainConfig {
         }
         let lambda = SYNTHETIC_LAMBDA;
         match method {
-            Method::Rep(p) => Method::Rep(RepParams { lambda, ..p }),
+            Method::Rep(p) => Method::Rep(Mr2Params { lambda, ..p }),
             Method::Mr2(p) => Method::Mr2(Mr2Params { lambda, ..p }),
-            Method::LaMr2(p) => Method::LaMr2(LaMr2Params { lambda, ..p }),
+            Method::LaMr2(p) => Method::LaMr2(LaMr2Params {
+                mr2: Mr2Params { lambda, ..p.mr2 },
+                ..p
+            }),
             m => m,
         }
     }
@@ -103,7 +106,8 @@ impl TrainConfig {
     /// without being asked for: printed by `train` before it starts. Today one: λ =
     /// [`SYNTHETIC_LAMBDA`] on the synthetic mixture.
     pub fn notes(&self) -> Vec<String> {
-        let lambda = self.loss.mr2_spec().and_then(|s| s.rep.map(|r| r.0));
+        let lambda = self.loss.mr2_form();
+        let lambda = lambda.filter(|(f, _)| f.has_rep()).map(|(_, p)| p.lambda);
         match lambda {
             Some(l) if !self.data.name.is_image() && l.to_bits() == SYNTHETIC_LAMBDA.to_bits() => {
                 vec![format!(

@@ -70,8 +70,9 @@ impl EpochHook for CollapseWarning {
         let energy = feature_energy(test);
         if !self.warned && energy < 1e-3 * r {
             self.warned = true;
-            let hint = match e.config.loss.mr2_spec().and_then(|s| s.rep) {
-                Some((lambda, _, _)) => format!(
+            let lambda = e.config.loss.mr2_form();
+            let hint = match lambda.filter(|(f, _)| f.has_rep()).map(|(_, p)| p.lambda) {
+                Some(lambda) => format!(
                     "; ℓ_s̄'s gradient dominates at λ = {lambda}: try a smaller lambda or rep_scaling = released"
                 ),
                 None => String::new(),
