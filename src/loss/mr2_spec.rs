@@ -294,35 +294,39 @@ fn write_table<S: Serializer>(
     map.end()
 }
 
-/// `method = "gamma-ce"`: [`Mr2Params`] with the keys of [`Mr2Form::GammaCe`].
-pub(super) mod gamma_ce_table {
-    use super::*;
+/// A serde `with` module for a method whose table is [`Mr2Params`] restricted to `$keys`.
+macro_rules! form_table {
+    ($(#[$doc:meta])* $module:ident, $keys:expr) => {
+        $(#[$doc])*
+        pub(super) mod $module {
+            use super::*;
 
-    pub fn serialize<S: Serializer>(p: &Mr2Params, s: S) -> std::result::Result<S::Ok, S::Error> {
-        write_table(p, GAMMA_CE_KEYS, s)
-    }
+            pub fn serialize<S: Serializer>(
+                p: &Mr2Params,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                write_table(p, $keys, s)
+            }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<Mr2Params, D::Error> {
-        params_of(table_of(d, GAMMA_CE_KEYS)?)
-    }
+            pub fn deserialize<'de, D: Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Mr2Params, D::Error> {
+                params_of(table_of(d, $keys)?)
+            }
+        }
+    };
 }
 
-/// `method = "rep"`: [`Mr2Params`] with the keys of [`Mr2Form::Rep`].
-pub(super) mod rep_table {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(p: &Mr2Params, s: S) -> std::result::Result<S::Ok, S::Error> {
-        write_table(p, REP_KEYS, s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<Mr2Params, D::Error> {
-        params_of(table_of(d, REP_KEYS)?)
-    }
-}
+form_table!(
+    /// `method = "gamma-ce"`: [`Mr2Params`] with the keys of [`Mr2Form::GammaCe`].
+    gamma_ce_table,
+    GAMMA_CE_KEYS
+);
+form_table!(
+    /// `method = "rep"`: [`Mr2Params`] with the keys of [`Mr2Form::Rep`].
+    rep_table,
+    REP_KEYS
+);
 
 impl<'de> Deserialize<'de> for LaMr2Params {
     /// One flat table: `tau`, `la_order` and [`Mr2Params`]'s keys (unknown keys refused).
