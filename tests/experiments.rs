@@ -145,6 +145,24 @@ fn grids_follow_the_paper_tables() {
         assert!(has(row, "rep_scaling", "\"released\""), "{:?}", params(row));
     }
     assert!(ab.settings.contains("released"));
+    // Every preset and variant keeps each row's defining switch: the released configuration
+    // sets s̄ = 0 on CIFAR, which must not make row (e) a copy of row (d).
+    for preset in [Preset::Quick, Preset::Cpu, Preset::Cifar, Preset::Paper] {
+        for v in [
+            mr2::experiments::Variant::Preset,
+            mr2::experiments::Variant::Printed,
+            mr2::experiments::Variant::Released,
+        ] {
+            let ab = Experiment::Ablation
+                .plan_variant(preset, Some(&[0]), v)
+                .unwrap();
+            let form = |i: usize| ab.runs[i].config.loss.mr2_form().unwrap().1;
+            let at = format!("{} {}", preset.name(), v.name());
+            assert!(form(1).uniform_gamma && !form(2).uniform_gamma, "{at}");
+            assert!(form(3).s_bar_zero && !form(4).s_bar_zero, "{at}");
+            assert_ne!(ab.runs[3].config, ab.runs[4].config, "{at}");
+        }
+    }
     let sweep = Experiment::Sweep.plan(Preset::Cpu, Some(&[0])).unwrap();
     let lambdas: Vec<f64> = sweep
         .runs

@@ -149,13 +149,15 @@ impl Experiment {
                 }
             }
             Self::Ablation => {
+                // Each row sets the switch that defines it, after the variant: the released
+                // configuration's s̄ = 0 on CIFAR must not turn row (e) into row (d).
                 let r = ABLATION_ROWS;
                 let rows: [Row; 6] = [
                     (r[0], "ce", vec![]),
                     (r[1], "gamma-ce", mr2(&[("uniform_gamma", true.into())])),
-                    (r[2], "gamma-ce", vec![]),
+                    (r[2], "gamma-ce", mr2(&[("uniform_gamma", false.into())])),
                     (r[3], "rep", mr2(&[("s_bar_zero", true.into())])),
-                    (r[4], "rep", vec![]),
+                    (r[4], "rep", mr2(&[("s_bar_zero", false.into())])),
                     (r[5], "mr2", vec![]),
                 ];
                 for (row, m, kv) in &rows {
