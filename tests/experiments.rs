@@ -840,6 +840,36 @@ fn cifar_preset_is_table_14s_setting() {
     assert!(e.contains("--data-dir") && e.contains("synthetic"), "{e}");
 }
 
+/// Table 3 on CIFAR-10 under the released configuration shares two rows with Table 14: rows
+/// (a) and (f) are the `per-class --preset cifar` ERM and `MR2 released` runs, configuration for
+/// configuration, so their finished run directories can be copied into the ablation's (the
+/// runner checks the recorded configuration before it reuses one; docs/results.md). Row (b)
+/// there is plain cross-entropy in another name: γ_k = c̄ = 1 for every class.
+#[test]
+fn the_cifar_ablation_shares_table_14s_runs() {
+    use mr2::experiments::Variant;
+    let ab = Experiment::Ablation
+        .plan_variant(Preset::Cifar, None, Variant::Released)
+        .unwrap();
+    let pc = Experiment::PerClass.plan(Preset::Cifar, None).unwrap();
+    for (ab_row, pc_row) in [("(a) CE", "ERM"), ("(f) MR2", "MR2 released")] {
+        let a: Vec<_> = ab.runs.iter().filter(|r| r.row == ab_row).collect();
+        let p: Vec<_> = pc.runs.iter().filter(|r| r.row == pc_row).collect();
+        assert_eq!(a.len(), 5, "{ab_row}");
+        for (x, y) in a.iter().zip(&p) {
+            assert_eq!(x.seed, y.seed);
+            assert_eq!(
+                mr2::experiments::runner::config_difference(&x.config, &y.config),
+                None,
+                "{ab_row} vs {pc_row}"
+            );
+        }
+    }
+    let b = ab.runs.iter().find(|r| r.row.starts_with("(b)")).unwrap();
+    let (_, p) = b.config.loss.mr2_form().unwrap();
+    assert!(p.uniform_gamma && p.c_bar == 1.0, "{p:?}");
+}
+
 /// One `experiments` invocation through the library (what the binary calls): the default
 /// directories, `--plan` commands, an empty shard, a shard trained then the rest, `--report`,
 /// and `--source` refused outside bounds-vs-error.
