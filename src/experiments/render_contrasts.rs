@@ -9,19 +9,21 @@ use crate::stats::Paired;
 
 /// A paired difference as `+m [lo, hi]` (95% t-interval), `+m` for one pair, `—` for none.
 pub(super) fn interval(p: &Paired) -> String {
-    match p.n {
-        0 => "—".into(),
-        1 => format!("{:+.2}", p.mean),
-        _ => format!("{:+.2} [{:+.2}, {:+.2}]", p.mean, p.lo, p.hi),
-    }
+    interval_digits(p, 2)
 }
 
 /// [`interval`] with three decimals (margins in probability units).
 fn interval3(p: &Paired) -> String {
+    interval_digits(p, 3)
+}
+
+/// [`interval`] with `d` decimals.
+fn interval_digits(p: &Paired, d: usize) -> String {
+    let (m, lo, hi) = (p.mean, p.lo, p.hi);
     match p.n {
         0 => "—".into(),
-        1 => format!("{:+.3}", p.mean),
-        _ => format!("{:+.3} [{:+.3}, {:+.3}]", p.mean, p.lo, p.hi),
+        1 => format!("{m:+.d$}"),
+        _ => format!("{m:+.d$} [{lo:+.d$}, {hi:+.d$}]"),
     }
 }
 
