@@ -161,6 +161,12 @@ fn grids_follow_the_paper_tables() {
             assert!(form(1).uniform_gamma && !form(2).uniform_gamma, "{at}");
             assert!(form(3).s_bar_zero && !form(4).s_bar_zero, "{at}");
             assert_ne!(ab.runs[3].config, ab.runs[4].config, "{at}");
+            // The released code restarts its EMA every epoch whatever the loss: every
+            // MR²-family row (b)–(f) does too under the released variant, and only there.
+            for i in 1..6 {
+                let released = v == mr2::experiments::Variant::Released;
+                assert_eq!(form(i).ema_reset, released, "{at}: row {i}");
+            }
         }
     }
     let sweep = Experiment::Sweep.plan(Preset::Cpu, Some(&[0])).unwrap();

@@ -634,7 +634,6 @@ fn the_mr2_family_shares_one_parameter_set() {
             lambda: d.lambda,
             s_bar_zero: d.s_bar_zero,
             rep_scaling: d.rep_scaling,
-            ema_reset: d.ema_reset,
             ..set
         })
     );
@@ -644,14 +643,13 @@ fn the_mr2_family_shares_one_parameter_set() {
             c_bar: d.c_bar,
             p: d.p,
             uniform_gamma: d.uniform_gamma,
-            ema_reset: d.ema_reset,
             ..set
         })
     );
     // A key of another form is refused, naming it and the keys there are.
     for (name, key) in [
         ("gamma-ce", "lambda"),
-        ("gamma-ce", "ema_reset"),
+        ("gamma-ce", "s_bar_zero"),
         ("rep", "c_bar"),
         ("rep", "p"),
         ("mr2", "tau"),

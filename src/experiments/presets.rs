@@ -74,9 +74,12 @@ impl Variant {
             (Self::Printed, Method::LaMr2(p)) => p.mr2.rep_scaling = RepScaling::Paper,
             (Self::Released, Method::Mr2(p)) => *p = r,
             (Self::Released, Method::LaMr2(p)) => p.mr2 = r,
-            (Self::Released, Method::GammaCe(p)) => (p.c_bar, p.p) = (r.c_bar, r.p),
+            (Self::Released, Method::GammaCe(p)) => {
+                (p.c_bar, p.p, p.ema_reset) = (r.c_bar, r.p, r.ema_reset);
+            }
             (Self::Released, Method::Rep(p)) => {
-                (p.lambda, p.s_bar_zero, p.rep_scaling) = (r.lambda, r.s_bar_zero, r.rep_scaling);
+                (p.lambda, p.s_bar_zero) = (r.lambda, r.s_bar_zero);
+                (p.rep_scaling, p.ema_reset) = (r.rep_scaling, r.ema_reset);
             }
             _ => {}
         }

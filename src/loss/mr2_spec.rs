@@ -35,8 +35,8 @@ pub enum Mr2Form {
     LaMr2(LogitAdjustment),
 }
 
-const GAMMA_CE_KEYS: &[&str] = &["c_bar", "p", "decay", "uniform_gamma"];
-const REP_KEYS: &[&str] = &["lambda", "decay", "s_bar_zero", "rep_scaling"];
+const GAMMA_CE_KEYS: &[&str] = &["c_bar", "p", "decay", "uniform_gamma", "ema_reset"];
+const REP_KEYS: &[&str] = &["lambda", "decay", "s_bar_zero", "rep_scaling", "ema_reset"];
 const MR2_KEYS: &[&str] = &[
     "c_bar",
     "lambda",
