@@ -664,9 +664,21 @@ fn the_mr2_family_shares_one_parameter_set() {
     }
     let e = with("la-mr2", &[("cbar", "1.0")]).unwrap_err().to_string();
     assert!(e.contains("did you mean `c_bar`"), "{e}");
+    // λ where the form has ℓ_s̄, and only there.
+    let lambda = |name: &str| Method::from_name(name).unwrap().rep_lambda();
+    assert_eq!(lambda("gamma-ce"), None);
+    assert_eq!(lambda("ce"), None);
+    for name in ["rep", "mr2", "la-mr2"] {
+        assert_eq!(lambda(name), Some(0.5), "{name}");
+    }
     // A NaN reaches validation (and is refused there, named) in every form's table.
     for name in ["gamma-ce", "la-mr2"] {
         let m = with(name, &[("c_bar", "nan")]).unwrap();
+        let written = m.params();
+        assert!(
+            written.iter().any(|(k, v)| k == "c_bar" && v == "nan"),
+            "{name}: {written:?}"
+        );
         let e = m.validate().unwrap_err().to_string();
         assert!(e.contains("c_bar"), "{name}: {e}");
     }

@@ -288,6 +288,13 @@ impl Method {
         }
     }
 
+    /// λ of the representation term `λ ℓ_s̄`, for the methods that have one (`rep`, `mr2`,
+    /// `la-mr2`).
+    pub fn rep_lambda(&self) -> Option<f64> {
+        let (form, p) = self.mr2_form()?;
+        form.has_rep().then_some(p.lambda)
+    }
+
     /// The validated MR²-family specification ([`Mr2Spec::new`]); `Ok(None)` for the other
     /// methods.
     ///

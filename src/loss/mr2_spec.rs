@@ -6,8 +6,8 @@ use serde::de::Error as _;
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::check_finite_nonneg;
 use super::mr2_params::{LaMr2Params, LaOrder, Mr2Params, RepScaling};
+use super::{check_finite_nonneg, check_unit};
 use crate::error::{invalid, Result};
 use crate::theory::gamma;
 
@@ -134,13 +134,7 @@ impl Mr2Spec {
             )?;
         }
         crate::theory::check_p(params.p)?;
-        if !(0.0..1.0).contains(&params.decay) {
-            return Err(invalid(
-                "decay",
-                params.decay,
-                "the EMA decay must lie in [0, 1)",
-            ));
-        }
+        check_unit("decay", params.decay, "the EMA decay must lie in [0, 1)")?;
         Ok(Self { form, params })
     }
 
@@ -282,7 +276,7 @@ fn write_table<S: Serializer>(
     keys: &[&str],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    let serde_json::Value::Object(all) = serde_json::to_value(p).map_err(S::Error::custom)? else {
+    let toml::Value::Table(all) = toml::Value::try_from(p).map_err(S::Error::custom)? else {
         return Err(S::Error::custom("MR² parameters are not a table"));
     };
     let mut map = s.serialize_map(Some(keys.len()))?;

@@ -106,9 +106,7 @@ impl TrainConfig {
     /// without being asked for: printed by `train` before it starts. Today one: λ =
     /// [`SYNTHETIC_LAMBDA`] on the synthetic mixture.
     pub fn notes(&self) -> Vec<String> {
-        let lambda = self.loss.mr2_form();
-        let lambda = lambda.filter(|(f, _)| f.has_rep()).map(|(_, p)| p.lambda);
-        match lambda {
+        match self.loss.rep_lambda() {
             Some(l) if !self.data.name.is_image() && l.to_bits() == SYNTHETIC_LAMBDA.to_bits() => {
                 vec![format!(
                     "λ = {l}: the synthetic mixture's default (the paper's 0.5 with ℓ_s̄ as printed \

@@ -70,8 +70,7 @@ impl EpochHook for CollapseWarning {
         let energy = feature_energy(test);
         if !self.warned && energy < 1e-3 * r {
             self.warned = true;
-            let lambda = e.config.loss.mr2_form();
-            let hint = match lambda.filter(|(f, _)| f.has_rep()).map(|(_, p)| p.lambda) {
+            let hint = match e.config.loss.rep_lambda() {
                 Some(lambda) => format!(
                     "; ℓ_s̄'s gradient dominates at λ = {lambda}: try a smaller lambda or rep_scaling = released"
                 ),
