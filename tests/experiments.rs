@@ -1024,4 +1024,19 @@ fn long_tail_is_ldam_drws_setting() {
         (2, &[80, 90][..])
     );
     assert_eq!(cifar.runs[0].config.data.subset, None);
+    // The settings line (plan.json, the table's header) describes what the rows run, not the
+    // preset's base (10% of each class, cosine, weight decay 5e-4 under `cifar`).
+    for (plan, epochs) in [(&plan, "200 epochs"), (&cifar, "100 epochs")] {
+        let s = &plan.settings;
+        for part in [
+            "long-tailed, ρ = 100",
+            "weight decay 0.0002",
+            "Step schedule",
+            epochs,
+        ] {
+            assert!(s.contains(part), "{part:?} missing from {s:?}");
+        }
+        assert!(!s.contains("of each training class"), "{s}");
+    }
+    assert!(cifar.settings.contains("×0.01 at epochs [80, 90]"));
 }

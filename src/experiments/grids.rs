@@ -324,7 +324,7 @@ impl Experiment {
         Ok(Plan {
             experiment: self.name().into(),
             preset: preset.name().into(),
-            settings: s.describe(preset, &seeds),
+            settings: s.describe(preset, &seeds, &g.runs[0].config),
             reference_row: g.runs[0].row.clone(),
             runs: g.runs,
             paper: super::paper::paper_table(self),

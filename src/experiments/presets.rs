@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::DatasetName;
+use crate::data::{DatasetName, Imbalance};
 use crate::error::Result;
 use crate::loss::mr2::Mr2Params;
 use crate::loss::{Method, RepScaling};
 use crate::model::Arch;
 use crate::settings::Value;
-use crate::train::TrainConfig;
+use crate::train::{ScheduleKind, TrainConfig};
 
 /// Where the `cifar` preset reads CIFAR-10: the JPEG copy `scripts/fetch-data.sh cifar10`
 /// unpacks (either format may live there; `--data-dir` points elsewhere).
@@ -195,15 +195,31 @@ impl PresetSettings {
         m.with_params(&family, "preset").map(Some)
     }
 
-    /// One line describing the settings (printed and saved in `plan.json`).
-    pub fn describe(&self, preset: Preset, seeds: &[u64]) -> String {
-        let c = &self.base;
+    /// One line describing the settings (printed and saved in `plan.json`), read from `c`:
+    /// the configuration of the plan's reference row, which is what the rows share unless a
+    /// row changes it (an experiment may change the preset's base, e.g. `long-tail`'s
+    /// imbalance, schedule and weight decay).
+    pub fn describe(&self, preset: Preset, seeds: &[u64], c: &TrainConfig) -> String {
+        let imbalance = match c.data.imbalance {
+            Some(Imbalance::LongTail { ratio }) => format!(" (long-tailed, ρ = {ratio})"),
+            Some(Imbalance::Step { ratio }) => format!(" (step imbalance, ρ = {ratio})"),
+            None => String::new(),
+        };
+        let milestones = if c.optim.schedule == ScheduleKind::Step {
+            format!(
+                ", ×{} at epochs {:?}",
+                c.optim.step_factor, c.optim.milestones
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "preset {}: {:?}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule ({} warm-up epochs), augment {}, test evaluated every {} epochs, seeds {:?}; MR²-family parameters {:?}, variant {}",
+            "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule ({} warm-up epochs{}), augment {}, test evaluated every {} epochs, seeds {:?}; MR²-family parameters {:?}, variant {}",
             preset.name(),
             c.data.name,
             c.data.dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display())),
             c.data.subset.map_or(String::new(), |f| format!(" ({}% of each training class)", 100.0 * f)),
+            imbalance,
             c.model.arch,
             c.epochs,
             c.batch_size,
@@ -212,6 +228,7 @@ impl PresetSettings {
             c.optim.weight_decay,
             c.optim.schedule,
             c.optim.warmup_epochs,
+            milestones,
             c.data.augment,
             c.eval_every,
             seeds,
