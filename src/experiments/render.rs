@@ -79,7 +79,7 @@ fn margins_markdown(t: &mut String, rows: &[RowFigures], runs: &[RunFigures]) {
     let (source, paper) = super::paper::TABLE4;
     let _ = writeln!(
         t,
-        "\nThe paper ({source}; another dataset and scale — for direction, not level):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
+        "\nThe paper ({source}; compare the direction — the level only where its dataset, model and schedule are the settings line's):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
     );
     for (row, v) in paper {
         let _ = writeln!(
@@ -171,7 +171,7 @@ pub(super) fn markdown(
     if let Some(p) = &plan.paper {
         let _ = writeln!(
             t,
-            "\nThe paper ({}; another dataset and scale — for direction, not level):\n\n| row | overall % | easy % | medium % | hard % | Δ hard |\n|---|---|---|---|---|---|",
+            "\nThe paper ({}; compare the direction — the level only where its dataset, model and schedule are the settings line's):\n\n| row | overall % | easy % | medium % | hard % | Δ hard |\n|---|---|---|---|---|---|",
             p.source
         );
         let base = p.rows.first().map(|r| r.1[3]);
