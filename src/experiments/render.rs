@@ -38,6 +38,10 @@ fn spread_markdown(t: &mut String, spread: &[SpreadCurve]) {
     }
 }
 
+/// What the paper's figures under a table are good for (written under every such table).
+const PAPER_CAVEAT: &str =
+    "compare the direction — the level only where its dataset, model and schedule are the settings line's";
+
 /// The `margins` experiment's Table 4: per row the output-level margin (average and by the
 /// reference model's thirds) and the classifier-level margin, mean ± sd over seeds, with the
 /// paper's figures under it.
@@ -79,7 +83,7 @@ fn margins_markdown(t: &mut String, rows: &[RowFigures], runs: &[RunFigures]) {
     let (source, paper) = super::paper::TABLE4;
     let _ = writeln!(
         t,
-        "\nThe paper ({source}; compare the direction — the level only where its dataset, model and schedule are the settings line's):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
+        "\nThe paper ({source}; {PAPER_CAVEAT}):\n\n| row | output avg | output easy | output medium | output hard | classifier ° |\n|---|---|---|---|---|---|"
     );
     for (row, v) in paper {
         let _ = writeln!(
@@ -171,7 +175,7 @@ pub(super) fn markdown(
     if let Some(p) = &plan.paper {
         let _ = writeln!(
             t,
-            "\nThe paper ({}; compare the direction — the level only where its dataset, model and schedule are the settings line's):\n\n| row | overall % | easy % | medium % | hard % | Δ hard |\n|---|---|---|---|---|---|",
+            "\nThe paper ({}; {PAPER_CAVEAT}):\n\n| row | overall % | easy % | medium % | hard % | Δ hard |\n|---|---|---|---|---|---|",
             p.source
         );
         let base = p.rows.first().map(|r| r.1[3]);
