@@ -163,3 +163,35 @@ fn the_link_checker_finds_broken_links() {
         bad[0].contains("#nope") && bad[1].contains("no-such.md") && bad[2].contains("none.png")
     );
 }
+
+/// The `@NAME@` markers a page is drafted with (upper-case letters, digits, `_` between two
+/// `@`) in `markdown`.
+fn placeholders(markdown: &str) -> Vec<String> {
+    let b = markdown.as_bytes();
+    let mut out = Vec::new();
+    for (i, _) in markdown.match_indices('@') {
+        let name = b[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_')
+            .count();
+        if name > 0 && b.get(i + 1 + name) == Some(&b'@') {
+            out.push(markdown[i..i + name + 2].to_string());
+        }
+    }
+    out
+}
+
+/// No page is published with a draft's `@NAME@` marker left in it (docs/results.md once was).
+#[test]
+fn no_page_keeps_a_draft_placeholder() {
+    assert_eq!(
+        placeholders("user@x.org a @ROW@ b @TWIN1@ c user@EXAMPLE.org"),
+        ["@ROW@", "@TWIN1@"]
+    );
+    assert!(placeholders("mail a@b.org or c@d.org; @x@").is_empty());
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("readable page");
+        let left = placeholders(&text);
+        assert!(left.is_empty(), "{}: {left:?}", page.display());
+    }
+}
