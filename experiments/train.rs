@@ -11,7 +11,7 @@ use clap::Parser;
 use mr2::data::DatasetName;
 use mr2::eval::Summary;
 use mr2::loss::{RepScaling, METHODS};
-use mr2::model::Arch;
+use mr2::model::{Arch, Init};
 use mr2::outputs::{summary_table, write_outputs};
 use mr2::settings::{parse_value, Value};
 use mr2::train::{
@@ -48,6 +48,10 @@ struct Args {
     /// WRN depth (6n+4).
     #[arg(long)]
     depth: Option<usize>,
+    /// Weight initialisation: default (burn's = PyTorch's layer defaults) or kaiming-normal
+    /// (LDAM-DRW's: every convolution and linear weight N(0, 2/fan_in)).
+    #[arg(long, value_enum)]
+    init: Option<Init>,
     /// Objective by name (default mr2); see --list-losses.
     #[arg(long, value_name = "NAME")]
     loss: Option<String>,
@@ -179,6 +183,7 @@ fn overrides(a: &Args) -> Result<Overrides> {
         model: a.model,
         width: a.width,
         depth: a.depth,
+        init: a.init,
         loss: a.loss.clone(),
         params,
         epochs: a.epochs,

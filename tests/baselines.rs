@@ -130,6 +130,7 @@ fn model(dev: &Device, head: HeadKind, extras: Extras) -> Model {
         arch: Arch::Linear,
         width: 4,
         depth: 16,
+        ..Default::default()
     };
     Model::new_seeded(&cfg, [4, 1, 1], 3, head, extras, dev, 0).unwrap()
 }

@@ -305,6 +305,7 @@ fn settings_that_would_exhaust_memory_are_refused_before_allocating() {
         arch: mr2::model::Arch::Mlp,
         width: 100_000_000,
         depth: 16,
+        ..Default::default()
     };
     let dev = mr2::train::device();
     let e = mr2::model::Net::new(&cfg, [16, 1, 1], 6, &dev).unwrap_err();

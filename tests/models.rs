@@ -24,6 +24,7 @@ fn shapes() {
             arch,
             width: if arch == Arch::Wrn { 2 } else { 32 },
             depth: 10,
+            ..ModelConfig::default()
         };
         let net = Net::new_seeded(&cfg, shape, 7, HeadKind::Linear, &dev, 1).unwrap();
         let [c, h, w] = shape;
@@ -43,6 +44,7 @@ fn seeded_initialisation_is_reproducible() {
         arch: Arch::Mlp,
         width: 8,
         depth: 16,
+        ..ModelConfig::default()
     };
     let a = Net::new_seeded(&cfg, [4, 1, 1], 3, HeadKind::Linear, &dev, 5)
         .unwrap()
@@ -68,6 +70,7 @@ fn invalid_models_are_errors() {
             arch: Arch::Cnn,
             width: 8,
             depth: 16,
+            ..ModelConfig::default()
         },
         [16, 1, 1],
         3,
@@ -82,6 +85,7 @@ fn invalid_models_are_errors() {
             arch: Arch::Wrn,
             width: 1,
             depth: 12,
+            ..ModelConfig::default()
         },
         [3, 8, 8],
         3,
@@ -95,7 +99,8 @@ fn invalid_models_are_errors() {
         &ModelConfig {
             arch: Arch::Mlp,
             width: 0,
-            depth: 16
+            depth: 16,
+            ..ModelConfig::default()
         },
         [4, 1, 1],
         3,
@@ -114,6 +119,7 @@ fn heads_and_their_linear_form_rank_classes_alike() {
         arch: Arch::Mlp,
         width: 6,
         depth: 16,
+        ..ModelConfig::default()
     };
     for head in [HeadKind::Linear, HeadKind::Cosine, HeadKind::Gaussian] {
         let net = Net::new_seeded(&cfg, [5, 1, 1], 4, head, &dev, 3).unwrap();
@@ -259,4 +265,95 @@ fn batch_input_crops_flips_and_the_pipeline_table_reports_its_share() {
     let rows = pipeline(2, 1, 0, 1).unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.step_ms > 0.0 && r.data_ms > 0.0));
+}
+
+/// Every float parameter of `net` (running statistics included) as (shape, values), in
+/// visiting order.
+fn parameters(net: &Net) -> Vec<(Vec<usize>, Vec<f64>)> {
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    struct Collect(Vec<(Vec<usize>, Vec<f64>)>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+            let t = p.val();
+            let dims = t.dims().to_vec();
+            self.0
+                .push((dims, to_vec64(t.flatten::<1>(0, D - 1), "p").unwrap()));
+        }
+    }
+    let mut c = Collect(vec![]);
+    net.visit(&mut c);
+    c.0
+}
+
+/// `init = "kaiming-normal"` (LDAM-DRW's `_weights_init`): on ResNet-32 every convolution and
+/// linear weight has mean 0 and standard deviation √(2/fan_in) (within 4 standard errors of a
+/// sample standard deviation, ≈ 1/√(2n)); batch-norm parameters and running statistics are the
+/// default's, the head's bias stays in the default's ±1/√fan_in; the same seed gives the same
+/// weights. The default's U(±1/√fan_in) has standard deviation √(2/fan_in)/√6, which the check
+/// rejects. A configuration without `init` reads as the default and is written without it.
+#[test]
+fn kaiming_normal_init_is_ldam_drws() {
+    use mr2::model::{kaiming_normal_std, Init};
+    let dev = Device::flex();
+    let build = |init, seed| {
+        let cfg = ModelConfig {
+            arch: Arch::Resnet32,
+            init,
+            ..ModelConfig::default()
+        };
+        parameters(&Net::new_seeded(&cfg, [3, 32, 32], 10, HeadKind::Linear, &dev, seed).unwrap())
+    };
+    let (kaiming, default) = (build(Init::KaimingNormal, 3), build(Init::Default, 3));
+    assert_eq!(kaiming, build(Init::KaimingNormal, 3));
+    assert_ne!(kaiming, build(Init::KaimingNormal, 4));
+    let within = |values: &[f64], want: f64| {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        (sd / want - 1.0).abs() <= 4.0 / (2.0 * n).sqrt() && mean.abs() <= 4.0 * want / n.sqrt()
+    };
+    let mut weights = 0;
+    let last = kaiming.len() - 1;
+    for (i, ((dims, k), (ddims, d))) in kaiming.iter().zip(&default).enumerate() {
+        assert_eq!(dims, ddims);
+        match kaiming_normal_std(dims) {
+            Some(std) => {
+                weights += 1;
+                assert!(within(k, std), "{i}: {dims:?}");
+                assert!(!within(d, std), "{i}: {dims:?} (default)");
+            }
+            // The head's bias (the last parameter), drawn after the redrawn weights.
+            None if i == last => {
+                assert!(k.iter().all(|b| b.abs() <= 1.0 / 8.0), "{k:?}");
+            }
+            None => assert_eq!(k, d, "{i}: {dims:?}"),
+        }
+    }
+    // The stem, 2 per block × 15 blocks, the head.
+    assert_eq!(weights, 1 + 30 + 1);
+    assert_eq!(
+        kaiming_normal_std(&[16, 3, 3, 3]),
+        Some((2.0f64 / 27.0).sqrt())
+    );
+    assert_eq!(kaiming_normal_std(&[64, 10]), Some((2.0f64 / 64.0).sqrt()));
+    assert_eq!(kaiming_normal_std(&[16]), None);
+    // The configuration: absent means the default, and the default is not written.
+    let plain: ModelConfig = serde_json::from_str(r#"{"arch": "resnet32"}"#).unwrap();
+    assert_eq!(plain.init, Init::Default);
+    assert!(!serde_json::to_string(&plain).unwrap().contains("init"));
+    let k: ModelConfig =
+        serde_json::from_str(r#"{"arch": "resnet32", "init": "kaiming-normal"}"#).unwrap();
+    assert_eq!(k.init, Init::KaimingNormal);
+    assert!(serde_json::to_string(&k)
+        .unwrap()
+        .contains(r#""init":"kaiming-normal""#));
+    let bad = serde_json::from_str::<ModelConfig>(r#"{"init": "xavier"}"#).unwrap_err();
+    assert!(bad.to_string().contains("xavier"), "{bad}");
+    let o = mr2::train::Overrides {
+        init: Some(Init::KaimingNormal),
+        ..Default::default()
+    };
+    let c = mr2::train::TrainConfig::resolve(None, &o).unwrap();
+    assert_eq!(c.model.init, Init::KaimingNormal);
 }

@@ -357,6 +357,7 @@ fn a_non_finite_model_is_detected() {
         arch: Arch::Mlp,
         width: 4,
         depth: 16,
+        ..Default::default()
     };
     let m = Model::new_seeded(
         &cfg,

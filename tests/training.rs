@@ -193,6 +193,7 @@ fn sam_perturbation_has_radius_rho() {
         arch: Arch::Mlp,
         width: 5,
         depth: 16,
+        ..Default::default()
     };
     let m = Model::new_seeded(
         &cfg,

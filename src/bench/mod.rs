@@ -68,6 +68,7 @@ impl StepTiming {
             arch: self.arch,
             width: 256,
             depth: 16,
+            ..ModelConfig::default()
         };
         let k = 10;
         let mut model = Model::new_seeded(

@@ -6,6 +6,7 @@
 
 mod arch;
 pub mod cpu;
+mod init;
 mod predictions;
 
 use burn::module::{Module, Param};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{invalid, Result};
 use crate::tensor::to_vec;
 pub use arch::{BasicBlock, Mlp, PreActBlock, PreActResNet, ResNet, SmallCnn};
+pub use init::{kaiming_normal_std, Init};
 pub use predictions::{predict, Predictions};
 
 /// Which architecture.
@@ -50,6 +52,9 @@ pub struct ModelConfig {
     pub width: usize,
     /// WRN depth (6n + 4).
     pub depth: usize,
+    /// How the convolution and linear weights are drawn ([`Init`]; not written when default).
+    #[serde(skip_serializing_if = "Init::is_default")]
+    pub init: Init,
 }
 
 impl ModelConfig {
@@ -85,6 +90,7 @@ impl Default for ModelConfig {
             arch: Arch::Mlp,
             width: 128,
             depth: 16,
+            init: Init::Default,
         }
     }
 }
@@ -242,13 +248,13 @@ impl Net {
                 )
             }
         };
-        Ok(Self {
+        Ok(cfg.init.apply(Self {
             backbone,
             fc: LinearConfig::new(features, classes)
                 .with_bias(head_kind == HeadKind::Linear)
                 .init(device),
             head_kind,
-        })
+        }))
     }
 
     /// Build with a seeded initialisation. burn's device RNG may be process-global, so seeding

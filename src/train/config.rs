@@ -315,6 +315,8 @@ pub struct Overrides {
     pub width: Option<usize>,
     /// WRN depth.
     pub depth: Option<usize>,
+    /// Weight initialisation.
+    pub init: Option<crate::model::Init>,
     /// Objective by name (its parameters reset to the method's defaults when it changes).
     pub loss: Option<String>,
     /// Objective parameters `key = value` (TOML values).
@@ -371,6 +373,7 @@ impl TrainConfig {
             ($($field:expr => $arg:expr),* $(,)?) => { $( if let Some(v) = $arg { $field = v; } )* };
         }
         set!(c.model.arch => o.model, c.model.width => o.width, c.model.depth => o.depth,
+             c.model.init => o.init,
              c.epochs => o.epochs, c.batch_size => o.batch_size, c.optim.kind => o.optimizer,
              c.optim.lr => o.lr, c.optim.weight_decay => o.weight_decay,
              c.optim.schedule => o.schedule, c.optim.warmup_epochs => o.warmup_epochs,

@@ -114,6 +114,7 @@ pub(super) fn initial_model(
         arch,
         width: 64,
         depth: 16,
+        ..ModelConfig::default()
     };
     Model::new_seeded(
         &cfg,
