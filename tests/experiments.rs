@@ -876,6 +876,51 @@ fn the_cifar_ablation_shares_table_14s_runs() {
     assert!(p.uniform_gamma && p.c_bar == 1.0, "{p:?}");
 }
 
+/// Row (b) of the released ablation, ℓ_γ,ce with γ_k = c̄ = 1 for every class, trains exactly as
+/// row (a), cross-entropy: the same parameters bit for bit and the same loss every epoch (one
+/// process, one machine). So (b) adds no information under the released configuration and the
+/// CIFAR-10 grid trains (c)–(e) first (docs/results.md).
+#[test]
+fn released_row_b_trains_as_row_a() {
+    use mr2::bench::parity::flat_params;
+    use mr2::experiments::Variant;
+    let plan = Experiment::Ablation
+        .plan_variant(Preset::Quick, Some(&[0]), Variant::Released)
+        .unwrap();
+    let run = |prefix: &str| {
+        let r = plan
+            .runs
+            .iter()
+            .find(|r| r.row.starts_with(prefix))
+            .unwrap();
+        mr2::train::train(&r.config, Default::default()).unwrap()
+    };
+    let b_cfg = &plan
+        .runs
+        .iter()
+        .find(|r| r.row.starts_with("(b)"))
+        .unwrap()
+        .config;
+    let (_, p) = b_cfg.loss.mr2_form().unwrap();
+    assert!(p.uniform_gamma && p.c_bar == 1.0, "{p:?}");
+    let (a, b) = (run("(a)"), run("(b)"));
+    assert_ne!(a.method, b.method);
+    let loss = |t: &mr2::train::Trained| t.history.iter().map(|m| m.train_loss).collect::<Vec<_>>();
+    assert_eq!(loss(&a), loss(&b));
+    assert_eq!(
+        flat_params(&a.model).unwrap(),
+        flat_params(&b.model).unwrap()
+    );
+    // What the test can see: another c̄ gives other parameters.
+    let mut other = b_cfg.clone();
+    other.loss = mr2::loss::Method::GammaCe(mr2::loss::mr2::Mr2Params { c_bar: 2.0, ..p });
+    let c = mr2::train::train(&other, Default::default()).unwrap();
+    assert_ne!(
+        flat_params(&a.model).unwrap(),
+        flat_params(&c.model).unwrap()
+    );
+}
+
 /// One `experiments` invocation through the library (what the binary calls): the default
 /// directories, `--plan` commands, an empty shard, a shard trained then the rest, `--report`,
 /// and `--source` refused outside bounds-vs-error.
