@@ -772,3 +772,134 @@ fn the_synthetic_lambda_is_named_and_said() {
         .unwrap();
     assert!(other.notes().is_empty(), "a λ the user chose needs no note");
 }
+
+/// Epoch metrics with only the epoch and the test accuracy set (what the collapse warning reads).
+fn epoch_metrics(epoch: usize, test_acc: f64) -> EpochMetrics {
+    let nan = f64::NAN;
+    EpochMetrics {
+        epoch,
+        lr: 0.1,
+        train_loss: 1.0,
+        train_acc: test_acc,
+        val_acc: nan,
+        test_acc,
+        easy: nan,
+        medium: nan,
+        hard: nan,
+        gamma_mean: 1.0,
+        gamma_range: 0.0,
+        s_bar: nan,
+        spread_easy: nan,
+        spread_medium: nan,
+        spread_hard: nan,
+        seconds: 1.0,
+        step_seconds: 1.0,
+        data_seconds: 0.0,
+        eval_seconds: 0.0,
+    }
+}
+
+/// Ten test points of K = 10 classes whose features all have squared norm `energy` (d = 4).
+fn predictions_with_energy(energy: f64) -> mr2::model::Predictions {
+    let (n, d, k) = (10, 4, 10);
+    let v = (energy / d as f64).sqrt() as f32;
+    mr2::model::Predictions {
+        logits: vec![0.0; n * k],
+        features: vec![v; n * d],
+        d,
+        k,
+        labels: (0..n).collect(),
+    }
+}
+
+/// Feeds a collapse warning a start energy and then (energy, test accuracy) per evaluated epoch;
+/// returns its messages.
+fn collapse_messages(start: f64, epochs: &[(f64, f64)]) -> Vec<String> {
+    use mr2::train::{CollapseWarning, EpochEnd, EpochHook};
+    let config = small();
+    let mut w = CollapseWarning::default();
+    w.on_start(&predictions_with_energy(start));
+    for (i, &(energy, acc)) in epochs.iter().enumerate() {
+        let p = predictions_with_energy(energy);
+        let m = epoch_metrics(i + 1, acc);
+        w.on_epoch_end(&EpochEnd {
+            metrics: &m,
+            test: Some(&p),
+            epochs: epochs.len(),
+            config: &config,
+        });
+    }
+    w.messages
+}
+
+#[test]
+fn the_collapse_warning_tells_collapse_from_a_shrinking_initial_scale() {
+    let energy = mr2::train::hooks::feature_energy(&predictions_with_energy(27.0));
+    assert!((energy - 27.0).abs() < 1e-4, "{energy}");
+    // ℓ_s̄ as printed at a large λ: features to a point, predictions at chance (K = 10) — warned,
+    // once, with the accuracy in the message.
+    let m = collapse_messages(1.0, &[(1e-4, 0.10), (1e-5, 0.10), (1e-6, 0.10)]);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("epoch 1") && m[0].contains("chance 10.00%"),
+        "{m:?}"
+    );
+    // Twice chance still counts; just above it does not.
+    assert_eq!(collapse_messages(1.0, &[(1e-4, 0.20)]).len(), 1);
+    assert!(collapse_messages(1.0, &[(1e-4, 0.21)]).is_empty());
+    // Kaiming-normal on ResNet-32 (measured: 5.56e4 before training, 27 at epoch 10 with the
+    // model learning): a 2000-fold fall, no collapse.
+    assert!(collapse_messages(5.56e4, &[(27.0, 0.56), (30.0, 0.70), (25.0, 0.75)]).is_empty());
+    // A fall short of 1/1000 at chance is not collapse either.
+    assert!(collapse_messages(1.0, &[(2e-3, 0.10)]).is_empty());
+    // Features that had a trained scale and lost it: warned whatever the accuracy, naming the
+    // peak.
+    let m = collapse_messages(5.56e4, &[(27.0, 0.56), (30.0, 0.70), (0.02, 0.40)]);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("3.00e1") && m[0].contains("epoch 3"), "{m:?}");
+    assert!(collapse_messages(5.56e4, &[(27.0, 0.56), (30.0, 0.70), (0.04, 0.40)]).is_empty());
+}
+
+/// Shares a collapse warning's messages with the test after `train` has taken the hook.
+struct SharedCollapse(std::rc::Rc<std::cell::RefCell<mr2::train::CollapseWarning>>);
+
+impl mr2::train::EpochHook for SharedCollapse {
+    fn on_start(&mut self, test: &mr2::model::Predictions) {
+        self.0.borrow_mut().on_start(test);
+    }
+    fn on_epoch_end(&mut self, e: &mr2::train::EpochEnd<'_>) {
+        self.0.borrow_mut().on_epoch_end(e);
+    }
+}
+
+#[test]
+fn the_collapse_warning_fires_when_training_collapses_and_only_then() {
+    let run = |lambda: f64| {
+        let mut c = with_method(small(), "mr2");
+        c.loss = c
+            .loss
+            .with_params(&[("lambda".into(), lambda.into())], "test")
+            .unwrap();
+        let w = std::rc::Rc::new(std::cell::RefCell::new(
+            mr2::train::CollapseWarning::default(),
+        ));
+        let r = train(
+            &c,
+            RunOptions {
+                hooks: vec![Box::new(SharedCollapse(w.clone()))],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let m = w.borrow().messages.clone();
+        (r.history.last().unwrap().test_acc, m)
+    };
+    // ℓ_s̄ as printed at λ = 0.5 collapses the MLP's features (docs/training.md): warned, with
+    // λ in the hint.
+    let (acc, m) = run(0.5);
+    assert_eq!(m.len(), 1, "accuracy {acc}: {m:?}");
+    assert!(m[0].contains("λ = 0.5"), "{m:?}");
+    // The synthetic default λ trains: no warning.
+    let (acc, m) = run(mr2::train::config::SYNTHETIC_LAMBDA);
+    assert!(m.is_empty() && acc > 0.5, "accuracy {acc}: {m:?}");
+}

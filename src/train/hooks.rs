@@ -38,16 +38,30 @@ impl EpochHook for ProgressLog {
     }
 }
 
-/// Warns once when the penultimate features collapse: the test features' mean squared norm
-/// falls below 1/1000 of its value before this invocation trained. With `ℓ_s̄` as printed (Eq. 2) and a
-/// large λ this is what happens; any objective can trigger it.
+/// Warns once when the penultimate features collapse. Two signs, either enough:
+///
+/// - the test features' mean squared norm falls below 1/1000 of its value before this
+///   invocation trained **and** the test accuracy is at most twice chance (2/K): the features
+///   went to a point and the predictions no longer depend on the input. A fall from the initial
+///   scale alone is not collapse — an initialisation with large features (`--init
+///   kaiming-normal` on ResNet-32 starts at ‖φ‖² ≈ 5.6e4) shrinks them a thousandfold while the
+///   model learns;
+/// - or it falls below 1/1000 of the largest value measured at an evaluated epoch of this
+///   invocation: features that had a trained scale and lost it.
+///
+/// With `ℓ_s̄` as printed (Eq. 2) and a large λ this is what happens; any objective can
+/// trigger it.
 #[derive(Default)]
 pub struct CollapseWarning {
     reference: Option<f64>,
+    trained_peak: f64,
     warned: bool,
     /// Messages emitted (also printed to stderr).
     pub messages: Vec<String>,
 }
+
+/// The energy ratio below which features count as collapsed (see [`CollapseWarning`]).
+pub const COLLAPSE_RATIO: f64 = 1e-3;
 
 /// Mean `‖φ‖²` over a prediction set's features.
 pub fn feature_energy(p: &Predictions) -> f64 {
@@ -61,6 +75,7 @@ pub fn feature_energy(p: &Predictions) -> f64 {
 impl EpochHook for CollapseWarning {
     fn on_start(&mut self, test: &Predictions) {
         self.reference = Some(feature_energy(test));
+        self.trained_peak = 0.0;
     }
 
     fn on_epoch_end(&mut self, e: &EpochEnd<'_>) {
@@ -68,7 +83,10 @@ impl EpochHook for CollapseWarning {
             return;
         };
         let energy = feature_energy(test);
-        if !self.warned && energy < 1e-3 * r {
+        let chance = 1.0 / test.k.max(1) as f64;
+        let from_start = energy < COLLAPSE_RATIO * r && e.metrics.test_acc <= 2.0 * chance;
+        let from_peak = energy < COLLAPSE_RATIO * self.trained_peak;
+        if !self.warned && (from_start || from_peak) {
             self.warned = true;
             let hint = match e.config.loss.rep_lambda() {
                 Some(lambda) => format!(
@@ -76,12 +94,25 @@ impl EpochHook for CollapseWarning {
                 ),
                 None => String::new(),
             };
+            let what = if from_start {
+                format!(
+                    "fell from {r:.2e} before training to {energy:.2e}, test accuracy {:.2}% (chance {:.2}%)",
+                    100.0 * e.metrics.test_acc,
+                    100.0 * chance
+                )
+            } else {
+                format!(
+                    "fell from {:.2e}, its largest value in training, to {energy:.2e}",
+                    self.trained_peak
+                )
+            };
             let m = format!(
-                "warning: the penultimate features have collapsed (mean ‖φ‖² on the test set fell from {r:.2e} to {energy:.2e} at epoch {}){hint}",
+                "warning: the penultimate features have collapsed (mean ‖φ‖² on the test set {what} at epoch {}){hint}",
                 e.metrics.epoch
             );
             eprintln!("{m}");
             self.messages.push(m);
         }
+        self.trained_peak = self.trained_peak.max(energy);
     }
 }
