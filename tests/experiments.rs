@@ -144,7 +144,19 @@ fn grids_follow_the_paper_tables() {
     for row in [3, 4, 5] {
         assert!(has(row, "rep_scaling", "\"released\""), "{:?}", params(row));
     }
-    assert!(ab.settings.contains("released"));
+    assert!(
+        ab.settings
+            .contains("MR²-family parameters rep_scaling = \"released\""),
+        "{}",
+        ab.settings
+    );
+    // Zero warm-up and evaluation every epoch are said plainly (cpu preset: cosine, no warm-up).
+    assert!(
+        ab.settings.contains("Cosine schedule, augment")
+            && ab.settings.contains("test evaluated every epoch,"),
+        "{}",
+        ab.settings
+    );
     // Every preset and variant keeps each row's defining switch: the released configuration
     // sets s̄ = 0 on CIFAR, which must not make row (e) a copy of row (d).
     for preset in [Preset::Quick, Preset::Cpu, Preset::Cifar, Preset::Paper] {

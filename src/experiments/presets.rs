@@ -213,8 +213,26 @@ impl PresetSettings {
         } else {
             String::new()
         };
+        let schedule = match (c.optim.warmup_epochs, milestones.is_empty()) {
+            (0, true) => String::new(),
+            (0, false) => format!(" ({})", &milestones[2..]),
+            (w, _) => format!(" ({w} warm-up epochs{milestones})"),
+        };
+        let evaluated = match c.eval_every {
+            1 => "test evaluated every epoch".to_string(),
+            n => format!("test evaluated every {n} epochs"),
+        };
+        let params = if self.mr2_params.is_empty() {
+            "none".to_string()
+        } else {
+            self.mr2_params
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         format!(
-            "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule ({} warm-up epochs{}), augment {}, test evaluated every {} epochs, seeds {:?}; MR²-family parameters {:?}, variant {}",
+            "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule{}, augment {}, {}, seeds {:?}; MR²-family parameters {}, variant {}",
             preset.name(),
             c.data.name,
             c.data.dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display())),
@@ -227,12 +245,11 @@ impl PresetSettings {
             c.optim.lr,
             c.optim.weight_decay,
             c.optim.schedule,
-            c.optim.warmup_epochs,
-            milestones,
+            schedule,
             c.data.augment,
-            c.eval_every,
+            evaluated,
             seeds,
-            self.mr2_params,
+            params,
             self.variant.name()
         )
     }
