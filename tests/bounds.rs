@@ -177,6 +177,61 @@ fn arithmetic_matches_theory_and_ordering_is_recovered() {
 }
 
 #[test]
+fn the_bounds_ranking_is_set_beside_what_class_sizes_alone_predict() {
+    let (k, per, d) = (5, 40, 6);
+    let (f, y, head) = mixture(k, per, d, 5);
+    // Class c keeps 40 − 6c of its samples: sizes 40, 34, 28, 22, 16.
+    let mut seen = vec![0usize; k];
+    let keep: Vec<usize> = (0..y.len())
+        .filter(|&i| {
+            seen[y[i]] += 1;
+            seen[y[i]] <= per - 6 * y[i]
+        })
+        .collect();
+    let (f, y): (Array2<f64>, Vec<usize>) = (
+        f.select(ndarray::Axis(0), &keep),
+        keep.iter().map(|&i| y[i]).collect(),
+    );
+    let err = [0.1, 0.3, 0.2, 0.5, 0.4];
+    let settings = BoundSettings {
+        delta: 0.05,
+        p: 2.0,
+        mc_samples: 200,
+        seed: 1,
+    };
+    let inputs = |y: Vec<usize>, f: &Array2<f64>| {
+        BoundInputs::new(
+            "m",
+            f,
+            y,
+            &head,
+            vec![1.0; k],
+            None,
+            TestSet::Accuracy {
+                per_class: err.iter().map(|e| 1.0 - e).collect(),
+                overall: 0.7,
+            },
+        )
+        .unwrap()
+    };
+    let r = compute(&inputs(y, &f), &settings).unwrap();
+    let sizes: Vec<usize> = r.classes.iter().map(|c| c.n).collect();
+    assert_eq!(sizes, [40, 34, 28, 22, 16]);
+    // Rarity ranks 1..5 against error ranks 1, 3, 2, 5, 4: ρ = 1 − 6·4/(5·24) = 0.8.
+    assert!(IDENTITY.close(r.size_spearman, 0.8), "{}", r.size_spearman);
+    let text = mr2::bounds::report::text(&r);
+    assert!(
+        text.contains("the class sizes alone (1/√N_k) rank them at Spearman 0.800"),
+        "{text}"
+    );
+    // Equal class sizes: no size ranking, and the report does not print one.
+    let (f, y, _) = mixture(k, per, d, 5);
+    let r = compute(&inputs(y, &f), &settings).unwrap();
+    assert!(r.size_spearman.is_nan());
+    assert!(!mr2::bounds::report::text(&r).contains("class sizes alone"));
+}
+
+#[test]
 fn bounds_binary_end_to_end() {
     let out = std::env::temp_dir().join(format!("mr2-bounds-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);

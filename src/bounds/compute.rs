@@ -145,6 +145,10 @@ pub struct BoundReport {
     pub spearman: f64,
     /// Kendall τ-b of the same.
     pub kendall: f64,
+    /// Spearman ρ of the class sizes alone (rarity `1/√N_k`, the confidence term's shape) with
+    /// the per-class test error: what the bound's ranking must beat to say more than "rare
+    /// classes are harder". NaN when every class has the same size.
+    pub size_spearman: f64,
 }
 
 /// Compute every bound term.
@@ -253,6 +257,7 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
     let lemma2_c = rademacher::lemma2_corrected(&alpha, &inp.gamma, n, weight_norm_2);
     let b: Vec<f64> = classes.iter().map(|c| c.tight.total()).collect();
     let e: Vec<f64> = classes.iter().map(|c| c.test_error).collect();
+    let rarity: Vec<f64> = classes.iter().map(|c| 1.0 / (c.n as f64).sqrt()).collect();
     Ok(BoundReport {
         name: inp.name.clone(),
         provenance: inp.provenance.clone(),
@@ -291,6 +296,7 @@ pub fn compute(inp: &BoundInputs, s: &BoundSettings) -> Result<BoundReport> {
         test_error: inp.test_error,
         spearman: spearman(&b, &e),
         kendall: kendall(&b, &e),
+        size_spearman: spearman(&rarity, &e),
         classes,
     })
 }

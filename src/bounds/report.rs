@@ -102,6 +102,18 @@ pub fn text(r: &BoundReport) -> String {
         r.kendall,
         untested_note(r)
     );
+    if r.size_spearman.is_finite() {
+        let _ = writeln!(
+            s,
+            "the class sizes alone (1/√N_k) rank them at Spearman {:.3}: the bound {} them",
+            r.size_spearman,
+            if r.spearman > r.size_spearman {
+                "ranks better than"
+            } else {
+                "ranks no better than"
+            }
+        );
+    }
     s
 }
 
