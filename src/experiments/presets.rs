@@ -215,7 +215,7 @@ impl PresetSettings {
         };
         let schedule = match (c.optim.warmup_epochs, milestones.is_empty()) {
             (0, true) => String::new(),
-            (0, false) => format!(" ({})", &milestones[2..]),
+            (0, false) => format!(" ({})", milestones.trim_start_matches(", ")),
             (w, _) => format!(" ({w} warm-up epochs{milestones})"),
         };
         let evaluated = match c.eval_every {
