@@ -290,8 +290,8 @@ fn parameters(net: &Net) -> Vec<(Vec<usize>, Vec<f64>)> {
 /// linear weight has mean 0 and standard deviation √(2/fan_in) (within 4 standard errors of a
 /// sample standard deviation, ≈ 1/√(2n)); batch-norm parameters and running statistics are the
 /// default's, the head's bias stays in the default's ±1/√fan_in; the same seed gives the same
-/// weights. The default's U(±1/√fan_in) has standard deviation √(2/fan_in)/√6, which the check
-/// rejects. A configuration without `init` reads as the default and is written without it.
+/// weights. The default is PyTorch's layer default, U(±1/√fan_in): every weight within the bound,
+/// standard deviation √(2/fan_in)/√6, which the Kaiming-normal check rejects. A configuration without `init` reads as the default and is written without it.
 #[test]
 fn kaiming_normal_init_is_ldam_drws() {
     use mr2::model::{kaiming_normal_std, Init};
@@ -322,6 +322,13 @@ fn kaiming_normal_init_is_ldam_drws() {
                 weights += 1;
                 assert!(within(k, std), "{i}: {dims:?}");
                 assert!(!within(d, std), "{i}: {dims:?} (default)");
+                // The default is PyTorch's: U(±1/√fan_in), standard deviation √(2/fan_in)/√6.
+                let bound = std / 2f64.sqrt();
+                assert!(
+                    d.iter().all(|w| w.abs() <= bound * (1.0 + 1e-6)),
+                    "{i}: {dims:?} (default)"
+                );
+                assert!(within(d, std / 6f64.sqrt()), "{i}: {dims:?} (default)");
             }
             // The head's bias (the last parameter), drawn after the redrawn weights.
             None if i == last => {
