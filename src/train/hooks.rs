@@ -55,8 +55,7 @@ impl EpochHook for ProgressLog {
 pub struct CollapseWarning {
     reference: Option<f64>,
     trained_peak: f64,
-    warned: bool,
-    /// Messages emitted (also printed to stderr).
+    /// Messages emitted (also printed to stderr); at most one.
     pub messages: Vec<String>,
 }
 
@@ -86,8 +85,7 @@ impl EpochHook for CollapseWarning {
         let chance = 1.0 / test.k.max(1) as f64;
         let from_start = energy < COLLAPSE_RATIO * r && e.metrics.test_acc <= 2.0 * chance;
         let from_peak = energy < COLLAPSE_RATIO * self.trained_peak;
-        if !self.warned && (from_start || from_peak) {
-            self.warned = true;
+        if self.messages.is_empty() && (from_start || from_peak) {
             let hint = match e.config.loss.rep_lambda() {
                 Some(lambda) => format!(
                     "; ℓ_s̄'s gradient dominates at λ = {lambda}: try a smaller lambda or rep_scaling = released"
