@@ -291,7 +291,8 @@ fn parameters(net: &Net) -> Vec<(Vec<usize>, Vec<f64>)> {
 /// sample standard deviation, ≈ 1/√(2n)); batch-norm parameters and running statistics are the
 /// default's, the head's bias stays in the default's ±1/√fan_in; the same seed gives the same
 /// weights. The default is PyTorch's layer default, U(±1/√fan_in): every weight within the bound,
-/// standard deviation √(2/fan_in)/√6, which the Kaiming-normal check rejects. A configuration without `init` reads as the default and is written without it.
+/// standard deviation √(2/fan_in)/√6, which the Kaiming-normal check rejects. A configuration
+/// without `init` reads as the default and is written without it.
 #[test]
 fn kaiming_normal_init_is_ldam_drws() {
     use mr2::model::{kaiming_normal_std, Init};
