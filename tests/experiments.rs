@@ -1095,5 +1095,17 @@ fn long_tail_is_ldam_drws_setting() {
         }
         assert!(!s.contains("of each training class"), "{s}");
     }
-    assert!(cifar.settings.contains("×0.01 at epochs [80, 90]"));
+    assert!(
+        cifar
+            .settings
+            .contains("Step schedule (2 warm-up epochs, ×0.01 at epochs [80, 90])"),
+        "{}",
+        cifar.settings
+    );
+    assert!(
+        plan.settings
+            .contains("Step schedule (5 warm-up epochs, ×0.01 at epochs [160, 180])"),
+        "{}",
+        plan.settings
+    );
 }

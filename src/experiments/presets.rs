@@ -205,18 +205,20 @@ impl PresetSettings {
             Some(Imbalance::Step { ratio }) => format!(" (step imbalance, ρ = {ratio})"),
             None => String::new(),
         };
-        let milestones = if c.optim.schedule == ScheduleKind::Step {
-            format!(
-                ", ×{} at epochs {:?}",
+        let mut phases = Vec::new();
+        if c.optim.warmup_epochs > 0 {
+            phases.push(format!("{} warm-up epochs", c.optim.warmup_epochs));
+        }
+        if c.optim.schedule == ScheduleKind::Step {
+            phases.push(format!(
+                "×{} at epochs {:?}",
                 c.optim.step_factor, c.optim.milestones
-            )
-        } else {
+            ));
+        }
+        let schedule = if phases.is_empty() {
             String::new()
-        };
-        let schedule = match (c.optim.warmup_epochs, milestones.is_empty()) {
-            (0, true) => String::new(),
-            (0, false) => format!(" ({})", milestones.trim_start_matches(", ")),
-            (w, _) => format!(" ({w} warm-up epochs{milestones})"),
+        } else {
+            format!(" ({})", phases.join(", "))
         };
         let evaluated = match c.eval_every {
             1 => "test evaluated every epoch".to_string(),
