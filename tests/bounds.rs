@@ -232,6 +232,26 @@ fn the_bounds_ranking_is_set_beside_what_class_sizes_alone_predict() {
 }
 
 #[test]
+fn the_rankings_of_several_models_are_summarised_with_an_interval() {
+    use mr2::bounds::report::ranking_across_models;
+    // Fewer than two finite values: nothing to summarise.
+    assert_eq!(ranking_across_models(&[]), None);
+    assert_eq!(ranking_across_models(&[0.5, f64::NAN]), None);
+    // −0.6, 0.2, 0.4, 0.6: mean 0.15, sd √(0.83/3) = 0.5260, t(0.975, 3) = 3.1824 →
+    // half-width 0.8370: [−0.687, +0.987]; 3 of 4 above 0; the NaN is left out.
+    let s = ranking_across_models(&[-0.6, 0.2, f64::NAN, 0.4, 0.6]).unwrap();
+    assert!(s.contains("across the 4 models"), "{s}");
+    assert!(s.contains("from -0.600 to +0.600 (3 of 4 above 0)"), "{s}");
+    assert!(s.contains("mean +0.150 [-0.687, +0.987] (n = 4)"), "{s}");
+    assert!(s.contains("no consistent ranking"), "{s}");
+    // Consistently positive, consistently negative.
+    let s = ranking_across_models(&[0.5, 0.6, 0.7]).unwrap();
+    assert!(s.contains("ranks the classes with their error"), "{s}");
+    let s = ranking_across_models(&[-0.5, -0.6, -0.7]).unwrap();
+    assert!(s.contains("ranks the classes against their error"), "{s}");
+}
+
+#[test]
 fn bounds_binary_end_to_end() {
     let out = std::env::temp_dir().join(format!("mr2-bounds-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -255,6 +275,9 @@ fn bounds_binary_end_to_end() {
     }
     let csv = std::fs::read_to_string(out.join("bounds.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 6);
+    // Two models (ERM, MR²): the report summarises their rankings; one model: it does not.
+    let txt = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    assert!(txt.contains("across the 2 models"), "{txt}");
     // --checkpoint on a model trained by `train`.
     let run = out.join("run");
     let t = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
@@ -272,6 +295,7 @@ fn bounds_binary_end_to_end() {
         .unwrap();
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     assert!(String::from_utf8_lossy(&b.stdout).contains("Spearman"));
+    assert!(!String::from_utf8_lossy(&b.stdout).contains("across the"));
     // Certificate mode runs too.
     let c = std::process::Command::new(env!("CARGO_BIN_EXE_bounds"))
         .args(["--mc", "100", "--certificate", "--out"])

@@ -117,6 +117,39 @@ pub fn text(r: &BoundReport) -> String {
     s
 }
 
+/// With two models or more: how the per-class bound's ranking (its Spearman correlation with
+/// the per-class test error, one value per model) varies across them — the range, how many are
+/// above 0, and the mean with its 95% t-interval over the models (as over seeds: models of one
+/// recipe trained with different seeds are independent draws). `None` for fewer than two
+/// finite values. One model's ranking of ten classes is a weak signal (a Spearman of ±0.5 arises
+/// by chance often); only the interval over models says whether the bound ranks the classes.
+pub fn ranking_across_models(spearman: &[f64]) -> Option<String> {
+    let rho: Vec<f64> = spearman.iter().copied().filter(|v| v.is_finite()).collect();
+    if rho.len() < 2 {
+        return None;
+    }
+    let (lo, hi) = rho
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let positive = rho.iter().filter(|&&v| v > 0.0).count();
+    let p = crate::stats::paired(&rho);
+    let reading = if p.lo > 0.0 {
+        "the interval excludes 0: across these models the bound ranks the classes with their error"
+    } else if p.hi < 0.0 {
+        "the interval excludes 0: across these models the bound ranks the classes against their error"
+    } else {
+        "the interval includes 0: no consistent ranking across these models"
+    };
+    Some(format!(
+        "across the {} models the per-class bound's Spearman with the per-class test error runs from {lo:+.3} to {hi:+.3} ({positive} of {} above 0); mean {}: {reading}\n",
+        rho.len(),
+        rho.len(),
+        p.display(3)
+    ))
+}
+
 /// `""`, or why the rank correlations leave classes out (no test samples: no error).
 pub fn untested_note(r: &BoundReport) -> String {
     let missing: Vec<&str> = r
@@ -180,6 +213,10 @@ fn slug(name: &str) -> String {
 pub fn write(out: &Path, reports: &[BoundReport], mode: Mode) -> Result<String> {
     std::fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
     let mut txt: String = reports.iter().map(text).collect();
+    let rho: Vec<f64> = reports.iter().map(|r| r.spearman).collect();
+    if let Some(line) = ranking_across_models(&rho) {
+        let _ = write!(txt, "\n{line}");
+    }
     let _ = writeln!(
         txt,
         "\nMode: {}. The bounds are as printed in the paper and as corrected by `cargo run --bin verify` (Lemma 2 typo, Prop. 1 constant 4 instead of 4√(2K), Eq. 15 coefficient K√(2K) larger than printed).",
