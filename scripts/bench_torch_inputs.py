@@ -24,8 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_torch import ResNet20  # noqa: E402
-
-LDAM_MEAN, LDAM_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+from twin_train_torch import LDAM_MEAN, LDAM_STD  # noqa: E402
 
 
 def real_batch(root, batch):
@@ -63,8 +62,9 @@ def main():
     inputs = {"normal": (torch.randn(a.batch, 3, 32, 32), torch.tensor([(i * 7) % 10 for i in range(a.batch)])),
               "cifar": real_batch(a.data_dir, a.batch)}
     times = {k: [] for k in inputs}
+    names = list(inputs)
     for r in range(a.rounds):
-        for name in (list(inputs) if r % 2 == 0 else list(reversed(list(inputs)))):
+        for name in (names if r % 2 == 0 else names[::-1]):
             x, y = inputs[name]
             model = ResNet20(n=3 if a.model == "resnet20" else 5)
             model.train()

@@ -5,8 +5,8 @@ the CIFAR-10 copy the experiments use) is from the official pixels.
 
     python3 scripts/jpeg_quality.py data/cifar10-jpeg
 
-Prints one line per (quality, subsampling) with its number of files, and the files whose tables
-match no IJG quality (`custom`). The quality is the q in 1..100 for which libjpeg's scaling of the
+Prints one line per (quality, subsampling) with its number of files; files whose tables match no
+IJG quality are counted under quality `custom`. The quality is the q in 1..100 for which libjpeg's scaling of the
 standard tables (ITU T.81 Annex K; scale 5000/q below 50, 200 − 2q from 50) reproduces both
 tables exactly. Needs Pillow (a venv outside the repo); mr2's tests never run it.
 """
