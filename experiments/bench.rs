@@ -1,12 +1,15 @@
-//! `bench` — training-step time of the MLP, the small CNN and ResNet-20 at batch 128 on the CPU
-//! (Flex) backend, for cross-entropy and MR², and the same against a PyTorch twin.
+//! `bench` — training-step time of the MLP, the small CNN, ResNet-20 and ResNet-32 at batch 128
+//! on the CPU (Flex) backend, for cross-entropy and MR², and the same against a PyTorch twin, on
+//! N(0, 1) draws or on real images (`--data-dir`).
 //!
 //! Expected outcome: MR² costs a few percent more than CE per step; `--compare-pytorch` prints
 //! mr2/PyTorch ratios from alternating rounds of fresh processes (medians).
 
 use anyhow::Result;
 use clap::Parser;
-use mr2::bench::suite::{measure, median_table, ops_report, select, steps_for, Settings};
+use mr2::bench::suite::{
+    compare_configs, for_input, measure, median_table, ops_report, select, Settings,
+};
 use mr2::bench::{compare, comparison_table};
 
 /// Time training steps (forward, loss, backward, SGD update) at batch 128, alone or against
@@ -15,7 +18,7 @@ use mr2::bench::{compare, comparison_table};
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// Only this model (mlp, cnn, resnet20); with --loss, prints one JSON line.
+    /// Only this model (mlp, cnn, resnet20, resnet32); with --loss, prints one JSON line.
     #[arg(long)]
     model: Option<String>,
     /// Only this objective (ce, mr2).
@@ -24,7 +27,7 @@ struct Args {
     /// Batch size.
     #[arg(long, default_value_t = 128)]
     batch: usize,
-    /// Timed steps per measurement (ResNet-20: a third of them).
+    /// Timed steps per measurement (the ResNets: a third of them).
     #[arg(long, default_value_t = 15)]
     steps: usize,
     /// Warm-up steps.
@@ -40,6 +43,17 @@ struct Args {
     /// Python with torch installed, for --compare-pytorch.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Time the steps on a batch of real training images from DIR instead of N(0, 1) draws:
+    /// --batch images taken class by class in turn, standardised per channel as training does.
+    /// DIR is a CIFAR-10 copy (one folder per class, or the official binary files; for resnet20
+    /// and resnet32) or an IDX dataset such as Fashion-MNIST (mlp, cnn); only the models that
+    /// take its images are timed. With --compare-pytorch both engines read the same bytes.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ops", "pipeline", "parity", "input"])]
+    data_dir: Option<std::path::PathBuf>,
+    /// Time the steps on the batch in FILE (written by --compare-pytorch for each process it
+    /// starts; format in src/bench/input.rs).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ops", "pipeline", "parity"])]
+    input: Option<std::path::PathBuf>,
     /// Per-operation table instead: each convolution, batch norm and pool of the model(s)
     /// timed alone, mr2's kernels against burn's Flex ops, plus the step's forward / backward /
     /// optimiser split.
@@ -118,11 +132,21 @@ fn run() -> Result<()> {
         return write_json(serde_json::to_value(&m)?);
     }
     let (models, losses) = select(a.model.as_deref(), a.loss.as_deref())?;
+    let real = match (&a.data_dir, &a.input) {
+        (Some(dir), _) => Some(mr2::bench::input::real_batch(dir, a.batch)?),
+        (None, Some(file)) => Some(mr2::bench::input::read_batch(file)?),
+        (None, None) => None,
+    };
+    let models = match &real {
+        Some(b) => for_input(&models, b.shape)?,
+        None => models,
+    };
     let s = Settings {
         batch: a.batch,
         steps: a.steps,
         warmup: a.warmup,
         device: a.device.open_unless_cpu()?,
+        input: real.clone(),
     };
     if a.pipeline {
         let rows = mr2::bench::pipeline::pipeline(
@@ -143,14 +167,20 @@ fn run() -> Result<()> {
         let exe = std::env::current_exe()?.display().to_string();
         let script =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
-        let configs: Vec<(String, String, usize)> = models
-            .iter()
-            .flat_map(|m| {
-                losses
-                    .iter()
-                    .map(move |l| (m.0.to_string(), l.to_string(), steps_for(m.0, a.steps)))
-            })
-            .collect();
+        let dir = std::env::temp_dir().join(format!("mr2-bench-{}", std::process::id()));
+        let label = match (&a.data_dir, &a.input) {
+            (Some(d), _) => Some(format!("{} images of {}", a.batch, d.display())),
+            (None, Some(f)) => Some(format!("the batch in {}", f.display())),
+            (None, None) => None,
+        };
+        let configs = compare_configs(
+            &models,
+            &losses,
+            a.steps,
+            a.batch,
+            real.as_ref().zip(label.as_deref()),
+            &dir,
+        )?;
         let shared = [
             "--batch".to_string(),
             a.batch.to_string(),
@@ -161,9 +191,17 @@ fn run() -> Result<()> {
         mr2_cmd.extend(shared.iter().cloned());
         let mut torch_cmd = vec![a.python.clone(), script.display().to_string()];
         torch_cmd.extend(shared.iter().cloned());
-        let all = compare(&mr2_cmd, &torch_cmd, &configs, a.rounds, a.warmup)?;
+        let all = compare(&mr2_cmd, &torch_cmd, &configs, a.rounds, a.warmup);
+        let _ = std::fs::remove_dir_all(&dir);
+        let all = all?;
         println!("{}", comparison_table(&all));
-        println!("(batch {}, device {}, medians of {} alternating rounds, each measurement a fresh process)", a.batch, a.device, a.rounds);
+        println!(
+            "(batch {}, device {}, input {}: the same bytes for both engines; medians of {} alternating rounds, each measurement a fresh process)",
+            a.batch,
+            a.device,
+            label.as_deref().unwrap_or("N(0, 1) draws"),
+            a.rounds
+        );
         return write_json(serde_json::to_value(&all)?);
     }
     // One model and one loss: a single measurement as one JSON line (what --compare-pytorch

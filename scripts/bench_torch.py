@@ -6,11 +6,15 @@ forward + loss + backward + step. Prints one JSON line {"model", "loss", "ms_per
 
     python3 scripts/bench_torch.py --model cnn --loss mr2 --steps 15 --warmup 2 --threads 2
 
-Needs torch only (`pip install torch` in a venv outside the repo); mr2's tests never run it.
+--input FILE steps on the batch in FILE (the format of src/bench/input.rs, which `bench
+--compare-pytorch` writes so that both engines read the same bytes); without it, on
+normal_batch's N(0, 1) draws. Needs torch only (`pip install torch` in a venv outside the repo); mr2's tests never run it.
 `cargo run --release --bin bench -- --compare-pytorch` runs it in alternating rounds.
 """
 import argparse
 import json
+import struct
+import sys
 import time
 
 import torch
@@ -119,6 +123,34 @@ class Mr2Loss:
         return ce + self.lam * rep.mean()
 
 
+def normal_batch(batch, shape, k=10):
+    """BATCH draws of SHAPE from N(0, 1) (torch's generator as seeded), labels (7 i) mod K."""
+    return torch.randn(batch, *shape), torch.tensor([(i * 7) % k for i in range(batch)])
+
+
+def read_batch(path):
+    """The batch file of src/bench/input.rs: b"MR2BATCH", n c h w classes (u32 LE), n·c·h·w f32
+    LE, n labels u32 LE. Exits with a message naming the file when it is malformed."""
+    try:
+        with open(path, "rb") as f:
+            b = bytearray(f.read())
+    except OSError as e:
+        sys.exit(f"{path}: {e.strerror}")
+    if len(b) < 28 or b[:8] != b"MR2BATCH":
+        sys.exit(f"{path}: not a bench batch file (must begin with MR2BATCH and a 20-byte header)")
+    n, c, h, w, k = struct.unpack("<5I", b[8:28])
+    values = n * c * h * w
+    if 0 in (n, c, h, w, k) or len(b) != 28 + 4 * (values + n):
+        sys.exit(f"{path}: {len(b)} bytes for a header of n = {n}, shape {c}x{h}x{w}, {k} classes")
+    if sys.byteorder != "little":
+        sys.exit(f"{path}: batch files are little-endian; this machine is not")
+    x = torch.frombuffer(b, dtype=torch.float32, count=values, offset=28).reshape(n, c, h, w).clone()
+    y = torch.frombuffer(b, dtype=torch.int32, count=n, offset=28 + 4 * values).long()
+    if bool((y < 0).any()) or bool((y >= k).any()):
+        sys.exit(f"{path}: a label outside 0..{k}")
+    return x, y
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", choices=["mlp", "cnn", "resnet20", "resnet32"], default="cnn")
@@ -128,6 +160,7 @@ def main():
     p.add_argument("--steps", type=int, default=15)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--input", help="step on the batch in this file (written by bench --compare-pytorch)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -136,8 +169,13 @@ def main():
                     "resnet20": (ResNet20(), (3, 32, 32)), "resnet32": (ResNet20(n=5), (3, 32, 32))}[a.model]
     model = model.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, dampening=0)
-    x = torch.randn(a.batch, *shape).to(dev)
-    y = torch.tensor([(i * 7) % 10 for i in range(a.batch)]).to(dev)
+    if a.input:
+        x, y = read_batch(a.input)
+        if tuple(x.shape) != (a.batch, *shape):
+            sys.exit(f"{a.input}: a batch of {tuple(x.shape)}; --model {a.model} at --batch {a.batch} needs {(a.batch, *shape)}")
+    else:
+        x, y = normal_batch(a.batch, shape)
+    x, y = x.to(dev), y.to(dev)
     loss_fn = Mr2Loss(10) if a.loss == "mr2" else (lambda z, f, yy: F.cross_entropy(z, yy))
     model.train()
 

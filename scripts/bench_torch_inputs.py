@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torch import ResNet20  # noqa: E402
+from bench_torch import ResNet20, normal_batch  # noqa: E402
 from twin_train_torch import LDAM_MEAN, LDAM_STD  # noqa: E402
 
 
@@ -59,7 +59,7 @@ def main():
         p.error("need --batch, --steps, --rounds >= 1 and --warmup >= 0")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    inputs = {"normal": (torch.randn(a.batch, 3, 32, 32), torch.tensor([(i * 7) % 10 for i in range(a.batch)])),
+    inputs = {"normal": normal_batch(a.batch, (3, 32, 32)),
               "cifar": real_batch(a.data_dir, a.batch)}
     times = {k: [] for k in inputs}
     names = list(inputs)

@@ -186,6 +186,7 @@ fn bench_selection_and_median_table() {
         loss: "ce".into(),
         ms_per_step: v,
         engine: "mr2".into(),
+        input: String::new(),
     };
     // The median of 10, 40, 20 ms is 20 ms: 128 images / 0.02 s = 6400 images/s.
     let t = median_table(&[ms(10.0), ms(40.0), ms(20.0)], 128);
@@ -364,4 +365,221 @@ fn kaiming_normal_init_is_ldam_drws() {
     };
     let c = mr2::train::TrainConfig::resolve(None, &o).unwrap();
     assert_eq!(c.model.init, Init::KaimingNormal);
+}
+
+fn bench_tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("mr2-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The batch file `bench --compare-pytorch` hands both engines: written and read back bit for
+/// bit; a wrong magic, a size that disagrees with the header, a zero dimension, a label outside
+/// the classes and a missing file are errors that name the file.
+#[test]
+fn bench_batch_files_round_trip_and_bad_files_are_errors() {
+    use mr2::bench::input::{read_batch, write_batch};
+    let dir = bench_tmpdir("bench-batch");
+    let b = mr2::data::Dataset {
+        x: vec![1.5, -0.0, f32::MIN_POSITIVE / 4.0, 3.25e7, -2.0, 0.1],
+        y: vec![2, 0],
+        shape: [1, 3, 1],
+        classes: 3,
+        class_names: None,
+    };
+    let p = dir.join("ok.bin");
+    write_batch(&p, &b).unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(bytes.len(), 28 + 4 * 6 + 4 * 2);
+    assert_eq!(&bytes[..8], b"MR2BATCH");
+    let r = read_batch(&p).unwrap();
+    assert_eq!((r.y.clone(), r.shape, r.classes), (b.y.clone(), b.shape, 3));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&r.x), bits(&b.x));
+
+    let bad = |name: &str, bytes: &[u8], words: &str| {
+        let f = dir.join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let e = read_batch(&f).unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains(words), "{name}: {e}");
+    };
+    let mut magic = bytes.clone();
+    magic[0] = b'X';
+    bad("magic.bin", &magic, "MR2BATCH");
+    bad("short.bin", &bytes[..bytes.len() - 1], "needs 60");
+    bad("long.bin", &[bytes.as_slice(), &[0]].concat(), "needs 60");
+    bad("header.bin", &bytes[..20], "MR2BATCH");
+    let mut zero = bytes.clone();
+    zero[12..16].copy_from_slice(&0u32.to_le_bytes());
+    bad("zero.bin", &zero, "positive");
+    let mut label = bytes.clone();
+    let n = label.len();
+    label[n - 8..n - 4].copy_from_slice(&3u32.to_le_bytes());
+    bad("label.bin", &label, "label 3 of sample 0");
+    let e = read_batch(&dir.join("absent.bin")).unwrap_err().to_string();
+    assert!(e.contains("absent.bin"), "{e}");
+}
+
+/// A bench batch of real images takes the classes in turn (sample i is the (i div K)-th image
+/// of class i mod K), standardised as training standardises; a batch larger than K times the
+/// smallest class is an error that names --batch.
+#[test]
+fn bench_real_batch_takes_classes_in_turn() {
+    use mr2::bench::input::{real_batch, take_round_robin};
+    let root = bench_tmpdir("bench-real");
+    for split in ["train", "test"] {
+        for (k, c) in ["b", "a", "c"].iter().enumerate() {
+            let d = root.join(split).join(c);
+            std::fs::create_dir_all(&d).unwrap();
+            for i in 0..2u8 {
+                image::RgbImage::from_fn(4, 3, |x, y| {
+                    image::Rgb([40 * k as u8 + 7 * i + x as u8, 3 * y as u8, 90 + i])
+                })
+                .save(d.join(format!("{i}.png")))
+                .unwrap();
+            }
+        }
+    }
+    let train = mr2::data::DataConfig {
+        name: mr2::data::DatasetName::Cifar10,
+        dir: Some(root.clone()),
+        standardize: true,
+        ..Default::default()
+    }
+    .load(0)
+    .unwrap()
+    .train;
+    // Loaded class by class: a (0, 1), b (2, 3), c (4, 5).
+    assert_eq!(train.y, [0, 0, 1, 1, 2, 2]);
+    let b = real_batch(&root, 5).unwrap();
+    assert_eq!(b.y, [0, 1, 2, 0, 1]);
+    assert_eq!(b.shape, [3, 3, 4]);
+    for (i, j) in [0, 2, 4, 1, 3].into_iter().enumerate() {
+        assert_eq!(b.sample(i), train.sample(j), "sample {i}");
+    }
+    // Standardised: over the training set each channel has mean 0.
+    let plane = 12;
+    for ch in 0..3 {
+        let m: f64 = (0..6)
+            .flat_map(|i| train.sample(i)[ch * plane..(ch + 1) * plane].to_vec())
+            .map(f64::from)
+            .sum::<f64>();
+        assert!(m.abs() < 1e-4, "channel {ch}: sum {m}");
+    }
+    let e = take_round_robin(&train, 7).unwrap_err().to_string();
+    assert!(e.contains("--batch") && e.contains('7'), "{e}");
+    assert_eq!(take_round_robin(&train, 6).unwrap().y, [0, 1, 2, 0, 1, 2]);
+    let e = real_batch(&root.join("absent"), 4).unwrap_err().to_string();
+    assert!(e.contains("absent"), "{e}");
+}
+
+/// The step timing runs on the batch it is given and refuses one that does not fit the model:
+/// another size or shape, or a label beyond the models' 10 classes.
+#[test]
+fn bench_steps_take_the_given_batch_or_refuse_it() {
+    use mr2::bench::input::{normal_batch, normal_labels};
+    use mr2::bench::{bench_method, StepTiming};
+    let t = |input: Option<mr2::data::Dataset>| StepTiming {
+        arch: Arch::Mlp,
+        shape: [1, 4, 4],
+        method: bench_method("ce").unwrap(),
+        batch: 4,
+        steps: 1,
+        warmup: 0,
+        device: None,
+        input,
+    };
+    assert_eq!(normal_labels(4, 10), [0, 7, 4, 1]);
+    let b = normal_batch(4, [1, 4, 4], 10).unwrap();
+    assert_eq!(
+        (b.len(), b.shape, b.y.clone()),
+        (4, [1, 4, 4], vec![0, 7, 4, 1])
+    );
+    // Seeded: the same draws each time, and N(0, 1)-like (not all equal).
+    assert_eq!(b.x, normal_batch(4, [1, 4, 4], 10).unwrap().x);
+    assert!(b.x.iter().any(|v| *v != b.x[0]));
+    assert!(t(None).ms_per_step().unwrap() > 0.0);
+    assert!(t(Some(b.clone())).ms_per_step().unwrap() > 0.0);
+    let wrong_shape = normal_batch(4, [1, 2, 8], 10).unwrap();
+    let e = t(Some(wrong_shape)).ms_per_step().unwrap_err().to_string();
+    assert!(e.contains("[1, 2, 8]"), "{e}");
+    let e = t(Some(normal_batch(3, [1, 4, 4], 10).unwrap()))
+        .ms_per_step()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3 samples"), "{e}");
+    let mut many = b;
+    many.y[1] = 10;
+    many.classes = 11;
+    let e = t(Some(many)).ms_per_step().unwrap_err().to_string();
+    assert!(e.contains("10 classes"), "{e}");
+}
+
+/// `bench --compare-pytorch`'s configurations: one batch file per input shape, shared by the
+/// models of that shape; real images only for the models that take them. `compare` passes each
+/// engine the configuration's file as `--input` (here two shell stand-ins that report the file's
+/// size back as their time) and labels the measurements with what the batch held.
+#[test]
+fn bench_comparison_hands_both_engines_the_same_batch_file() {
+    use mr2::bench::input::{normal_batch, read_batch};
+    use mr2::bench::suite::{compare_configs, for_input, select};
+    let dir = bench_tmpdir("bench-compare");
+    let (models, _) = select(None, None).unwrap();
+    let cfgs = compare_configs(&models, &["ce", "mr2"], 6, 3, None, &dir).unwrap();
+    assert_eq!(cfgs.len(), 8);
+    let file = |m: &str| {
+        let c = cfgs.iter().find(|c| c.model == m).unwrap();
+        assert_eq!(c.input_label, "N(0, 1)");
+        c.input.clone()
+    };
+    assert_eq!(file("mlp"), file("cnn"));
+    assert_eq!(file("resnet20"), file("resnet32"));
+    assert_ne!(file("mlp"), file("resnet20"));
+    assert_eq!(
+        read_batch(&file("cnn")).unwrap().x,
+        normal_batch(3, [1, 28, 28], 10).unwrap().x
+    );
+    assert_eq!(read_batch(&file("resnet32")).unwrap().shape, [3, 32, 32]);
+    assert_eq!(
+        cfgs.iter().find(|c| c.model == "resnet20").unwrap().steps,
+        2
+    );
+
+    let real = normal_batch(3, [3, 32, 32], 10).unwrap();
+    let e = compare_configs(&models, &["ce"], 6, 3, Some((&real, "imgs")), &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3×32×32"), "{e}");
+    let resnets = for_input(&models, real.shape).unwrap();
+    assert_eq!(
+        resnets.iter().map(|m| m.0).collect::<Vec<_>>(),
+        ["resnet20", "resnet32"]
+    );
+    let cfgs = compare_configs(&resnets, &["ce"], 6, 3, Some((&real, "imgs")), &dir).unwrap();
+    assert!(cfgs.iter().all(|c| c.input_label == "imgs"));
+
+    // Each stand-in prints the size of the file after --input (its 10th argument) as ms/step.
+    let engine = |name: &str| -> Vec<String> {
+        vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "test \"$9\" = --input && echo \"{{\\\"model\\\":\\\"$2\\\",\\\"loss\\\":\\\"$4\\\",\\\"ms_per_step\\\":$(wc -c < \"${{10}}\"),\\\"engine\\\":\\\"{name}\\\"}}\""
+            ),
+            "sh".into(),
+        ]
+    };
+    let all = mr2::bench::compare(&engine("a"), &engine("b"), &cfgs, 2, 0).unwrap();
+    assert_eq!(all.len(), 2 * 2 * 2);
+    let size = (28 + 4 * (3 * 3 * 32 * 32 + 3)) as f64;
+    for m in &all {
+        assert_eq!(m.ms_per_step, size, "{m:?}");
+        assert_eq!(m.input, "imgs");
+    }
+    assert_eq!(
+        all.iter().filter(|m| m.engine == "mr2").count(),
+        4,
+        "engines are named by their side"
+    );
 }

@@ -4,13 +4,14 @@
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
-use burn::tensor::Distribution;
+use burn::tensor::{Tensor, TensorData};
 
 use crate::error::Result;
 use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::{Arch, Model, ModelConfig};
 use crate::train::{device, OptimConfig};
 
+pub mod input;
 pub mod ops;
 pub mod parity;
 pub mod pipeline;
@@ -46,6 +47,9 @@ pub struct StepTiming {
     pub warmup: usize,
     /// The device (`None`: the CPU).
     pub device: Option<burn::tensor::Device>,
+    /// The batch (`None`: N(0, 1) draws, [`input::normal_batch`]); it must hold `batch` samples
+    /// of `shape` with labels below 10.
+    pub input: Option<crate::data::Dataset>,
 }
 
 impl StepTiming {
@@ -53,7 +57,8 @@ impl StepTiming {
     /// 256).
     ///
     /// # Errors
-    /// Model or objective construction, backend failures.
+    /// Model or objective construction, backend failures; an `input` batch of another size or
+    /// shape, or with a label outside the 10 classes.
     pub fn ms_per_step(&self) -> Result<f64> {
         Ok(self.times()?.total)
     }
@@ -85,7 +90,26 @@ impl StepTiming {
             ..OptimConfig::default()
         }
         .build();
-        let y: Vec<usize> = (0..self.batch).map(|i| (i * 7) % k).collect();
+        let [c, h, w] = self.shape;
+        let batch = match &self.input {
+            Some(b) => b.clone(),
+            None => input::normal_batch(self.batch, self.shape, k)?,
+        };
+        if batch.len() != self.batch || batch.shape != self.shape {
+            return Err(crate::error::invalid(
+                "input batch",
+                format!("{} samples of {:?}", batch.len(), batch.shape),
+                "the model's step needs --batch samples of its input shape",
+            ));
+        }
+        if batch.y.iter().any(|&l| l >= k) {
+            return Err(crate::error::invalid(
+                "input batch",
+                format!("{} classes", batch.classes),
+                "bench's models have 10 classes: every label must be below 10",
+            ));
+        }
+        let y = batch.y;
         let idx: Vec<usize> = (0..self.batch).collect();
         let mut obj = Objective::new(
             &self.method,
@@ -95,13 +119,7 @@ impl StepTiming {
                 seed: 0,
             },
         )?;
-        let [c, h, w] = self.shape;
-        let x = crate::model::seeded_random(
-            [self.batch, c, h, w],
-            Distribution::Normal(0.0, 1.0),
-            1,
-            &dev,
-        );
+        let x = Tensor::<4>::from_data(TensorData::new(batch.x, [self.batch, c, h, w]), &dev);
         let mut phases = [0.0f64; 3];
         let mut step =
             |model: Model, obj: &mut Objective, phases: &mut [f64; 3]| -> Result<Model> {
@@ -214,6 +232,25 @@ pub struct Measurement {
     pub ms_per_step: f64,
     /// `mr2` or `pytorch`.
     pub engine: String,
+    /// What the batch held (`--compare-pytorch` fills it in: N(0, 1) draws or the images' folder).
+    #[serde(default)]
+    pub input: String,
+}
+
+/// One configuration of a comparison: model, loss, timed steps, and the batch file both
+/// engines read ([`input::write_batch`]).
+#[derive(Debug, Clone)]
+pub struct CompareConfig {
+    /// Model name.
+    pub model: String,
+    /// `ce` or `mr2`.
+    pub loss: String,
+    /// Timed steps.
+    pub steps: usize,
+    /// The batch file passed to both engines as `--input`.
+    pub input: std::path::PathBuf,
+    /// What the batch holds, for the table and the JSON.
+    pub input_label: String,
 }
 
 /// Median of a non-empty sample.
@@ -231,7 +268,8 @@ pub fn median(v: &mut [f64]) -> f64 {
 
 /// mr2 against PyTorch: `rounds` alternating rounds, each configuration measured in a fresh
 /// process of each engine (`mr2_cmd` and `torch_cmd` are the command prefixes; `--model`,
-/// `--loss`, `--steps`, `--warmup` are appended, and each prints one JSON [`Measurement`] line).
+/// `--loss`, `--steps`, `--warmup` and `--input` are appended, and each prints one JSON
+/// [`Measurement`] line). Both engines step on the same bytes: the configuration's batch file.
 /// Returns every measurement.
 ///
 /// # Errors
@@ -239,23 +277,25 @@ pub fn median(v: &mut [f64]) -> f64 {
 pub fn compare(
     mr2_cmd: &[String],
     torch_cmd: &[String],
-    configs: &[(String, String, usize)],
+    configs: &[CompareConfig],
     rounds: usize,
     warmup: usize,
 ) -> Result<Vec<Measurement>> {
-    let run = |cmd: &[String], model: &str, loss: &str, steps: usize| -> Result<Measurement> {
+    let run = |cmd: &[String], c: &CompareConfig| -> Result<Measurement> {
         let out = std::process::Command::new(&cmd[0])
             .args(&cmd[1..])
             .args([
                 "--model",
-                model,
+                &c.model,
                 "--loss",
-                loss,
+                &c.loss,
                 "--steps",
-                &steps.to_string(),
+                &c.steps.to_string(),
                 "--warmup",
                 &warmup.to_string(),
             ])
+            .arg("--input")
+            .arg(&c.input)
             .output()
             .map_err(|e| crate::error::io_err(&cmd[0], e))?;
         let text = String::from_utf8_lossy(&out.stdout);
@@ -274,7 +314,7 @@ pub fn compare(
     };
     let mut all = Vec::new();
     for r in 0..rounds {
-        for (model, loss, steps) in configs {
+        for c in configs {
             // Alternate which engine goes first.
             let order: [&[String]; 2] = if r % 2 == 0 {
                 [mr2_cmd, torch_cmd]
@@ -282,7 +322,8 @@ pub fn compare(
                 [torch_cmd, mr2_cmd]
             };
             for cmd in order {
-                let mut m = run(cmd, model, loss, *steps)?;
+                let mut m = run(cmd, c)?;
+                m.input.clone_from(&c.input_label);
                 m.engine = if std::ptr::eq(cmd, mr2_cmd) {
                     "mr2".into()
                 } else {
@@ -291,8 +332,8 @@ pub fn compare(
                 eprintln!(
                     "round {}/{rounds}: {:<8} {:<4} {:<8} {:>9.2} ms/step",
                     r + 1,
-                    model,
-                    loss,
+                    c.model,
+                    c.loss,
                     m.engine,
                     m.ms_per_step
                 );
@@ -312,7 +353,9 @@ pub fn comparison_table(all: &[Measurement]) -> String {
             keys.push(k);
         }
     }
-    let mut t = String::from("| model (batch 128) | loss | PyTorch ms/step | mr2 ms/step | mr2 / PyTorch |\n|---|---|---|---|---|\n");
+    let mut t = String::from(
+        "| model | loss | PyTorch ms/step | mr2 ms/step | mr2 / PyTorch |\n|---|---|---|---|---|\n",
+    );
     for (model, loss) in keys {
         let pick = |engine: &str| {
             let mut v: Vec<f64> = all

@@ -93,6 +93,7 @@ pub fn pipeline(
             steps: steps.max(1),
             warmup,
             device: None,
+            input: None,
         }
         .ms_per_step()?;
         out.push(PipelineTiming {

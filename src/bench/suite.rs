@@ -1,7 +1,8 @@
 //! What the `bench` binary runs, as library calls: the per-operation report, the local
 //! step-time measurements and their median table.
 
-use super::{bench_method, median, Measurement, StepTiming, MODELS};
+use super::{bench_method, input, median, CompareConfig, Measurement, StepTiming, MODELS};
+use crate::data::Dataset;
 use crate::error::{invalid, Result};
 use crate::model::Arch;
 
@@ -58,6 +59,31 @@ pub struct Settings {
     pub warmup: usize,
     /// The device (`None`: the CPU).
     pub device: Option<burn::tensor::Device>,
+    /// The batch every step is timed on (`None`: N(0, 1) draws); [`for_input`] keeps the
+    /// models it fits.
+    pub input: Option<Dataset>,
+}
+
+/// The models of `models` whose input shape is `shape` (a batch of real images fits only some).
+///
+/// # Errors
+/// None fits (the error names the shape).
+pub fn for_input(models: &[BenchModel], shape: [usize; 3]) -> Result<Vec<BenchModel>> {
+    let keep: Vec<BenchModel> = models.iter().filter(|m| m.2 == shape).copied().collect();
+    if keep.is_empty() {
+        return Err(invalid(
+            "--model",
+            format!(
+                "{} (the batch's images are {}×{}×{})",
+                models.iter().map(|m| m.0).collect::<Vec<_>>().join(", "),
+                shape[0],
+                shape[1],
+                shape[2]
+            ),
+            "mlp and cnn take 1×28×28 images, resnet20 and resnet32 3×32×32",
+        ));
+    }
+    Ok(keep)
 }
 
 fn timing(m: &BenchModel, loss: &str, s: &Settings) -> Result<StepTiming> {
@@ -69,6 +95,7 @@ fn timing(m: &BenchModel, loss: &str, s: &Settings) -> Result<StepTiming> {
         steps: steps_for(m.0, s.steps),
         warmup: s.warmup,
         device: s.device.clone(),
+        input: s.input.clone(),
     })
 }
 
@@ -124,6 +151,7 @@ pub fn measure(
                     loss: l.to_string(),
                     ms_per_step: timing(m, l, &s)?.ms_per_step()?,
                     engine: "mr2".into(),
+                    input: String::new(),
                 });
             }
         }
@@ -158,4 +186,53 @@ pub fn median_table(all: &[Measurement], batch: usize) -> String {
         }
     }
     t
+}
+
+/// The configurations of a comparison (every model × loss) and their batch files, written into
+/// `dir`: `real` where given (every model must take its shape, [`for_input`]), otherwise one
+/// N(0, 1) batch of `batch` samples per input shape ([`input::normal_batch`]).
+///
+/// # Errors
+/// Writing the files; drawing the batch.
+pub fn compare_configs(
+    models: &[BenchModel],
+    losses: &[&str],
+    steps: usize,
+    batch: usize,
+    real: Option<(&Dataset, &str)>,
+    dir: &std::path::Path,
+) -> Result<Vec<CompareConfig>> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::io_err(dir, e))?;
+    let mut out = Vec::new();
+    let mut written = Vec::new();
+    for m in models {
+        let [c, h, w] = m.2;
+        let path = dir.join(format!("batch-{c}x{h}x{w}.bin"));
+        let label = match real {
+            Some((d, label)) => {
+                for_input(std::slice::from_ref(m), d.shape)?;
+                if !written.contains(&path) {
+                    input::write_batch(&path, d)?;
+                }
+                label.to_string()
+            }
+            None => {
+                if !written.contains(&path) {
+                    input::write_batch(&path, &input::normal_batch(batch, m.2, 10)?)?;
+                }
+                "N(0, 1)".to_string()
+            }
+        };
+        written.push(path.clone());
+        for l in losses {
+            out.push(CompareConfig {
+                model: m.0.to_string(),
+                loss: l.to_string(),
+                steps: steps_for(m.0, steps),
+                input: path.clone(),
+                input_label: label.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
