@@ -752,6 +752,22 @@ fn variants_set_the_mr2_rows() {
         mr2_of(&Preset::Paper, Variant::Released),
         Mr2Params::released(true)
     );
+    // The plan's settings line names the variant with every parameter its MR² rows train with.
+    for p in [Preset::Cpu, Preset::Paper] {
+        for v in [Variant::Preset, Variant::Printed, Variant::Released] {
+            let plan = Experiment::Margins.plan_variant(p, Some(&[0]), v).unwrap();
+            let want = format!("variant {} ({})", v.name(), mr2_of(&p, v).summary());
+            assert!(plan.settings.contains(&want), "{}\n{want}", plan.settings);
+        }
+    }
+    assert_eq!(
+        Mr2Params::released(true).summary(),
+        "c̄ = 1, λ = 0.1, p = 5, EMA decay 0.9, γ per class, s̄ = 0, ℓ_s̄ released, EMA restarted every epoch"
+    );
+    assert_eq!(
+        Mr2Params::default().summary(),
+        "c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄ estimated, ℓ_s̄ paper, EMA kept across epochs"
+    );
     let r = Mr2Params::released(false);
     assert_eq!((r.c_bar, r.lambda, r.p), (1.0, 0.1, 5.0));
     assert!(r.ema_reset && r.rep_scaling == RepScaling::Released);

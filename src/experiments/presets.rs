@@ -233,6 +233,10 @@ impl PresetSettings {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let variant = match self.mr2_effective(c.data.name.is_cifar()) {
+            Some(p) => format!("{} ({})", self.variant.name(), p.summary()),
+            None => self.variant.name().to_string(),
+        };
         format!(
             "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule{}, augment {}, {}, seeds {:?}; MR²-family parameters {}, variant {}",
             preset.name(),
@@ -252,7 +256,20 @@ impl PresetSettings {
             evaluated,
             seeds,
             params,
-            self.variant.name()
+            variant
         )
+    }
+
+    /// The MR² parameters the grid's `mr2` rows train with: the method's defaults, the preset's
+    /// MR²-family parameters, then the variant (`cifar`: the data is CIFAR, where the released
+    /// code sets s̄ = 0). `None` if the preset's parameters do not apply (a bug in the preset).
+    pub fn mr2_effective(&self, cifar: bool) -> Option<Mr2Params> {
+        let m = Method::Mr2(Mr2Params::default());
+        let mut m = self.family_params(&m).ok()?.unwrap_or(m);
+        self.variant.apply(&mut m, cifar);
+        match m {
+            Method::Mr2(p) => Some(p),
+            _ => None,
+        }
     }
 }

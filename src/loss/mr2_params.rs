@@ -136,6 +136,30 @@ impl Default for Mr2Params {
 }
 
 impl Mr2Params {
+    /// One line naming every field: `c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄
+    /// estimated, ℓ_s̄ paper, EMA kept across epochs`.
+    pub fn summary(&self) -> String {
+        format!(
+            "c̄ = {}, λ = {}, p = {}, EMA decay {}, γ {}, s̄ {}, ℓ_s̄ {}, EMA {}",
+            self.c_bar,
+            self.lambda,
+            self.p,
+            self.decay,
+            if self.uniform_gamma {
+                "uniform"
+            } else {
+                "per class"
+            },
+            if self.s_bar_zero { "= 0" } else { "estimated" },
+            self.rep_scaling.name(),
+            if self.ema_reset {
+                "restarted every epoch"
+            } else {
+                "kept across epochs"
+            }
+        )
+    }
+
     /// The configuration of the authors' released code, as far as it can run without test
     /// data: p = 5 (L5 norms), λ = 0.1, γ normalised to mean 1 (c̄ = 1), the released `ℓ_s̄`
     /// ([`RepScaling::Released`]), the EMA restarted every epoch, and s̄ = 0 where the code
