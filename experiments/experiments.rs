@@ -49,6 +49,12 @@ struct Args {
     /// and the field.
     #[arg(long)]
     rerun_mismatched: bool,
+    /// A sibling grid's directory (repeatable): a run with no directory here that DIR has
+    /// finished with the same configuration is copied from it (without checkpoints) instead of
+    /// trained — e.g. the rows without MR² parameters, which `--variant` does not change.
+    /// With --report it only copies, then reports; not with --plan.
+    #[arg(long, value_name = "DIR", conflicts_with = "plan")]
+    reuse_from: Vec<std::path::PathBuf>,
     /// Another image dataset than the preset's (its files under data/NAME), with the
     /// preset's model and schedule, e.g. --dataset mnist for Table 6. Output goes to
     /// results/NAME-DATASET unless --out is given.
@@ -131,6 +137,7 @@ fn run() -> Result<()> {
         jobs: a.jobs,
         quiet: a.quiet,
         rerun_mismatched: a.rerun_mismatched,
+        reuse_from: a.reuse_from,
         device: a.device,
         bounds: BoundSettings {
             delta: a.delta,

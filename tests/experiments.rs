@@ -40,6 +40,7 @@ fn opts(root: &std::path::Path) -> RunnerOptions {
         quiet: true,
         rerun_mismatched: false,
         device: None,
+        reuse_from: vec![],
     }
 }
 
@@ -985,6 +986,7 @@ fn an_invocation_plans_trains_in_shards_and_reports() {
         jobs: 1,
         quiet: true,
         rerun_mismatched: false,
+        reuse_from: vec![],
         device: mr2::train::DeviceChoice::Cpu,
         bounds: mr2::bounds::BoundSettings::default(),
     };
@@ -1124,4 +1126,107 @@ fn long_tail_is_ldam_drws_setting() {
         "{}",
         plan.settings
     );
+}
+
+/// `reuse_from`: a sibling grid's run finished with the same configuration is copied (every
+/// file byte for byte, without checkpoints or lock) instead of trained; a run whose
+/// configuration differs there (the MR² row under another variant) is trained here; a run
+/// already started here is left to resume, not replaced.
+#[test]
+fn runner_copies_identical_runs_from_a_sibling_grid() {
+    let a_plan = Experiment::Spread.plan(Preset::Quick, None).unwrap();
+    let a = tmp("sibling-a");
+    execute(&a_plan, &opts(&a)).unwrap();
+    let b_plan = Experiment::Spread
+        .plan_variant(Preset::Quick, None, mr2::experiments::Variant::Released)
+        .unwrap();
+    let ids = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
+        b_plan
+            .runs
+            .iter()
+            .filter(|r| f(r.config.loss.name()))
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let (erm, others) = (ids(&|n| n == "ce"), ids(&|n| n != "ce"));
+    assert!(!erm.is_empty() && !others.is_empty());
+    let b = tmp("sibling-b");
+    let with = |root: &std::path::Path| RunnerOptions {
+        reuse_from: vec![tmp("sibling-empty"), a.clone()],
+        ..opts(root)
+    };
+    let done = execute(&b_plan, &with(&b)).unwrap();
+    let copied: Vec<String> = done.copied.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(copied, erm, "{done:?}");
+    assert!(done.copied.iter().all(|(_, root)| *root == a));
+    let mut trained = done.trained.clone();
+    trained.sort();
+    let mut want = others.clone();
+    want.sort();
+    assert_eq!(trained, want, "{done:?}");
+    for id in &erm {
+        let (from, to) = (a.join("runs").join(id), b.join("runs").join(id));
+        let mut n = 0;
+        for e in std::fs::read_dir(&from).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_file() && e.file_name() != ".lock" {
+                let there = std::fs::read(e.path()).unwrap();
+                assert_eq!(std::fs::read(to.join(e.file_name())).unwrap(), there);
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "config, metrics and summary at least");
+        assert!(!to.join("checkpoints").exists() && !to.join(".lock").exists());
+        assert!(!b.join("runs").join(format!("{id}.copying")).exists());
+    }
+    // The copies report like trained runs.
+    aggregate(&b_plan, &b).unwrap();
+    // Copy only (what `experiments --report --reuse-from` does): nothing is trained.
+    let d = tmp("sibling-d");
+    let refs: Vec<&mr2::experiments::RunSpec> = b_plan.runs.iter().collect();
+    let only =
+        mr2::experiments::runner::copy_from_siblings(&refs, &d, std::slice::from_ref(&a)).unwrap();
+    assert_eq!(
+        only.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        erm
+    );
+    assert!(others.iter().all(|id| !d.join("runs").join(id).exists()));
+    // The same through an invocation: `experiments spread --preset quick --variant released
+    // --report --reuse-from A` copies, says so, and reports without training.
+    use mr2::experiments::session::{run, Invocation, Mode};
+    let e = tmp("sibling-e");
+    let inv = Invocation {
+        experiment: Experiment::Spread,
+        preset: Preset::Quick,
+        variant: mr2::experiments::Variant::Released,
+        dataset: None,
+        data_dir: None,
+        seeds: None,
+        out: Some(e.clone()),
+        source: None,
+        shard: None,
+        mode: Mode::Report,
+        train_bin: "train".into(),
+        jobs: 1,
+        quiet: true,
+        rerun_mismatched: false,
+        reuse_from: vec![a.clone()],
+        device: mr2::train::DeviceChoice::Cpu,
+        bounds: mr2::bounds::BoundSettings::default(),
+    };
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    run(&inv, &|l| lines.lock().unwrap().push(l.to_string())).unwrap();
+    let lines = lines.into_inner().unwrap();
+    for id in &erm {
+        let want = format!("copied: {id} from {}", a.display());
+        assert!(lines.contains(&want), "{lines:?}");
+        assert!(e.join("runs").join(id).join("summary.json").is_file());
+    }
+    assert!(others.iter().all(|id| !e.join("runs").join(id).exists()));
+    // Started here (a directory without a summary): resumed here, not copied.
+    let c = tmp("sibling-c");
+    std::fs::create_dir_all(c.join("runs").join(&erm[0])).unwrap();
+    let done = execute(&b_plan, &with(&c)).unwrap();
+    assert!(done.trained.contains(&erm[0]), "{done:?}");
+    assert!(done.copied.iter().all(|(id, _)| *id != erm[0]), "{done:?}");
 }

@@ -600,6 +600,7 @@ fn a_run_another_process_is_training_is_left_to_it_not_failed() {
             quiet: true,
             rerun_mismatched: false,
             device: None,
+            reuse_from: vec![],
         },
     )
     .unwrap();

@@ -1,6 +1,8 @@
 //! Running a plan: the missing runs of (a slice of) the grid, several at once if asked, each in
 //! its own locked run directory — finished runs (a `summary.json`) are skipped and interrupted
-//! ones continue from their last verified checkpoint.
+//! ones continue from their last verified checkpoint. A run missing here that a sibling grid
+//! (`RunnerOptions::reuse_from`) finished with the same configuration is copied instead of
+//! trained.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,10 @@ pub struct RunnerOptions {
     pub rerun_mismatched: bool,
     /// Train on this device instead of the CPU ([`crate::train::DeviceChoice::open`]).
     pub device: Option<burn::tensor::Device>,
+    /// Sibling grids' roots: a run with no directory here whose ID one of them finished with
+    /// the same configuration ([`config_difference`]) is copied from the first such root (its
+    /// files, without checkpoints) instead of trained.
+    pub reuse_from: Vec<PathBuf>,
 }
 
 /// The first difference between a finished run's recorded configuration and the plan's:
@@ -138,6 +144,61 @@ fn reusable(r: &RunSpec, root: &Path, rerun: bool) -> Result<bool> {
     Ok(false)
 }
 
+/// Copy run `r` from the sibling grid `other` into `root` if `other` finished it with the plan's
+/// configuration: every file of its directory but the lock (checkpoints are not copied), written
+/// under `ID.copying` and renamed into place. `Ok(false)`: `other` has no finished run `r`, or
+/// one with another configuration.
+///
+/// # Errors
+/// An unreadable `config.json` there; copying or renaming fails.
+fn copy_from_sibling(r: &RunSpec, root: &Path, other: &Path) -> Result<bool> {
+    let src = Plan::run_dir(other, r);
+    if !src.join("summary.json").is_file() || recorded_difference(r, other)?.is_some() {
+        return Ok(false);
+    }
+    let dst = Plan::run_dir(root, r);
+    let tmp = dst.with_file_name(format!("{}.copying", r.id));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
+    for entry in std::fs::read_dir(&src).map_err(|e| io_err(&src, e))? {
+        let entry = entry.map_err(|e| io_err(&src, e))?;
+        let from = entry.path();
+        if from.is_file() && entry.file_name() != ".lock" {
+            std::fs::copy(&from, tmp.join(entry.file_name())).map_err(|e| io_err(&from, e))?;
+        }
+    }
+    std::fs::rename(&tmp, &dst).map_err(|e| io_err(&dst, e))?;
+    Ok(true)
+}
+
+/// Copy into `root` each of `runs` that has no directory there and that one of `siblings` (the
+/// first that has it) finished with the plan's configuration; returns the copied runs' IDs with
+/// the sibling each came from.
+///
+/// # Errors
+/// As [`copy_from_sibling`].
+pub fn copy_from_siblings(
+    runs: &[&RunSpec],
+    root: &Path,
+    siblings: &[PathBuf],
+) -> Result<Vec<(String, PathBuf)>> {
+    let mut copied = Vec::new();
+    for r in runs {
+        if Plan::run_dir(root, r).exists() {
+            continue;
+        }
+        for other in siblings {
+            if copy_from_sibling(r, root, other)? {
+                copied.push((r.id.clone(), other.clone()));
+                break;
+            }
+        }
+    }
+    Ok(copied)
+}
+
 /// The state of every run of `plan` under `root`.
 pub fn status(plan: &Plan, root: &Path) -> Vec<RunState> {
     plan.runs
@@ -189,6 +250,8 @@ pub struct Executed {
     pub trained: Vec<String>,
     /// Runs already done.
     pub skipped: Vec<String>,
+    /// Runs copied from a sibling grid (`RunnerOptions::reuse_from`), with its root.
+    pub copied: Vec<(String, PathBuf)>,
     /// Runs that failed, with the error.
     pub failed: Vec<(String, String)>,
     /// Runs another process is training now (their run lock is held): left to it.
@@ -197,7 +260,8 @@ pub struct Executed {
 
 /// Train the missing runs of `plan` (in `opts.shard`), writing `ROOT/plan.json` first. A run
 /// that fails (e.g. diverges) is reported and the others continue. A finished run is reused
-/// only if its recorded configuration equals the plan's ([`config_difference`]).
+/// only if its recorded configuration equals the plan's ([`config_difference`]); so is a
+/// sibling grid's (`opts.reuse_from`), which is copied here.
 ///
 /// # Errors
 /// `jobs = 0`; a finished run with another configuration (unless `opts.rerun_mismatched`);
@@ -217,9 +281,15 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
     }
     plan.save(&opts.root)?;
     let total = runs.len();
-    let mut done = Executed::default();
+    let mut done = Executed {
+        copied: copy_from_siblings(&runs, &opts.root, &opts.reuse_from)?,
+        ..Executed::default()
+    };
     let mut queue = VecDeque::new();
     for (pos, (r, f)) in runs.into_iter().zip(finished).enumerate() {
+        if done.copied.iter().any(|(id, _)| *id == r.id) {
+            continue;
+        }
         if f {
             done.skipped.push(r.id.clone());
         } else {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::runner::shard_of;
+use super::runner::{copy_from_siblings, shard_of};
 use super::{
     aggregate, bounds_vs_error, execute, plan_commands, status, Experiment, Plan, Preset, RunState,
     RunnerOptions, Variant,
@@ -58,6 +58,9 @@ pub struct Invocation {
     pub quiet: bool,
     /// Retrain runs whose configuration differs from the plan's.
     pub rerun_mismatched: bool,
+    /// Sibling grids whose finished runs of the same configuration are copied instead of
+    /// trained ([`RunnerOptions::reuse_from`]).
+    pub reuse_from: Vec<PathBuf>,
     /// The device.
     pub device: DeviceChoice,
     /// `bounds-vs-error`'s bound settings.
@@ -200,6 +203,12 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
         plan.settings
     ));
     let mut failed = Vec::new();
+    if inv.mode == Mode::Report && !inv.reuse_from.is_empty() {
+        let runs = shard_of(&plan, inv.shard);
+        for (id, other) in copy_from_siblings(&runs, &root, &inv.reuse_from)? {
+            log(&format!("copied: {id} from {}", other.display()));
+        }
+    }
     if inv.mode == Mode::Train {
         let done = execute(
             &plan,
@@ -210,6 +219,7 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
                 quiet: inv.quiet,
                 rerun_mismatched: inv.rerun_mismatched,
                 device: inv.device.open_unless_cpu()?,
+                reuse_from: inv.reuse_from.clone(),
             },
         )?;
         for (id, e) in &done.failed {
@@ -219,16 +229,20 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
             .iter()
             .filter(|s| **s == RunState::Done)
             .count();
+        for (id, other) in &done.copied {
+            log(&format!("copied: {id} from {}", other.display()));
+        }
         let elsewhere = if done.busy.is_empty() {
             String::new()
         } else {
             format!(", {} being trained by another process", done.busy.len())
         };
         log(&format!(
-            "{}: {} trained now, {} already done{elsewhere}, {} failed; {finished}/{} of the grid finished",
+            "{}: {} trained now, {} already done, {} copied{elsewhere}, {} failed; {finished}/{} of the grid finished",
             plan.experiment,
             done.trained.len(),
             done.skipped.len(),
+            done.copied.len(),
             done.failed.len(),
             plan.runs.len()
         ));
