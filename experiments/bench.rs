@@ -92,6 +92,14 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
+    mr2::bench::check_sizes(a.batch, a.steps, a.rounds)?;
+    if let Some(p) = &a.json {
+        // Checked before measuring (minutes), not after.
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            anyhow::bail!("--json {}: the directory does not exist", p.display());
+        }
+    }
     let write_json = |v: serde_json::Value| -> Result<()> {
         if let Some(p) = &a.json {
             std::fs::write(p, serde_json::to_string_pretty(&v)?)?;

@@ -22,16 +22,25 @@ fn run() -> Result<()> {
         return Ok(());
     }
     let mut groups: Vec<(String, Vec<Summary>)> = Vec::new();
+    // Files of the current group (a file twice in one group would count one run as two samples).
+    let mut seen: Vec<std::path::PathBuf> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--label" {
             let name = it.next().context("--label needs a name")?;
             groups.push((name.clone(), Vec::new()));
+            seen.clear();
         } else {
             let Some(g) = groups.last_mut() else {
                 bail!("give --label NAME before the files ({a})")
             };
-            g.1.push(Summary::read(std::path::Path::new(a))?);
+            let path = std::path::Path::new(a);
+            let id = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            if seen.contains(&id) {
+                bail!("{a} is given twice in one group: one run would count as two samples");
+            }
+            seen.push(id);
+            g.1.push(Summary::read(path)?);
         }
     }
     print!("{}", compare(&groups)?);

@@ -28,7 +28,9 @@ struct Args {
     /// CIFAR-10 anchors and MR² on them), spread (Fig. 7 / 1b, synthetic data),
     /// margins (Table 4: output- and classifier-level margins, ERM vs MR²), regularization-audit (weight decay and augmentation per class, Balestriero et al.),
     /// bounds-vs-error (the class-sensitive bound of every baselines run against its error;
-    /// trains the baselines grid where it is missing).
+    /// trains the baselines grid where it is missing), jpeg-effect (ERM on 4 000 CIFAR-10
+    /// images with the official pixels and on their JPEG copy, each tested on both copies of
+    /// 1 000 test images: what the JPEG copy costs; use --preset cifar).
     #[arg(value_enum)]
     experiment: Experiment,
     /// quick (seconds, synthetic data; what the tests run), cpu (Fashion-MNIST small CNN, 8
@@ -104,6 +106,23 @@ struct Args {
     /// bounds-vs-error: confidence δ of the bounds.
     #[arg(long, default_value_t = 0.05)]
     delta: f64,
+    /// long-tail, imbalanced: draw LDAM-DRW's own long-tailed subset (numpy's RandomState(0),
+    /// class by class, as its IMBALANCECIFAR10 does; the data must list each class's images in
+    /// the official order, as the binary batches and the JPEG copy's folders do) instead of a
+    /// seeded draw, and evaluate every epoch from the first learning-rate decay so the best
+    /// epoch is recorded beside the last. Output goes to results/NAME-…-ldam.
+    #[arg(long)]
+    ldam_subset: bool,
+    /// An MR²-family parameter for every MR²-family row, KEY=VALUE (repeatable; after the
+    /// preset and --variant, before a row's own, e.g. a sweep's axis): e.g. the c̄ and λ that
+    /// `experiments tune` chose, --param c_bar=2 --param lambda=0.5.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// jpeg-effect: the JPEG copy of CIFAR-10 (one folder per class) whose files the
+    /// official-pixel subset's index files name. The subset itself is --data-dir (default
+    /// data/cifar10-exact-subset); its JPEG counterpart is written to DATA_DIR-jpeg once.
+    #[arg(long, value_name = "DIR", default_value = mr2::experiments::presets::CIFAR_JPEG_DIR)]
+    jpeg_copy: PathBuf,
     /// Lift the memory check on data and model sizes (see docs/reliability.md; also
     /// MR2_ALLOW_LARGE=1).
     #[arg(long)]
@@ -144,6 +163,18 @@ fn run() -> Result<()> {
             mc_samples: a.mc,
             ..BoundSettings::default()
         },
+        jpeg_copy: a.jpeg_copy,
+        ldam_subset: a.ldam_subset,
+        allow_large: a.allow_large,
+        params: a
+            .params
+            .iter()
+            .map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), mr2::settings::parse_value(v.trim())))
+                    .ok_or_else(|| anyhow::anyhow!("--param {p:?}: expected KEY=VALUE"))
+            })
+            .collect::<Result<_>>()?,
     };
     match session::run(&inv, &|line| eprintln!("{line}"))? {
         Outcome::Commands(commands) => {

@@ -128,6 +128,12 @@ struct Args {
     /// evaluation of ResNet-32 on CIFAR-10 costs ~40% of a 10%-subset epoch on 2 cores).
     #[arg(long, value_name = "N")]
     eval_every: Option<usize>,
+    /// Also evaluate the test set after each of the last N epochs (default 0), so that
+    /// summary.json records the best test accuracy over them beside the last epoch's (the
+    /// "Best Prec@1" of LDAM-DRW's and the released MR² code; test-set selection, for
+    /// comparison with the literature only).
+    #[arg(long, value_name = "N")]
+    eval_last: Option<usize>,
     /// Compute device: cpu (burn Flex with mr2's kernels), cuda, cuda:N (the `cuda` feature,
     /// scripts/build-gpu.sh) or wgpu[:N] (the `wgpu` feature, Vulkan). A device this binary
     /// lacks or that does not answer is an error, never a silent CPU run.
@@ -202,6 +208,7 @@ fn overrides(a: &Args) -> Result<Overrides> {
         no_standardize: false,
         seed: a.seed,
         eval_every: a.eval_every,
+        eval_last: a.eval_last,
     })
 }
 

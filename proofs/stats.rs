@@ -88,17 +88,28 @@ fn verdicts_follow_the_interval() {
     assert_eq!(clear.verdict(1.0), Verdict::Reproduced);
     // Same sign, wholly short of a claim of 5.
     assert_eq!(clear.verdict(5.0), Verdict::Smaller);
-    // A negative claim against a positive interval.
+    assert_eq!(clear.verdict_words(5.0), "smaller than claimed");
+    // A negative claim against a positive interval: the other side of 0.
     assert_eq!(clear.verdict(-1.0), Verdict::Contradicted);
     // "No difference" claimed, interval excludes 0.
     assert_eq!(clear.verdict(0.0), Verdict::Contradicted);
-    // Interval around 0: inconclusive for a small claim, contradicted for one above it.
+    // Interval around 0: inconclusive for a claim inside it, "not reproduced" for one above it
+    // (the claimed size is excluded, the sign is not) — never "contradicted".
     let noisy = paired(&[-1.0, 1.0, 0.5, -0.5, 0.2]);
     assert!(noisy.lo < 0.0 && noisy.hi > 0.0);
     assert_eq!(noisy.verdict(0.3), Verdict::Inconclusive);
     assert_eq!(noisy.verdict(0.0), Verdict::Inconclusive);
-    assert_eq!(noisy.verdict(5.0), Verdict::Contradicted);
-    assert_eq!(noisy.verdict(-5.0), Verdict::Contradicted);
+    assert_eq!(noisy.verdict(5.0), Verdict::NotReproduced);
+    assert_eq!(noisy.verdict(-5.0), Verdict::NotReproduced);
+    assert_eq!(
+        noisy.verdict_words(5.0),
+        format!("not reproduced (at most {:+.2})", noisy.hi)
+    );
+    // The mirror: a claimed loss reports the lower end.
+    assert_eq!(
+        noisy.verdict_words(-5.0),
+        format!("not reproduced (at most {:+.2})", noisy.lo)
+    );
     assert_eq!(noisy.verdict_words(0.3), "inconclusive at n = 5");
     assert_eq!(
         clear.display(2),
@@ -108,8 +119,12 @@ fn verdicts_follow_the_interval() {
 
 /// A comparison with the given interval (the other fields do not enter the verdict).
 fn interval(lo: f64, hi: f64) -> mr2_core::stats::Paired {
+    with_n(lo, hi, 5)
+}
+
+fn with_n(lo: f64, hi: f64, n: usize) -> mr2_core::stats::Paired {
     mr2_core::stats::Paired {
-        n: 5,
+        n,
         mean: 0.5 * (lo + hi),
         sd: 1.0,
         lo,
@@ -117,6 +132,59 @@ fn interval(lo: f64, hi: f64) -> mr2_core::stats::Paired {
         p_sign_flip: None,
         detectable: 1.0,
     }
+}
+
+#[test]
+fn every_branch_of_the_rule_with_hand_intervals() {
+    // Claimed gain c = 2.
+    assert_eq!(interval(0.5, 3.0).verdict(2.0), Verdict::Reproduced); // lo > 0, hi ≥ c
+    assert_eq!(interval(0.5, 1.5).verdict(2.0), Verdict::Smaller); // lo > 0, hi < c
+    assert_eq!(interval(-0.5, 1.5).verdict(2.0), Verdict::NotReproduced); // lo ≤ 0 ≤ hi < c
+    assert_eq!(interval(-1.5, -0.5).verdict(2.0), Verdict::Contradicted); // hi < 0
+    assert_eq!(interval(-0.5, 2.5).verdict(2.0), Verdict::Inconclusive); // holds 0 and c
+                                                                         // The mirror: claimed loss c = −2 on the mirrored intervals.
+    assert_eq!(interval(-3.0, -0.5).verdict(-2.0), Verdict::Reproduced);
+    assert_eq!(interval(-1.5, -0.5).verdict(-2.0), Verdict::Smaller);
+    assert_eq!(interval(-1.5, 0.5).verdict(-2.0), Verdict::NotReproduced);
+    assert_eq!(interval(0.5, 1.5).verdict(-2.0), Verdict::Contradicted);
+    assert_eq!(interval(-2.5, 0.5).verdict(-2.0), Verdict::Inconclusive);
+    // Fewer than three pairs: always inconclusive, whatever the interval.
+    for n in 0..3 {
+        for (lo, hi) in [(0.5, 3.0), (0.5, 1.5), (-0.5, 1.5), (-1.5, -0.5)] {
+            assert_eq!(
+                with_n(lo, hi, n).verdict(2.0),
+                Verdict::Inconclusive,
+                "n = {n}"
+            );
+        }
+    }
+    assert_eq!(
+        with_n(-1.5, -0.5, 2).verdict_words(2.0),
+        "inconclusive at n = 2"
+    );
+    assert_eq!(with_n(-1.5, -0.5, 3).verdict(2.0), Verdict::Contradicted);
+}
+
+#[test]
+fn the_two_cifar_examples_of_table_3_row_f() {
+    // Table 3 row (f) − (a) on CIFAR-10 (released configuration) against the scaled claim
+    // +2.76: at n = 3 +0.60 [+0.14, +1.06], at n = 5 +0.74 [−0.14, +1.62]. The old rule called
+    // the first "smaller" and the second "contradicted" — the harsher word for the weaker
+    // evidence. Now: "smaller than claimed", then "not reproduced (at most +1.62)".
+    let n3 = with_n(0.14, 1.06, 3);
+    let n5 = with_n(-0.14, 1.62, 5);
+    assert_eq!(n3.verdict(2.76), Verdict::Smaller);
+    assert_eq!(n5.verdict(2.76), Verdict::NotReproduced);
+    assert_eq!(n5.verdict_words(2.76), "not reproduced (at most +1.62)");
+    // At the paper's unscaled +1.9 (Table 3, (f) − (a) is +3.0 on CIFAR-100): the same words.
+    assert_eq!(n5.verdict(3.0), Verdict::NotReproduced);
+    // At a transfer by Table 7's relative rate (≈ +1.1) the n = 5 interval holds the claim.
+    assert_eq!(n5.verdict(1.1), Verdict::Inconclusive);
+    // MR² as printed on CIFAR-10: −40.43 [−43.73, −37.14] against +4.87: the other side.
+    assert_eq!(
+        with_n(-43.73, -37.14, 5).verdict(4.87),
+        Verdict::Contradicted
+    );
 }
 
 #[test]
@@ -135,11 +203,42 @@ fn verdicts_at_the_interval_edges() {
         interval(f64::NAN, -0.1).verdict(-0.5),
         Verdict::Inconclusive
     );
-    // Starting exactly at 0 and ending below the claim: not "smaller but positive".
-    assert_eq!(interval(0.0, 0.4).verdict(0.5), Verdict::Contradicted);
+    // Starting exactly at 0 and ending below the claim: the size is excluded, not the sign.
+    assert_eq!(interval(0.0, 0.4).verdict(0.5), Verdict::NotReproduced);
+    // Ending exactly at 0: still not the other side.
+    assert_eq!(interval(-0.4, 0.0).verdict(0.5), Verdict::NotReproduced);
     // Ending exactly at the claim: not below it.
     assert_eq!(interval(-1.0, 0.5).verdict(0.5), Verdict::Inconclusive);
     assert_eq!(interval(0.1, 0.5).verdict(0.5), Verdict::Reproduced);
+}
+
+#[test]
+fn holm_steps_down_and_stops_at_the_first_failure() {
+    use mr2_core::stats::holm;
+    // m = 4, α = 0.05: thresholds 0.0125, 0.0167, 0.025, 0.05 in order of p.
+    assert_eq!(
+        holm(&[0.01, 0.04, 0.012, 0.03], 0.05),
+        vec![true, false, true, false]
+    );
+    // 0.012 passes its 0.0167 only after 0.01 passed 0.0125; 0.03 fails 0.025 and stops 0.04.
+    assert_eq!(holm(&[0.06, 0.001], 0.05), vec![false, true]);
+    // Stops at the first failure: 0.03 fails 0.025, so 0.04 (≤ 0.05) is not reached.
+    assert_eq!(holm(&[0.04, 0.03], 0.05), vec![false, false]);
+    assert_eq!(holm(&[0.02, 0.001], 0.05), vec![true, true]);
+    // NaN never rejected; it counts in m.
+    assert_eq!(holm(&[0.03, f64::NAN], 0.05), vec![false, false]);
+    assert_eq!(holm(&[0.02, f64::NAN], 0.05), vec![true, false]);
+    assert!(holm(&[], 0.05).is_empty());
+}
+
+#[test]
+fn the_paired_t_p_value() {
+    // d = (1, 2, 3): mean 2, se 1/√3·1 = 0.577, t = 3.464 on 2 df: two-sided p = 0.0742.
+    let p = paired(&[1.0, 2.0, 3.0]).p_t();
+    assert!((p - 0.074_179_900).abs() < 1e-8, "{p}");
+    assert!(paired(&[1.0]).p_t().is_nan());
+    assert_eq!(paired(&[2.0, 2.0, 2.0]).p_t(), 0.0);
+    assert_eq!(paired(&[0.0, 0.0]).p_t(), 1.0);
 }
 
 #[test]

@@ -91,6 +91,7 @@ pub fn summarize(
         gamma: t.objective.gamma_used(test.k),
         s_bar: t.objective.s_bar(),
         train_error: 1.0 - trainp.accuracy(),
+        best: crate::train::metrics::best_epoch(&t.history),
     };
     Ok((s, test, trainp))
 }

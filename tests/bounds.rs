@@ -249,6 +249,13 @@ fn the_rankings_of_several_models_are_summarised_with_an_interval() {
     assert!(s.contains("ranks the classes with their error"), "{s}");
     let s = ranking_across_models(&[-0.5, -0.6, -0.7]).unwrap();
     assert!(s.contains("ranks the classes against their error"), "{s}");
+    // Two models never carry a reading, whatever their interval (the rule's n ≥ 3).
+    let s = ranking_across_models(&[0.71, 0.81]).unwrap();
+    assert!(
+        s.contains("inconclusive with fewer than three models"),
+        "{s}"
+    );
+    assert!(!s.contains("ranks the classes"), "{s}");
 }
 
 #[test]
@@ -931,4 +938,53 @@ fn certificates_across_seeds_pair_the_models_by_seed() {
     bad[1].1[1].classes[0].name = "z".into();
     assert!(across_seeds(&bad).is_err());
     assert!(across_seeds(&runs[..0]).is_err());
+}
+
+/// An infinite or overflowing bound never reaches plotters' axis (which looped forever on it):
+/// the stack is left out and named in the title; the scatter refuses an infinite range with an
+/// error naming the plot; δ below the floor whose logarithm stays finite is refused.
+#[test]
+fn non_finite_bounds_are_not_plotted_and_tiny_deltas_are_refused() {
+    use mr2::report::plot;
+    let out = std::env::temp_dir().join(format!("mr2-inf-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let t0 = std::time::Instant::now();
+    plot::stacked_terms(
+        &out.join("terms"),
+        "terms",
+        &names,
+        &["emp", "complexity"],
+        &[vec![0.1, f64::INFINITY], vec![0.2, 0.3], vec![1e308, 1e308]],
+        &[0.1, 0.2, f64::NAN],
+    )
+    .unwrap();
+    assert!(
+        t0.elapsed().as_secs() < 30,
+        "plotting took {:?}",
+        t0.elapsed()
+    );
+    assert!(out.join("terms.png").is_file());
+    let pts = vec![(
+        "m".to_string(),
+        vec![(0.1, 1.7e308, "a".to_string()), (0.2, 0.5, "b".to_string())],
+    )];
+    let e = plot::scatter_labeled(&out.join("sc"), "s", "x", "y", &pts, true, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not finite") && e.contains("sc"), "{e}");
+    assert!(mr2::theory::bounds::confidence_term(10, 1e-310).is_err());
+    // At the floor every bound's logarithm is finite.
+    let floor = mr2::theory::MIN_DELTA;
+    assert!(mr2::theory::bounds::confidence_term(10, floor)
+        .unwrap()
+        .is_finite());
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_bounds"))
+        .args(["--delta", "1e-310", "--out"])
+        .arg(out.join("b"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("delta"), "{err}");
 }

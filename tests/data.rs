@@ -153,6 +153,15 @@ fn cifar_files_load_and_fail_cleanly() {
     write(&d, "test_batch.bin", &cifar_record(&[0], 0));
     let names = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
     write(&d, "batches.meta.txt", names.as_bytes());
+    // A record file named neither for training nor for testing is refused, named.
+    expect_err(
+        cifar::load_dir(&d, cifar::Variant::Cifar10).map(|p| p.0.len()),
+        "bad.bin",
+        "neither a training file",
+    );
+    for f in ["c10.bin", "c100.bin", "bad.bin", "empty.bin"] {
+        std::fs::remove_file(d.join(f)).unwrap();
+    }
     let (tr, te) = cifar::load_dir(&d, cifar::Variant::Cifar10).unwrap();
     assert_eq!(tr.len(), 5);
     assert_eq!(te.class_name(0), "airplane");
@@ -424,4 +433,321 @@ fn long_tail_cifar10_keeps_ldam_drws_12406_images() {
         [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
     );
     assert_eq!(lt.len(), 12_406);
+}
+
+#[test]
+fn record_files_are_found_by_name_and_partial_files_load() {
+    use mr2::data::{DataConfig, DatasetName};
+    let d = tmpdir("cifar-partial");
+    // The shared subset's names: one partial training file and one partial test file.
+    let mut tr = cifar_record(&[6], 10);
+    tr.extend(cifar_record(&[9], 20));
+    tr.extend(cifar_record(&[9], 30));
+    write(&d, "train_0000-0002.bin", &tr);
+    write(&d, "test_0000-0000.bin", &cifar_record(&[3], 40));
+    let (a, b) = cifar::record_files(&d).unwrap();
+    assert_eq!(a, vec![d.join("train_0000-0002.bin")]);
+    assert_eq!(b, vec![d.join("test_0000-0000.bin")]);
+    let cfg = DataConfig {
+        name: DatasetName::Cifar10,
+        dir: Some(d.clone()),
+        standardize: false,
+        ..DataConfig::default()
+    };
+    let (train, test) = cifar::load_dir(&d, cifar::Variant::Cifar10).unwrap();
+    assert_eq!(train.y, vec![6, 9, 9]);
+    assert_eq!(test.y, vec![3]);
+    assert_eq!(train.x[0], 10.0 / 255.0);
+    // Through the data configuration: the same files (classes left empty are its error).
+    expect_err(cfg.load(0).map(|s| s.train.len()), "", "class");
+    // Several training files are read in name order (data_batch_1 before train_…).
+    write(&d, "data_batch_1.bin", &cifar_record(&[1], 0));
+    let (a, _) = cifar::record_files(&d).unwrap();
+    assert_eq!(a[0], d.join("data_batch_1.bin"));
+    let (train, _) = cifar::load_dir(&d, cifar::Variant::Cifar10).unwrap();
+    assert_eq!(train.y, vec![1, 6, 9, 9]);
+    // A record file that is neither is named, with the rule.
+    write(&d, "extra.bin", &cifar_record(&[1], 0));
+    expect_err(
+        cfg.load(0).map(|s| s.train.len()),
+        "extra.bin",
+        "neither a training file",
+    );
+    std::fs::remove_file(d.join("extra.bin")).unwrap();
+    // A file whose size is not a whole number of records is named.
+    write(&d, "train_9.bin", &tr[..4000]);
+    expect_err(
+        cfg.load(0).map(|s| s.train.len()),
+        "train_9.bin",
+        "3073-byte",
+    );
+    std::fs::remove_file(d.join("train_9.bin")).unwrap();
+    // An empty file says so rather than "0 bytes is not a whole number of records".
+    write(&d, "test_9.bin", &[]);
+    expect_err(
+        cfg.load(0).map(|s| s.train.len()),
+        "test_9.bin",
+        "empty file",
+    );
+    std::fs::remove_file(d.join("test_9.bin")).unwrap();
+    // No test file: named as such.
+    std::fs::remove_file(d.join("test_0000-0000.bin")).unwrap();
+    expect_err(
+        cfg.load(0).map(|s| s.train.len()),
+        "cifar-partial",
+        "no test",
+    );
+    // A missing directory.
+    expect_err(
+        cifar::record_files(&d.join("nowhere")),
+        "nowhere",
+        "missing",
+    );
+}
+
+/// Records `labels` with pixels drawn from `seed`, and the same images as files of the
+/// one-folder-per-class layout (`png`: lossless, else JPEG), with an index file pairing them.
+fn paired_copy(d: &Path, labels: &[u8], png: bool) -> Vec<u8> {
+    let classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ];
+    let mut recs = Vec::new();
+    let mut index = String::from("official_index\tlabel\tjpeg_path\n");
+    let mut rank = [0usize; 10];
+    for (i, &l) in labels.iter().enumerate() {
+        let img = rgb(32, 32, i as u8 * 7 + 1);
+        recs.push(l);
+        for ch in 0..3 {
+            recs.extend(img.pixels().map(|p| p.0[ch]));
+        }
+        let ext = if png { "png" } else { "jpg" };
+        let rel = format!("test/{}/{:04}.{ext}", classes[l as usize], rank[l as usize]);
+        rank[l as usize] += 1;
+        let path = d.join("copy").join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        img.save(&path).unwrap();
+        index += &format!("{i}\t{l}\t{rel}\n");
+    }
+    std::fs::create_dir_all(d.join("exact")).unwrap();
+    write(
+        &d.join("exact"),
+        "jpeg_copy_test_index.tsv",
+        index.as_bytes(),
+    );
+    write(
+        &d.join("exact"),
+        "jpeg_copy_train_index.tsv",
+        index.as_bytes(),
+    );
+    write(&d.join("exact"), "test_0000.bin", &recs);
+    write(&d.join("exact"), "train_0000.bin", &recs);
+    recs
+}
+
+#[test]
+fn the_jpeg_counterpart_pairs_image_for_image() {
+    use mr2::data::pairs;
+    // A lossless copy: the counterpart is byte-identical to the records.
+    let d = tmpdir("pairs-png");
+    let recs = paired_copy(&d, &[6, 9, 9, 4], true);
+    let written = pairs::prepare(&d.join("exact"), &d.join("copy"), &d.join("out")).unwrap();
+    assert_eq!(written.len(), 2);
+    let out = std::fs::read(d.join("out/test_0000.bin")).unwrap();
+    assert_eq!(out, recs);
+    let same = pairs::pixel_difference(&recs[1..3073], &out[1..3073]);
+    assert_eq!((same.mean_abs, same.equal), (0.0, 1.0));
+    // A lossy copy: same labels and order, different pixels, measured.
+    let d = tmpdir("pairs-jpg");
+    let recs = paired_copy(&d, &[6, 9, 9, 4], false);
+    pairs::prepare(&d.join("exact"), &d.join("copy"), &d.join("out")).unwrap();
+    let (l0, p0) = pairs::read_raw(&d.join("exact/test_0000.bin")).unwrap();
+    let (l1, p1) = pairs::read_raw(&d.join("out/test_0000.bin")).unwrap();
+    assert_eq!(l0, l1);
+    assert_eq!(p0.len(), p1.len());
+    assert_eq!(recs.len(), 4 * 3073);
+    let diff = pairs::pixel_difference(&p0, &p1);
+    assert!(
+        diff.mean_abs > 0.0 && diff.equal < 1.0 && diff.psnr_db.is_finite(),
+        "{diff:?}"
+    );
+    // By hand: one image, one channel off by 2 everywhere, another by 0.
+    let a = vec![10u8; 3072];
+    let mut b = a.clone();
+    b[..1024].iter_mut().for_each(|v| *v = 12);
+    let h = pairs::pixel_difference(&a, &b);
+    assert!((h.mean_abs - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(h.mean_abs_per_channel, [2.0, 0.0, 0.0]);
+    assert!((h.psnr_db - 10.0 * (255f64.powi(2) / (4.0 / 3.0)).log10()).abs() < 1e-9);
+    assert!((h.equal - 2.0 / 3.0).abs() < 1e-12);
+}
+
+#[test]
+fn a_mispaired_index_is_refused() {
+    use mr2::data::pairs;
+    let d = tmpdir("pairs-bad");
+    paired_copy(&d, &[6, 9, 9, 4], true);
+    let ex = d.join("exact");
+    // Another label for image 1.
+    let idx = std::fs::read_to_string(ex.join("jpeg_copy_test_index.tsv")).unwrap();
+    write(
+        &ex,
+        "jpeg_copy_test_index.tsv",
+        idx.replacen("1\t9\t", "1\t8\t", 1).as_bytes(),
+    );
+    expect_err(
+        pairs::prepare(&ex, &d.join("copy"), &d.join("out")),
+        "test_0000.bin",
+        "record 1 has label 9",
+    );
+    // Rows out of order.
+    let swapped = idx.replacen("1\t9\t", "7\t9\t", 1);
+    write(&ex, "jpeg_copy_test_index.tsv", swapped.as_bytes());
+    expect_err(
+        pairs::read_index(&ex.join("jpeg_copy_test_index.tsv")),
+        "jpeg_copy_test_index.tsv",
+        "line 3: index 7, expected 1",
+    );
+    // Another header; a missing image.
+    write(&ex, "jpeg_copy_test_index.tsv", b"index\tlabel\tfile\n");
+    expect_err(
+        pairs::read_index(&ex.join("jpeg_copy_test_index.tsv")),
+        "jpeg_copy_test_index.tsv",
+        "header",
+    );
+    // More records than the index pairs.
+    let short: String = idx.lines().take(3).map(|l| format!("{l}\n")).collect();
+    write(&ex, "jpeg_copy_test_index.tsv", short.as_bytes());
+    expect_err(
+        pairs::prepare(&ex, &d.join("copy"), &d.join("out")),
+        "test_0000.bin",
+        "4 records but the index pairs only 2",
+    );
+    write(&ex, "jpeg_copy_test_index.tsv", idx.as_bytes());
+    std::fs::remove_file(d.join("copy/test/truck/0000.png")).unwrap();
+    expect_err(
+        pairs::prepare(&ex, &d.join("copy"), &d.join("out")),
+        "truck/0000.png",
+        "",
+    );
+}
+
+/// The shared official-pixel subset, where this checkout has it (`data/` is not committed;
+/// ../shared/data/README.md says how to unpack it): counts, first pixels and labels as its
+/// README states them, and its JPEG pairing where the JPEG copy is unpacked too.
+#[test]
+fn the_shared_official_subset_reads_as_documented() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cifar10-exact-subset");
+    if !dir.is_dir() {
+        println!(
+            "skipped: {} is absent (tar -xzf ../shared/data/cifar10-exact-subset.tar.gz -C data)",
+            dir.display()
+        );
+        return;
+    }
+    let (train, test) = cifar::load_dir(&dir, cifar::Variant::Cifar10).unwrap();
+    assert_eq!(
+        train.class_counts(),
+        vec![396, 366, 420, 384, 422, 393, 414, 385, 407, 413]
+    );
+    assert_eq!(
+        test.class_counts(),
+        vec![103, 89, 100, 103, 90, 86, 112, 102, 106, 109]
+    );
+    assert_eq!(&train.y[..10], &[6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
+    assert_eq!(&test.y[..10], &[3, 8, 8, 0, 6, 6, 1, 6, 3, 1]);
+    let px = |d: &mr2::data::Dataset, i: usize| (d.x[i] * 255.0).round() as u8;
+    assert_eq!([px(&train, 0), px(&train, 1), px(&train, 2)], [59, 43, 50]);
+    assert_eq!([px(&test, 0), px(&test, 1), px(&test, 2)], [158, 159, 165]);
+    assert_eq!(train.class_name(3), "cat");
+    let jpeg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cifar10-jpeg");
+    if !jpeg.is_dir() {
+        println!("JPEG pairing skipped: {} is absent", jpeg.display());
+        return;
+    }
+    let rows = mr2::data::pairs::read_index(&dir.join("jpeg_copy_test_index.tsv")).unwrap();
+    let (labels, pixels) =
+        mr2::data::pairs::jpeg_counterpart(&dir.join("test_0000-0999.bin"), &rows, &jpeg).unwrap();
+    let (l0, p0) = mr2::data::pairs::read_raw(&dir.join("test_0000-0999.bin")).unwrap();
+    assert_eq!(labels, l0);
+    let d = mr2::data::pairs::pixel_difference(&p0, &pixels);
+    // The README's figures over all 5 000 images: 5.8 of 255, PSNR 30.0 dB, 7.4% equal.
+    assert!((4.5..7.5).contains(&d.mean_abs), "{d:?}");
+    assert!((27.0..33.0).contains(&d.psnr_db), "{d:?}");
+}
+
+/// LDAM-DRW's own long-tailed subset: numpy's `RandomState(0)` and `shuffle`, reimplemented,
+/// against the values numpy 2.4.6 prints for the same draw (`scripts/ldam-draw-reference.py`:
+/// per class its size, the first five ranks kept and the sum of the ranks kept). The classes are
+/// interleaved as in the official order; each image's value is its rank in its class.
+#[test]
+fn ldam_draw_matches_numpy() {
+    use mr2::data::ldam_draw::{ldam_counts, long_tail_ldam, Mt19937};
+    // The generator's first raw outputs, as numpy gives them
+    // (`np.random.RandomState(s)._bit_generator.random_raw(2)`): seed 5489 (also the
+    // mt19937ar reference's default) and seed 0.
+    let mut g = Mt19937::new(5489);
+    assert_eq!(g.next_u32(), 3_499_211_612);
+    assert_eq!(g.next_u32(), 581_869_302);
+    let mut g = Mt19937::new(0);
+    assert_eq!(g.next_u32(), 2_357_136_044);
+    let want: [(usize, [usize; 5], usize); 10] = [
+        (5000, [398, 3833, 4836, 4572, 636], 12_497_500),
+        (2997, [597, 332, 521, 3935, 4800], 7_517_660),
+        (1796, [3488, 1136, 3494, 2945, 4518], 4_449_736),
+        (1077, [3542, 3307, 4529, 1646, 2583], 2_713_961),
+        (645, [2583, 3687, 4719, 980, 168], 1_570_041),
+        (387, [4127, 1152, 4595, 4590, 2270], 985_831),
+        (232, [1042, 3356, 441, 1554, 3543], 558_345),
+        (139, [3860, 271, 757, 4394, 475], 328_540),
+        (83, [1905, 4623, 1694, 4227, 2715], 202_341),
+        (50, [2204, 3816, 2206, 2507, 1926], 129_276),
+    ];
+    assert_eq!(
+        ldam_counts(5000, 10, 100.0),
+        want.iter().map(|w| w.0).collect::<Vec<_>>()
+    );
+    // 50 000 images, class of image i = (i·7) mod 10 (interleaved), value = rank in class.
+    let n = 50_000;
+    let y: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
+    let mut seen = [0usize; 10];
+    let x: Vec<f32> = y
+        .iter()
+        .map(|&c| {
+            seen[c] += 1;
+            (seen[c] - 1) as f32
+        })
+        .collect();
+    let d = mr2::data::Dataset {
+        x,
+        y,
+        shape: [1, 1, 1],
+        classes: 10,
+        class_names: None,
+    };
+    let lt = long_tail_ldam(&d, 100.0).unwrap();
+    assert_eq!(lt.len(), 12_406);
+    for (c, (count, first, sum)) in want.iter().enumerate() {
+        let ranks: Vec<usize> = (0..lt.len())
+            .filter(|&i| lt.y[i] == c)
+            .map(|i| lt.x[i] as usize)
+            .collect();
+        assert_eq!(ranks.len(), *count, "class {c}");
+        assert_eq!(&ranks[..5], first, "class {c}");
+        assert_eq!(ranks.iter().sum::<usize>(), *sum, "class {c}");
+    }
+    // The draw is the seed-0 draw whatever the run's seed; unbalanced input is refused.
+    let unbalanced = d.select(&(0..49_999).collect::<Vec<_>>());
+    let e = long_tail_ldam(&unbalanced, 100.0).unwrap_err().to_string();
+    assert!(e.contains("balanced"), "{e}");
+    let e = long_tail_ldam(&d, 0.5).unwrap_err().to_string();
+    assert!(e.contains("imbalance_ratio"), "{e}");
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use mr2::experiments::runner::{parse_shard, shard_of};
+use mr2::experiments::runner::{parse_shard, shard_of, CommandLine};
 use mr2::experiments::{
     aggregate, execute, plan_commands, status, Experiment, Preset, RunState, RunnerOptions,
 };
@@ -160,7 +160,13 @@ fn grids_follow_the_paper_tables() {
     );
     // Every preset and variant keeps each row's defining switch: the released configuration
     // sets s̄ = 0 on CIFAR, which must not make row (e) a copy of row (d).
-    for preset in [Preset::Quick, Preset::Cpu, Preset::Cifar, Preset::Paper] {
+    for preset in [
+        Preset::Quick,
+        Preset::Cpu,
+        Preset::Cifar,
+        Preset::PaperCifar,
+        Preset::CifarFull,
+    ] {
         for v in [
             mr2::experiments::Variant::Preset,
             mr2::experiments::Variant::Printed,
@@ -292,7 +298,7 @@ fn grids_follow_the_paper_tables() {
             );
         }
     }
-    let paper = Experiment::Ablation.plan(Preset::Paper, None).unwrap();
+    let paper = Experiment::Ablation.plan(Preset::CifarFull, None).unwrap();
     assert_eq!(paper.runs[0].config.epochs, 200);
     cifar_preset_is_table_14s_setting();
     assert!(Experiment::Ablation.plan(Preset::Quick, Some(&[])).is_err());
@@ -397,12 +403,78 @@ fn shards_partition_the_grid() {
         .contains("--jobs"));
 }
 
+/// `--plan` with `--device cuda`, `--allow-large`, a `train` path with a space and a working
+/// directory: every command carries them (it used to print neither the device nor
+/// `--allow-large`, so a job array of its commands trained on the CPU without a word).
+#[test]
+fn plan_commands_carry_the_device_and_every_run_affecting_flag() {
+    let plan = Experiment::Ablation.plan(Preset::Quick, None).unwrap();
+    let root = tmp("plan-device");
+    let line = CommandLine {
+        train_bin: "/opt/my tools/train".into(),
+        device: "cuda:1".parse().unwrap(),
+        allow_large: true,
+        cwd: Some("/work/a b".into()),
+    };
+    let cmds = plan_commands(&plan, &root, None, &line).unwrap();
+    assert_eq!(cmds.len(), plan.runs.len());
+    for c in &cmds {
+        assert!(
+            c.starts_with("cd '/work/a b' && '/opt/my tools/train' --config "),
+            "{c}"
+        );
+        assert!(
+            c.ends_with(" --resume --quiet --device cuda:1 --allow-large"),
+            "{c}"
+        );
+    }
+    // The CPU is the default and is not written; nothing else is added.
+    let cmds = plan_commands(&plan, &root, None, &CommandLine::plain("train")).unwrap();
+    assert!(cmds
+        .iter()
+        .all(|c| c.ends_with("--resume --quiet") && c.starts_with("train ")));
+    // Through an invocation: the device flag reaches the commands.
+    let inv = mr2::experiments::session::Invocation {
+        experiment: Experiment::Ablation,
+        preset: Preset::Quick,
+        variant: mr2::experiments::Variant::Preset,
+        dataset: None,
+        data_dir: None,
+        seeds: None,
+        out: Some(tmp("plan-device-inv")),
+        source: None,
+        shard: None,
+        mode: mr2::experiments::session::Mode::Commands,
+        train_bin: "train".into(),
+        jobs: 1,
+        quiet: true,
+        rerun_mismatched: false,
+        reuse_from: vec![],
+        device: "cuda".parse().unwrap(),
+        bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: "data/cifar10-jpeg".into(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: true,
+    };
+    let mr2::experiments::session::Outcome::Commands(c) =
+        mr2::experiments::session::run(&inv, &|_| ()).unwrap()
+    else {
+        panic!("--plan gives commands")
+    };
+    assert!(
+        c.iter()
+            .all(|l| l.contains("--device cuda:0 --allow-large") && l.starts_with("cd ")),
+        "{c:?}"
+    );
+}
+
 #[test]
 fn plan_commands_carry_the_planned_configurations() {
     for e in Experiment::ALL {
         let plan = e.plan(Preset::Cpu, None).unwrap();
         let root = tmp(&format!("plan-{}", e.name()));
-        let cmds = plan_commands(&plan, &root, None, "train").unwrap();
+        let cmds = plan_commands(&plan, &root, None, &CommandLine::plain("train")).unwrap();
         assert_eq!(cmds.len(), plan.runs.len());
         for (c, r) in cmds.iter().zip(&plan.runs) {
             let words: Vec<&str> = c.split(' ').collect();
@@ -750,11 +822,11 @@ fn variants_set_the_mr2_rows() {
     // The released configuration: s̄ kept on Fashion-MNIST, zero on CIFAR.
     assert_eq!(mr2_of(&cpu, Variant::Released), Mr2Params::released(false));
     assert_eq!(
-        mr2_of(&Preset::Paper, Variant::Released),
+        mr2_of(&Preset::CifarFull, Variant::Released),
         Mr2Params::released(true)
     );
     // The plan's settings line names the variant with every parameter its MR² rows train with.
-    for p in [Preset::Cpu, Preset::Paper] {
+    for p in [Preset::Cpu, Preset::CifarFull] {
         for v in [Variant::Preset, Variant::Printed, Variant::Released] {
             let plan = Experiment::Margins.plan_variant(p, Some(&[0]), v).unwrap();
             let want = format!("variant {} ({})", v.name(), mr2_of(&p, v).summary());
@@ -989,6 +1061,10 @@ fn an_invocation_plans_trains_in_shards_and_reports() {
         reuse_from: vec![],
         device: mr2::train::DeviceChoice::Cpu,
         bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: "data/cifar10-jpeg".into(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: false,
     };
     let n = inv.plan().unwrap().runs.len();
     assert_eq!(n, 2, "spread: ERM and MR², one seed");
@@ -996,7 +1072,12 @@ fn an_invocation_plans_trains_in_shards_and_reports() {
         panic!("--plan gives commands")
     };
     assert_eq!(c.len(), n);
-    assert!(c.iter().all(|l| l.starts_with("train ")), "{c:?}");
+    // Each command runs in the directory its relative paths need.
+    assert!(
+        c.iter()
+            .all(|l| l.starts_with("cd ") && l.contains(" && train ")),
+        "{c:?}"
+    );
     // More slices than runs: the last is empty, and nothing is written.
     inv.mode = Mode::Train;
     inv.shard = Some((n, n + 1));
@@ -1056,7 +1137,7 @@ fn long_tail_is_ldam_drws_setting() {
     use mr2::loss::Method;
     use mr2::train::ScheduleKind;
     let plan = Experiment::LongTail
-        .plan(Preset::Paper, Some(&[0]))
+        .plan(Preset::CifarFull, Some(&[0]))
         .unwrap();
     assert_eq!(
         plan.rows(),
@@ -1213,6 +1294,10 @@ fn runner_copies_identical_runs_from_a_sibling_grid() {
         reuse_from: vec![a.clone()],
         device: mr2::train::DeviceChoice::Cpu,
         bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: "data/cifar10-jpeg".into(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: false,
     };
     let lines = std::sync::Mutex::new(Vec::<String>::new());
     run(&inv, &|l| lines.lock().unwrap().push(l.to_string())).unwrap();
@@ -1229,4 +1314,240 @@ fn runner_copies_identical_runs_from_a_sibling_grid() {
     let done = execute(&b_plan, &with(&c)).unwrap();
     assert!(done.trained.contains(&erm[0]), "{done:?}");
     assert!(done.copied.iter().all(|(id, _)| *id != erm[0]), "{done:?}");
+}
+
+/// The settings line states the λ the MR² runs train with (on the synthetic mixture it said the
+/// paper's 0.5 while every run's configuration had the synthetic default 0.1).
+#[test]
+fn the_settings_line_states_the_lambda_the_runs_train_with() {
+    for (preset, e) in [
+        (Preset::Quick, Experiment::Spread),
+        (Preset::Quick, Experiment::Margins),
+        (Preset::Cpu, Experiment::Margins),
+        (Preset::Cifar, Experiment::PerClass),
+    ] {
+        let plan = e.plan(preset, Some(&[0])).unwrap();
+        let lambda = plan
+            .runs
+            .iter()
+            .find_map(|r| match &r.config.loss {
+                mr2::loss::Method::Mr2(p) => Some(p.lambda),
+                _ => None,
+            })
+            .expect("an MR² row");
+        assert!(
+            plan.settings.contains(&format!("λ = {lambda},")),
+            "{} {}: runs λ = {lambda}; {}",
+            preset.name(),
+            e.name(),
+            plan.settings
+        );
+    }
+}
+
+/// `tune`: ERM and the nine (c̄, λ) rows, each on a 10% validation split; the report picks the
+/// row with the best mean validation accuracy and writes it to `choice.json`.
+#[test]
+fn tune_picks_c_bar_and_lambda_by_validation() {
+    use mr2::experiments::tune;
+    let plan = Experiment::Tune.plan(Preset::Quick, None).unwrap();
+    assert_eq!(plan.rows().len(), 10);
+    for r in &plan.runs {
+        assert_eq!(r.config.data.val_fraction, Some(0.1), "{}", r.row);
+        if let mr2::loss::Method::Mr2(p) = &r.config.loss {
+            assert_eq!(r.row, tune::row(p.c_bar, p.lambda));
+            assert_eq!(p.rep_scaling, mr2::loss::RepScaling::Released);
+            assert_eq!((p.p, p.decay, p.ema_reset), (2.0, 0.9, false));
+        }
+    }
+    let root = tmp("tune");
+    let done = execute(&plan, &opts(&root)).unwrap();
+    assert!(done.failed.is_empty(), "{:?}", done.failed);
+    let report = aggregate(&plan, &root).unwrap();
+    let c: tune::Choice =
+        serde_json::from_str(&std::fs::read_to_string(root.join("choice.json")).unwrap()).unwrap();
+    assert_eq!(c.table.len(), 9);
+    let best = c.table.iter().map(|r| r.2).fold(f64::MIN, f64::max);
+    let first = c.table.iter().find(|r| r.2 == best).unwrap();
+    assert_eq!((c.c_bar, c.lambda), (first.0, first.1));
+    // The means are the runs' validation accuracies.
+    let val = |row: &str| report.runs.iter().find(|r| r.row == row).unwrap().val_acc;
+    assert_eq!(c.val, val(&tune::row(c.c_bar, c.lambda)));
+    assert!(report.markdown.contains("Chosen by validation"));
+    // --param carries a choice into another grid's MR² rows (and is named in the settings).
+    let kv = vec![
+        ("c_bar".to_string(), mr2::settings::Value::from(3.0)),
+        ("lambda".to_string(), mr2::settings::Value::from(0.9)),
+    ];
+    let p = Experiment::PerClass
+        .plan_with(
+            Preset::Quick,
+            None,
+            mr2::experiments::Variant::Preset,
+            None,
+            &kv,
+        )
+        .unwrap();
+    let m = p.runs.iter().find(|r| r.row == "MR2").unwrap();
+    let (_, mp) = m.config.loss.mr2_form().unwrap();
+    assert_eq!((mp.c_bar, mp.lambda), (3.0, 0.9));
+    assert!(p.settings.contains("--param c_bar = 3"), "{}", p.settings);
+    // A parameter MR² does not have is refused, named.
+    let bad = vec![("c_barr".to_string(), mr2::settings::Value::from(3.0))];
+    let e = Experiment::PerClass
+        .plan_with(
+            Preset::Quick,
+            None,
+            mr2::experiments::Variant::Preset,
+            None,
+            &bad,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("c_barr"), "{e}");
+}
+
+/// `jpeg-effect` end to end on files the test writes: ten classes of official-pixel records,
+/// their JPEG counterparts written from a JPEG copy through the index files, both rows
+/// trained, each evaluated on both test copies, the 2 × 2 table from them.
+#[test]
+fn jpeg_effect_trains_both_copies_and_tests_each_on_both() {
+    use mr2::experiments::jpeg_effect;
+    let base = tmp("jpeg-effect");
+    let exact = base.join("exact");
+    let copy = base.join("copy");
+    std::fs::create_dir_all(&exact).unwrap();
+    let classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ];
+    // Per split: records (label, 3072 channel-major bytes) and the JPEG copy + index.
+    for (split, n) in [("train", 40usize), ("test", 20)] {
+        let mut recs = Vec::new();
+        let mut index = String::from("official_index\tlabel\tjpeg_path\n");
+        let mut rank = [0usize; 10];
+        for i in 0..n {
+            let l = (i * 3) % 10;
+            let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                let v = ((x * 7 + y * 3 + (i as u32) * 11 + (l as u32) * 40) % 256) as u8;
+                image::Rgb([v, v.wrapping_mul(3), 255 - v])
+            });
+            recs.push(l as u8);
+            for ch in 0..3 {
+                recs.extend(img.pixels().map(|p| p.0[ch]));
+            }
+            let rel = format!("{split}/{}/{:04}.jpg", classes[l], rank[l]);
+            rank[l] += 1;
+            let path = copy.join(&rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            img.save(&path).unwrap();
+            index += &format!("{i}\t{l}\t{rel}\n");
+        }
+        std::fs::write(exact.join(format!("{split}_0000.bin")), &recs).unwrap();
+        std::fs::write(exact.join(format!("jpeg_copy_{split}_index.tsv")), index).unwrap();
+    }
+    let out = base.join("out");
+    let inv = mr2::experiments::session::Invocation {
+        experiment: Experiment::JpegEffect,
+        preset: Preset::Quick,
+        variant: mr2::experiments::Variant::Preset,
+        dataset: None,
+        data_dir: Some(exact.clone()),
+        seeds: Some(vec![0, 1]),
+        out: Some(out.clone()),
+        source: None,
+        shard: None,
+        mode: mr2::experiments::session::Mode::Train,
+        train_bin: "train".into(),
+        jobs: 2,
+        quiet: true,
+        rerun_mismatched: false,
+        reuse_from: vec![],
+        device: mr2::train::DeviceChoice::Cpu,
+        bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: copy.clone(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: false,
+    };
+    let plan = inv.plan().unwrap();
+    // Seed by seed, official then JPEG; the JPEG row reads the prepared directory.
+    let rows: Vec<(&str, u64)> = plan.runs.iter().map(|r| (r.row.as_str(), r.seed)).collect();
+    assert_eq!(
+        rows,
+        [
+            (jpeg_effect::ROW_OFFICIAL, 0),
+            (jpeg_effect::ROW_JPEG, 0),
+            (jpeg_effect::ROW_OFFICIAL, 1),
+            (jpeg_effect::ROW_JPEG, 1)
+        ]
+    );
+    let (o, j) = jpeg_effect::directories(&plan).unwrap();
+    assert_eq!(
+        (o.clone(), j.clone()),
+        (exact.clone(), jpeg_effect::jpeg_dir_for(&exact))
+    );
+    let mr2::experiments::session::Outcome::Done { failed, .. } =
+        mr2::experiments::session::run(&inv, &|_| ()).unwrap()
+    else {
+        panic!("trains and reports")
+    };
+    assert!(failed.is_empty(), "{failed:?}");
+    // The counterpart: same labels, other pixels.
+    let (la, pa) = mr2::data::pairs::read_raw(&o.join("train_0000.bin")).unwrap();
+    let (lb, pb) = mr2::data::pairs::read_raw(&j.join("train_0000.bin")).unwrap();
+    assert_eq!(la, lb);
+    assert_ne!(pa, pb);
+    let t: jpeg_effect::JpegTable =
+        serde_json::from_str(&std::fs::read_to_string(out.join("jpeg-effect.json")).unwrap())
+            .unwrap();
+    assert_eq!(t.seeds, vec![0, 1]);
+    for (s, cells) in t.seeds.iter().zip(&t.cells) {
+        let summary = |row: &str| {
+            let spec = plan
+                .runs
+                .iter()
+                .find(|r| r.row == row && r.seed == *s)
+                .unwrap();
+            mr2::eval::Summary::read(
+                &mr2::experiments::Plan::run_dir(&out, spec).join("summary.json"),
+            )
+            .unwrap()
+            .overall
+        };
+        // The diagonal is each run's own test set: its summary.
+        assert!((cells[0] - 100.0 * summary(jpeg_effect::ROW_OFFICIAL)).abs() < 1e-9);
+        assert!((cells[3] - 100.0 * summary(jpeg_effect::ROW_JPEG)).abs() < 1e-9);
+        assert!(cells.iter().all(|c| (0.0..=100.0).contains(c)));
+    }
+    // The differences are of the cells.
+    let (label, d) = &t.differences[4];
+    assert!(label.starts_with("all JPEG − all official"));
+    let want: Vec<f64> = t.cells.iter().map(|c| c[3] - c[0]).collect();
+    assert_eq!(d.n, 2);
+    assert!((d.mean - (want[0] + want[1]) / 2.0).abs() < 1e-9);
+    assert!(t.pixels.mean_abs > 0.0 && t.pixels.equal < 1.0);
+    let md = std::fs::read_to_string(out.join("jpeg-effect.md")).unwrap();
+    assert!(
+        md.contains("| official pixels |") && md.contains("Holm"),
+        "{md}"
+    );
+    // Reporting again evaluates nothing new and gives the same table.
+    let again = mr2::experiments::session::Invocation {
+        mode: mr2::experiments::session::Mode::Report,
+        ..inv
+    };
+    mr2::experiments::session::run(&again, &|_| ()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join("jpeg-effect.md")).unwrap(),
+        md
+    );
 }

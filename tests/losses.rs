@@ -594,6 +594,7 @@ fn the_mr2_family_shares_one_parameter_set() {
         ("s_bar_zero", "true"),
         ("rep_scaling", "released"),
         ("ema_reset", "true"),
+        ("class_stat", "released"),
     ];
     let set = Mr2Params {
         c_bar: 3.0,
@@ -604,6 +605,7 @@ fn the_mr2_family_shares_one_parameter_set() {
         s_bar_zero: true,
         rep_scaling: RepScaling::Released,
         ema_reset: true,
+        class_stat: mr2::loss::mr2::ClassStatistic::Released,
     };
     let with = |name: &str, pairs: &[(&str, &str)]| {
         Method::from_name(name)
@@ -643,6 +645,7 @@ fn the_mr2_family_shares_one_parameter_set() {
             c_bar: d.c_bar,
             p: d.p,
             uniform_gamma: d.uniform_gamma,
+            class_stat: d.class_stat,
             ..set
         })
     );
@@ -685,4 +688,114 @@ fn the_mr2_family_shares_one_parameter_set() {
     // A value of the wrong type is refused, naming the type.
     let e = with("la-mr2", &[("tau", "\"x\"")]).unwrap_err().to_string();
     assert!(e.contains("invalid type"), "{e}");
+}
+
+/// The released code's class statistic (`MRFLoss.update_ema`: `‖μ̂_k‖_p² + mean ‖φ − μ̂_k‖_p²`)
+/// against a plain reference written from that formula, and against the paper's at `p = 2`,
+/// where the two must agree; at `p = 5` they differ, and the objective's γ follows the setting.
+#[test]
+fn the_released_class_statistic_is_the_released_codes_formula() {
+    use mr2::loss::mr2::ClassStatistic;
+    use mr2::theory::moments::class_moments;
+    let lp = |v: &[f64], p: f64| v.iter().map(|x| x.abs().powf(p)).sum::<f64>().powf(1.0 / p);
+    // Reference: for each class, the mean, then the squared p-norm of the mean plus the mean
+    // of the squared p-norms of the deviations — line by line as the released code computes it.
+    let reference = |f: &[[f64; 3]], y: &[usize], k: usize, p: f64| -> Vec<f64> {
+        (0..k)
+            .map(|c| {
+                let rows: Vec<&[f64; 3]> = f
+                    .iter()
+                    .zip(y)
+                    .filter(|(_, &l)| l == c)
+                    .map(|(r, _)| r)
+                    .collect();
+                let n = rows.len() as f64;
+                let mean: Vec<f64> = (0..3)
+                    .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+                    .collect();
+                let mean_norm = lp(&mean, p).powi(2);
+                let variance = rows
+                    .iter()
+                    .map(|r| {
+                        let centred: Vec<f64> = (0..3).map(|j| r[j] - mean[j]).collect();
+                        lp(&centred, p).powi(2)
+                    })
+                    .sum::<f64>()
+                    / n;
+                mean_norm + variance
+            })
+            .collect()
+    };
+    let f = [
+        [1.0, -2.0, 0.5],
+        [0.3, 0.7, -1.1],
+        [2.0, 0.0, 1.0],
+        [-0.4, 1.5, 0.2],
+        [0.9, -0.3, 2.2],
+    ];
+    let y = [0, 1, 0, 1, 1];
+    let flat: Vec<f64> = f.iter().flatten().copied().collect();
+    let view = ndarray::ArrayView2::from_shape((5, 3), &flat).unwrap();
+    for p in [2.0, 5.0] {
+        let stats = class_moments(view, &y, 2, p).unwrap();
+        let want = reference(&f, &y, 2, p);
+        for (s, w) in stats.iter().zip(&want) {
+            let s = s.as_ref().unwrap();
+            assert!(
+                (s.released_p - w).abs() < 1e-12 * w.abs().max(1.0),
+                "p = {p}: {} vs {w}",
+                s.released_p
+            );
+            assert_eq!(
+                s.energy(p, ClassStatistic::Released).to_bits(),
+                s.released_p.to_bits()
+            );
+            if p == 2.0 {
+                // At p = 2 the released statistic is α_k = r²_{k,2} (Eq. 52–55).
+                assert!((s.released_p - s.alpha()).abs() < 1e-12, "{s:?}");
+                assert!((s.released_p - s.r2_p).abs() < 1e-12, "{s:?}");
+            } else {
+                // At p = 5 the paper's r²_{k,p} is another number.
+                assert!((s.released_p - s.r2_p).abs() > 1e-3, "{s:?}");
+                assert_eq!(
+                    s.energy(p, ClassStatistic::Paper).to_bits(),
+                    s.r2_p.to_bits()
+                );
+            }
+        }
+    }
+    // The objective's γ follows `class_stat`.
+    let g = GammaMargin {
+        c_bar: 1.0,
+        uniform: false,
+    };
+    let f32s: Vec<f32> = flat.iter().map(|v| *v as f32).collect();
+    let mut paper = MarginState::new(2, 0.9).unwrap();
+    paper.update(&f32s, 3, &y, 5.0).unwrap();
+    let mut released = MarginState::new(2, 0.9).unwrap();
+    released
+        .update_with(&f32s, 3, &y, 5.0, ClassStatistic::Released)
+        .unwrap();
+    let want = reference(&f, &y, 2, 5.0);
+    let got: Vec<f64> = released.alpha.values.iter().map(|v| v.unwrap()).collect();
+    for (a, b) in got.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-5 * b, "{a} vs {b}");
+    }
+    assert_ne!(paper.gamma(g), released.gamma(g));
+    // The setting is read from a configuration and written with the other keys.
+    let m = Method::from_name("mr2")
+        .unwrap()
+        .with_params(&[("class_stat".into(), "released".into())], "t")
+        .unwrap();
+    assert_eq!(m.mr2_form().unwrap().1.class_stat, ClassStatistic::Released);
+    let text = serde_json::to_string(&m).unwrap();
+    assert!(text.contains("\"class_stat\":\"released\""), "{text}");
+    let plain = serde_json::to_string(&Method::from_name("mr2").unwrap()).unwrap();
+    assert!(plain.contains("\"class_stat\":\"paper\""), "{plain}");
+    let e = Method::from_name("mr2")
+        .unwrap()
+        .with_params(&[("class_stat".into(), "other".into())], "t")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("class_stat") || e.contains("other"), "{e}");
 }

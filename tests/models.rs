@@ -583,3 +583,65 @@ fn bench_comparison_hands_both_engines_the_same_batch_file() {
         "engines are named by their side"
     );
 }
+
+/// Every architecture on every small image size: a size the input check accepts runs forward
+/// and backward; a refused one is an error naming the model and the size (ResNet-20/32 on a
+/// side that is not a multiple of 4, and the CNN below 4 px, used to panic inside a reshape or
+/// an index).
+#[test]
+fn every_accepted_input_size_runs_and_the_others_are_refused() {
+    use burn::tensor::{Tensor, TensorData};
+    use mr2::model::{check_input_size, Arch, HeadKind, ModelConfig, Net};
+    let dev = mr2::train::device();
+    let ad = dev.clone().autodiff();
+    for arch in [Arch::Cnn, Arch::Resnet20, Arch::PreactResnet20, Arch::Wrn] {
+        for side in [2usize, 3, 4, 5, 6, 7, 8, 9, 10, 12] {
+            let cfg = ModelConfig {
+                arch,
+                width: if arch == Arch::Wrn { 1 } else { 128 },
+                depth: if arch == Arch::Wrn { 10 } else { 16 },
+                ..ModelConfig::default()
+            };
+            let ok = check_input_size(arch, side, side).is_ok();
+            let built = Net::new_seeded(&cfg, [3, side, side], 3, HeadKind::Linear, &ad, 0);
+            if !ok {
+                let Err(e) = built else {
+                    panic!("{arch:?} {side}: refused by the check but built")
+                };
+                let e = e.to_string();
+                assert!(
+                    e.contains(&format!("{side}×{side}")),
+                    "{arch:?} {side}: {e}"
+                );
+                continue;
+            }
+            let net = built.unwrap_or_else(|e| panic!("{arch:?} {side}: {e}"));
+            let x = Tensor::<4>::from_data(
+                TensorData::new(vec![0.5f32; 2 * 3 * side * side], [2, 3, side, side]),
+                &ad,
+            );
+            let logits = net.logits(net.features(x));
+            assert_eq!(logits.dims(), [2, 3], "{arch:?} {side}");
+            let _ = logits.sum().backward();
+        }
+    }
+}
+
+/// `bench`'s sizes are checked before anything is allocated or timed: zeros are refused
+/// (they printed ms/step figures of no work) and a batch over the memory limit is refused
+/// (`--batch 100000000` grew towards 313 GB).
+#[test]
+fn bench_sizes_are_checked_before_timing() {
+    use mr2::bench::check_sizes;
+    check_sizes(128, 15, 3).unwrap();
+    for (b, s, r, name) in [
+        (0, 15, 3, "--batch"),
+        (128, 0, 3, "--steps"),
+        (128, 15, 0, "--rounds"),
+    ] {
+        let e = check_sizes(b, s, r).unwrap_err().to_string();
+        assert!(e.contains(name), "{e}");
+    }
+    let e = check_sizes(100_000_000, 15, 3).unwrap_err().to_string();
+    assert!(e.contains("batch 100000000"), "{e}");
+}

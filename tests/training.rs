@@ -511,6 +511,19 @@ fn train_binary_end_to_end() {
         table.contains("overall %") && table.contains("+0.000"),
         "{table}"
     );
+    // One file twice in a group would count one run as two samples: refused, named.
+    let twice = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["--label", "A"])
+        .arg(out.join("summary.json"))
+        .arg(out.join("summary.json"))
+        .output()
+        .unwrap();
+    assert!(!twice.status.success());
+    let e = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        e.contains("given twice") && e.contains("summary.json"),
+        "{e}"
+    );
     // A second run into the same directory without --resume is refused; bad values name the
     // parameter, negative numbers included.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
@@ -796,7 +809,78 @@ fn epoch_metrics(epoch: usize, test_acc: f64) -> EpochMetrics {
         step_seconds: 1.0,
         data_seconds: 0.0,
         eval_seconds: 0.0,
+        test_per_class: String::new(),
     }
+}
+
+/// `eval_last` evaluates each of the last epochs, and `summary.json` records the best of the
+/// evaluated epochs (with its per-class accuracies) beside the last; results are unchanged by
+/// the extra evaluations.
+#[test]
+fn the_best_evaluated_epoch_is_recorded_beside_the_last() {
+    use mr2::train::metrics::best_epoch;
+    let mut cfg = mr2::train::TrainConfig {
+        epochs: 6,
+        eval_every: 3,
+        ..Default::default()
+    };
+    cfg.data.synthetic.train_per_class = 40;
+    cfg.data.synthetic.test_per_class = 40;
+    cfg.loss = mr2::loss::Method::from_name("ce").unwrap();
+    let plain = mr2::train::train(&cfg, mr2::train::RunOptions::default()).unwrap();
+    let evaluated = |t: &mr2::train::Trained| {
+        t.history
+            .iter()
+            .filter(|m| m.test_acc.is_finite())
+            .map(|m| m.epoch)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(evaluated(&plain), vec![3, 6]);
+    cfg.eval_last = 3;
+    assert!(cfg.evaluates_after(4) && cfg.evaluates_after(5) && !cfg.evaluates_after(2));
+    let tail = mr2::train::train(&cfg, mr2::train::RunOptions::default()).unwrap();
+    assert_eq!(evaluated(&tail), vec![3, 4, 5, 6]);
+    // Evaluating more changes nothing that training computes.
+    for (a, b) in plain.history.iter().zip(&tail.history) {
+        assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits());
+    }
+    let last = tail.history.last().unwrap();
+    assert_eq!(plain.history.last().unwrap().test_acc, last.test_acc);
+    // Per-class accuracies are stored in full precision and read back.
+    let pc = last.per_class_accuracy();
+    assert_eq!(pc.len(), 6);
+    assert!((pc.iter().sum::<f64>() / 6.0 - last.test_acc).abs() < 1e-12);
+    let best = best_epoch(&tail.history).unwrap();
+    let max = tail
+        .history
+        .iter()
+        .map(|m| m.test_acc)
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(best.overall, max);
+    assert_eq!(best.evaluations, 4);
+    assert_eq!(
+        best.per_class,
+        tail.history[best.epoch - 1].per_class_accuracy()
+    );
+    let s = mr2::outputs::summarize(&tail, None).unwrap().0;
+    assert_eq!(s.best.as_ref(), Some(&best));
+    // By hand: ties keep the first; NaN epochs are not evaluations.
+    let h = vec![
+        epoch_metrics(1, f64::NAN),
+        epoch_metrics(2, 0.5),
+        epoch_metrics(3, 0.7),
+        epoch_metrics(4, 0.7),
+        epoch_metrics(5, 0.6),
+    ];
+    let b = best_epoch(&h).unwrap();
+    assert_eq!((b.epoch, b.overall, b.evaluations), (3, 0.7, 4));
+    assert!(b.per_class.is_empty());
+    assert!(best_epoch(&h[..1]).is_none());
+    // eval_last beyond the run is refused, naming the setting.
+    cfg.eval_last = 7;
+    let e = cfg.validate().unwrap_err().to_string();
+    assert!(e.contains("eval_last"), "{e}");
 }
 
 /// Ten test points of K = 10 classes whose features all have squared norm `energy` (d = 4).

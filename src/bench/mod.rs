@@ -17,6 +17,33 @@ pub mod parity;
 pub mod pipeline;
 pub mod suite;
 
+/// Bytes a training step holds per sample at most, for the memory check of [`check_sizes`]:
+/// ResNet-32 on a 3×32×32 image keeps ≈ 12 MB of activations and gradients per sample at
+/// batch 128 (measured RSS / batch); 16 MiB covers every model `bench` times.
+pub const STEP_BYTES_PER_SAMPLE: u128 = 16 << 20;
+
+/// The sizes of a timing, checked before anything is allocated: a batch, step and round count
+/// of at least 1 (a zero printed ms/step figures of no work), and a batch whose step fits the
+/// memory limit (`bench --batch 100000000` grew towards 313 GB).
+///
+/// # Errors
+/// A zero (named) or a batch over the memory limit ([`crate::limits`]).
+pub fn check_sizes(batch: usize, steps: usize, rounds: usize) -> Result<()> {
+    for (name, v) in [("--batch", batch), ("--steps", steps), ("--rounds", rounds)] {
+        if v == 0 {
+            return Err(crate::error::invalid(
+                name,
+                0,
+                "must be at least 1: a timing of no work means nothing",
+            ));
+        }
+    }
+    crate::limits::check(
+        || format!("a training step at batch {batch} (≈ 16 MiB per sample)"),
+        (batch as u128).saturating_mul(STEP_BYTES_PER_SAMPLE),
+    )
+}
+
 /// Milliseconds per training step, and its phases.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct StepTimes {

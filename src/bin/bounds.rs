@@ -121,28 +121,37 @@ fn run() -> Result<()> {
         return Ok(());
     }
     if a.certify && !a.seeds.is_empty() {
+        mr2::bounds::seeds::check_seeds(&a.seeds)?;
+        let want = mr2::bounds::seeds::SeedSettings {
+            dataset: format!("{:?}", a.dataset.unwrap_or(DatasetName::Synthetic)),
+            epochs: a.epochs,
+            subset: a.subset,
+            delta: a.delta,
+            mc_samples: a.mc,
+            p: a.p,
+            draws: a.draws,
+        };
         let mut runs = Vec::new();
         for &seed in &a.seeds {
             let dir = a.out.join(format!("seed-{seed}"));
-            let cached = std::fs::read_to_string(dir.join("certificates.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<Vec<Certificates>>(&t).ok());
-            let certs = match cached {
+            let certs = match mr2::bounds::seeds::reusable(&dir, &want)? {
                 Some(c) => {
-                    eprintln!(
-                        "seed {seed}: reusing {}",
-                        dir.join("certificates.json").display()
-                    );
+                    eprintln!("seed {seed}: reusing {} (same settings)", dir.display());
                     c
                 }
                 None => {
                     eprintln!("seed {seed}:");
-                    certify_quick(&a, seed, &settings, &dir)?
+                    let c = certify_quick(&a, seed, &settings, &dir)?;
+                    mr2::bounds::seeds::record(&dir, &want)?;
+                    c
                 }
             };
             runs.push((seed, certs));
         }
-        let table = certify_report::across_seeds(&runs)?;
+        let table = format!(
+            "Settings: {want:?}.\n\n{}",
+            certify_report::across_seeds(&runs)?
+        );
         let p = a.out.join("certificates-seeds.md");
         std::fs::write(&p, &table)?;
         print!("{table}");
@@ -229,6 +238,17 @@ fn certify_quick(
 
 /// The models given with `--features` or `--checkpoint` (the two exclude each other).
 fn given_models(a: &Args) -> mr2::Result<Vec<BoundInputs>> {
+    for list in [&a.checkpoint, &a.features] {
+        for (i, p) in list.iter().enumerate() {
+            if list[..i].contains(p) {
+                return Err(mr2::error::invalid(
+                    "--checkpoint/--features",
+                    p.display(),
+                    "given twice: one model would count as two samples",
+                ));
+            }
+        }
+    }
     if a.features.is_empty() {
         a.checkpoint
             .iter()

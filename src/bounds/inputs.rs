@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use burn::module::Module;
 use burn::tensor::Device;
 use ndarray::Array2;
 
@@ -333,64 +332,26 @@ impl BoundInputs {
     /// As [`crate::train::checkpoint::latest_verified`], data errors, and a run without a
     /// checkpoint.
     pub fn from_run(dir: &Path) -> Result<Self> {
-        use crate::error::checkpoint_err;
-        if !dir.exists() {
-            return Err(checkpoint_err(dir, "does not exist"));
-        }
         if dir.join("plan.json").is_file() {
-            return Err(checkpoint_err(
+            return Err(crate::error::checkpoint_err(
                 dir,
                 "is an experiments grid, not a run: give one of its runs (DIR/runs/ID), or use `experiments bounds-vs-error` for the whole grid",
             ));
         }
-        if !crate::train::checkpoint::holds_run(dir) {
-            return Err(checkpoint_err(
-                dir,
-                "holds no run of `train` (no config.json or checkpoints/)",
-            ));
-        }
-        let Some((ck, state)) = crate::train::checkpoint::latest_verified(dir)? else {
-            return Err(checkpoint_err(dir, "holds no checkpoint yet"));
-        };
-        let total = state.config.total_epochs();
-        let provenance = if state.epoch < total {
-            format!(
-                "checkpoint of epoch {} of {total}: the run has not finished, this is an intermediate model",
-                state.epoch
-            )
-        } else {
-            format!(
-                "checkpoint of epoch {} of {total} (the finished run)",
-                state.epoch
-            )
-        };
-        let cfg = &state.config;
-        let splits = cfg.data.load(cfg.seed)?;
-        let dev = crate::train::device();
-        // The checkpoint holds the whole training model (with LfF's or DRL's extras).
-        let model = crate::model::Model::new_seeded(
-            &cfg.model,
-            splits.train.shape,
-            splits.train.classes,
-            cfg.loss.head(),
-            cfg.loss.extras(),
-            &dev,
-            cfg.seed,
-        )?
-        .try_load_file(ck.join("model.bpk"))
-        .map_err(|e| crate::error::checkpoint_err(ck.join("model.bpk"), format!("{e:?}")))?;
+        let r = crate::train::restore(dir)?;
         let name = dir
             .file_name()
             .map_or("model".into(), |n| n.to_string_lossy().into_owned());
+        let k = r.splits.train.classes;
         let mut inputs = Self::from_net(
             name,
-            &model.net.valid(),
-            &splits.train,
-            &splits.test,
-            state.objective.gamma_used(splits.train.classes),
-            &dev,
+            &r.net,
+            &r.splits.train,
+            &r.splits.test,
+            r.state.objective.gamma_used(k),
+            &crate::train::device(),
         )?;
-        inputs.provenance = Some(provenance);
+        inputs.provenance = Some(r.provenance);
         Ok(inputs)
     }
 

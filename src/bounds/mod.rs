@@ -21,6 +21,7 @@ pub mod npy;
 pub mod pac_bayes;
 pub mod rank;
 pub mod report;
+pub mod seeds;
 
 pub use compute::{compute, BoundReport, BoundSettings, ClassBound};
 pub use inputs::{BoundInputs, TestSet};

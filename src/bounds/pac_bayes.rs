@@ -68,9 +68,7 @@ impl CertifySettings {
     /// # Errors
     /// `δ ∉ (0, 1)`, an empty or non-positive σ grid, fewer than 2 draws.
     pub fn validate(&self) -> Result<()> {
-        if !(self.delta > 0.0 && self.delta < 1.0) {
-            return Err(invalid("delta", self.delta, "δ must lie in (0, 1)"));
-        }
+        crate::theory::check_delta(self.delta)?;
         if self.sigma_grid.is_empty()
             || self.sigma_grid.iter().any(|s| !(s.is_finite() && *s > 0.0))
         {

@@ -121,7 +121,8 @@ pub fn text(r: &BoundReport) -> String {
 /// the per-class test error, one value per model) varies across them — the range, how many are
 /// above 0, and the mean with its 95% t-interval over the models (as over seeds: models of one
 /// recipe trained with different seeds are independent draws). `None` for fewer than two
-/// finite values. One model's ranking of ten classes is a weak signal (a Spearman of ±0.5 arises
+/// finite values; with two, the figures are given and the reading is inconclusive (the verdict
+/// rule's minimum of three). One model's ranking of ten classes is a weak signal (a Spearman of ±0.5 arises
 /// by chance often); only the interval over models says whether the bound ranks the classes.
 pub fn ranking_across_models(spearman: &[f64]) -> Option<String> {
     let rho: Vec<f64> = spearman.iter().copied().filter(|v| v.is_finite()).collect();
@@ -135,7 +136,9 @@ pub fn ranking_across_models(spearman: &[f64]) -> Option<String> {
         });
     let positive = rho.iter().filter(|&&v| v > 0.0).count();
     let p = crate::stats::paired(&rho);
-    let reading = if p.lo > 0.0 {
+    let reading = if p.n < crate::stats::MIN_PAIRS {
+        "inconclusive with fewer than three models (the verdict rule's minimum)"
+    } else if p.lo > 0.0 {
         "the interval excludes 0: across these models the bound ranks the classes with their error"
     } else if p.hi < 0.0 {
         "the interval excludes 0: across these models the bound ranks the classes against their error"

@@ -1,7 +1,7 @@
 //! CIFAR-10 / CIFAR-100 binary format: records of `label (1 byte; CIFAR-100: coarse, fine)` +
 //! 3072 bytes (1024 R, 1024 G, 1024 B, row-major 32×32).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Dataset;
 use crate::error::{data_err, io_err, Result};
@@ -31,7 +31,8 @@ impl Variant {
     }
 }
 
-const PIXELS: usize = 3 * 32 * 32;
+/// Bytes of one image (3 × 32 × 32).
+pub const PIXELS: usize = 3 * 32 * 32;
 
 /// Largest batch file accepted: 512 MiB (CIFAR's are 30 MB).
 const MAX_BYTES: u64 = 512 << 20;
@@ -51,7 +52,10 @@ pub fn read_batch(path: &Path, v: Variant) -> Result<(Vec<f32>, Vec<usize>)> {
     }
     let b = std::fs::read(path).map_err(|e| io_err(path, e))?;
     let rec = v.label_bytes() + PIXELS;
-    if b.is_empty() || b.len() % rec != 0 {
+    if b.is_empty() {
+        return Err(data_err(path, "empty file (0 bytes): no records"));
+    }
+    if b.len() % rec != 0 {
         return Err(data_err(
             path,
             format!(
@@ -105,9 +109,65 @@ pub fn load_files(
     })
 }
 
-/// Load the standard layout: CIFAR-10 `data_batch_{1..5}.bin` + `test_batch.bin` (names from
-/// `batches.meta.txt` if present); CIFAR-100 `train.bin` + `test.bin` (names from
-/// `fine_label_names.txt`).
+/// The record files of `dir`, each list sorted by name: training files are the `*.bin` files
+/// whose names start with `data_batch` or `train` (the official `data_batch_{1..5}.bin`,
+/// CIFAR-100's `train.bin`, or partial files such as `train_0000-3999.bin`), test files those
+/// starting with `test` (`test_batch.bin`, `test.bin`, `test_0000-0999.bin`).
+///
+/// # Errors
+/// A missing directory; a `*.bin` file that is neither (named, with the rule); no training or
+/// no test file.
+pub fn record_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    if !dir.is_dir() {
+        return Err(data_err(
+            dir,
+            "missing: give the directory of the CIFAR record files (data_batch_*.bin and test_batch.bin; scripts/fetch-data.sh cifar10 fetches them)",
+        ));
+    }
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    let mut paths = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
+        paths.push(e.map_err(|e| io_err(dir, e))?.path());
+    }
+    // Sorted first, so that the file an error names does not depend on the file system.
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        if !name.ends_with(".bin") {
+            continue;
+        }
+        if name.starts_with("test") {
+            test.push(path);
+        } else if name.starts_with("data_batch") || name.starts_with("train") {
+            train.push(path);
+        } else {
+            return Err(data_err(
+                &path,
+                "a record file that is neither a training file (data_batch*.bin, train*.bin) nor a test file (test*.bin); rename or move it",
+            ));
+        }
+    }
+    for (files, what) in [
+        (&train, "training (data_batch*.bin or train*.bin)"),
+        (&test, "test (test*.bin)"),
+    ] {
+        if files.is_empty() {
+            return Err(data_err(dir, format!("no {what} record file")));
+        }
+    }
+    Ok((train, test))
+}
+
+/// Load a directory of record files ([`record_files`]): the official layout (CIFAR-10
+/// `data_batch_{1..5}.bin` + `test_batch.bin`, CIFAR-100 `train.bin` + `test.bin`) or any
+/// partial files named the same way; class names from `batches.meta.txt` (CIFAR-10) or
+/// `fine_label_names.txt` (CIFAR-100) when present.
+///
+/// # Errors
+/// As [`record_files`] and [`read_batch`].
 pub fn load_dir(dir: &Path, v: Variant) -> Result<(Dataset, Dataset)> {
     let names_file = match v {
         Variant::Cifar10 => "batches.meta.txt",
@@ -123,19 +183,38 @@ pub fn load_dir(dir: &Path, v: Variant) -> Result<(Dataset, Dataset)> {
                 .collect::<Vec<_>>()
         })
         .filter(|n| n.len() == v.classes());
-    let (train, test): (Vec<_>, Vec<_>) = match v {
-        Variant::Cifar10 => (
-            (1..=5)
-                .map(|i| dir.join(format!("data_batch_{i}.bin")))
-                .collect(),
-            vec![dir.join("test_batch.bin")],
-        ),
-        Variant::Cifar100 => (vec![dir.join("train.bin")], vec![dir.join("test.bin")]),
-    };
+    let (train, test) = record_files(dir)?;
     let tr: Vec<&Path> = train.iter().map(|p| p.as_path()).collect();
     let te: Vec<&Path> = test.iter().map(|p| p.as_path()).collect();
     Ok((
         load_files(&tr, v, names.clone())?,
         load_files(&te, v, names)?,
     ))
+}
+
+/// Write CIFAR-10 records: `labels[i]` then the `3072` bytes of image `i` (`pixels` holds
+/// them back to back, channel-major, as [`read_batch`] reads them).
+///
+/// # Errors
+/// `pixels` not `3072 × labels.len()` bytes, a label ≥ 10, I/O (naming `path`).
+pub fn write_records(path: &Path, labels: &[u8], pixels: &[u8]) -> Result<()> {
+    if pixels.len() != labels.len() * PIXELS {
+        return Err(data_err(
+            path,
+            format!(
+                "{} pixel bytes for {} records (need {PIXELS} each)",
+                pixels.len(),
+                labels.len()
+            ),
+        ));
+    }
+    if let Some(l) = labels.iter().find(|&&l| l >= 10) {
+        return Err(data_err(path, format!("label {l} outside 0..10")));
+    }
+    let mut b = Vec::with_capacity(labels.len() * (PIXELS + 1));
+    for (l, img) in labels.iter().zip(pixels.chunks_exact(PIXELS)) {
+        b.push(*l);
+        b.extend_from_slice(img);
+    }
+    std::fs::write(path, b).map_err(|e| io_err(path, e))
 }

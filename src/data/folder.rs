@@ -98,7 +98,11 @@ fn is_grey(c: ColorType) -> bool {
     )
 }
 
-fn decode(path: &Path) -> Result<DynamicImage> {
+/// Decode one image file (format guessed from its bytes).
+///
+/// # Errors
+/// An unreadable file, or one that does not decode (naming it).
+pub fn decode(path: &Path) -> Result<DynamicImage> {
     image::ImageReader::open(path)
         .map_err(|e| io_err(path, e))?
         .with_guessed_format()

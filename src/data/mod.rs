@@ -8,6 +8,8 @@
 pub mod cifar;
 pub mod folder;
 pub mod idx;
+pub mod ldam_draw;
+pub mod pairs;
 mod splits;
 pub mod transform;
 

@@ -61,6 +61,14 @@ pub enum Imbalance {
         /// ρ ≥ 1.
         ratio: f64,
     },
+    /// LDAM-DRW's own subset (Cao et al.'s code): the same profile,
+    /// `int(n_max · (1/ρ)^{i/(K−1)})`, drawn with numpy's `RandomState(0)` exactly as their
+    /// `IMBALANCECIFAR10` draws it, whatever the run's seed ([`super::ldam_draw`]); needs a
+    /// balanced training set listed in the official order within each class.
+    LongTailLdam {
+        /// ρ ≥ 1.
+        ratio: f64,
+    },
     /// Half the classes reduced by ρ.
     Step {
         /// ρ ≥ 1.
@@ -167,6 +175,9 @@ impl DataConfig {
         match self.imbalance {
             Some(Imbalance::LongTail { ratio }) => {
                 train = transform::long_tail(&train, ratio, seed)?
+            }
+            Some(Imbalance::LongTailLdam { ratio }) => {
+                train = super::ldam_draw::long_tail_ldam(&train, ratio)?
             }
             Some(Imbalance::Step { ratio }) => {
                 train = transform::step_imbalance(&train, ratio, seed)?

@@ -35,6 +35,27 @@ pub struct Summary {
     /// written before it was recorded.
     #[serde(default = "not_recorded", with = "nan_as_null")]
     pub train_error: f64,
+    /// The best test accuracy over the evaluated epochs and its epoch — test-set selection,
+    /// what LDAM-DRW's and the released MR² code print as "Best Prec@1": for comparison with
+    /// the literature only (every verdict is on the last epoch). Absent in summaries written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestEpoch>,
+}
+
+/// The evaluated epoch with the best test accuracy (the first, on ties).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BestEpoch {
+    /// Epoch (1-based).
+    pub epoch: usize,
+    /// Its overall test accuracy.
+    pub overall: f64,
+    /// Its per-class test accuracy, by class id (empty where the history did not record
+    /// them).
+    pub per_class: Vec<f64>,
+    /// How many epochs were evaluated.
+    pub evaluations: usize,
 }
 
 /// One class's row.

@@ -25,6 +25,14 @@ pub fn aggregate(plan: &Plan, root: &Path) -> Result<Report> {
         &report.contrasts,
         &report.selections,
     );
+    if plan.experiment == "tune" {
+        if let Some(c) = super::tune::choose(plan, &report.runs) {
+            super::tune::write_choice(root, &c)?;
+            report
+                .markdown
+                .push_str(&super::tune::markdown(&c, &plan.preset));
+        }
+    }
     render::write(&report, root)?;
     Ok(report)
 }

@@ -48,6 +48,9 @@ pub struct RunFigures {
     /// The final model's error (%) on its un-augmented training set (NaN for summaries written
     /// before it was recorded).
     pub train_error: f64,
+    /// The best overall test accuracy (%) over the evaluated epochs — test-set selection, for
+    /// comparison with the literature only (NaN where the summary does not record it).
+    pub best: f64,
 }
 
 /// A row's mean ± sd over its finished seeds.

@@ -92,8 +92,30 @@ impl Experiment {
         variant: Variant,
         dataset: Option<DatasetName>,
     ) -> Result<Plan> {
+        self.plan_with(preset, seeds, variant, dataset, &[])
+    }
+
+    /// [`Experiment::plan_on`] with MR²-family parameters set on every MR²-family row after the
+    /// preset and the variant (a row that defines a parameter — a sweep's axis, the ablation's
+    /// switches — keeps its own): e.g. the c̄ and λ `tune` chose.
+    ///
+    /// # Errors
+    /// As [`Experiment::plan`]; a parameter MR² does not have (named, with the closest name).
+    pub fn plan_with(
+        self,
+        preset: Preset,
+        seeds: Option<&[u64]>,
+        variant: Variant,
+        dataset: Option<DatasetName>,
+        params: &[(String, Value)],
+    ) -> Result<Plan> {
         if self != self.grid() {
-            return self.grid().plan_on(preset, seeds, variant, dataset);
+            return self
+                .grid()
+                .plan_with(preset, seeds, variant, dataset, params);
+        }
+        if !params.is_empty() {
+            Method::Mr2(Mr2Params::default()).with_params(params, "--param")?;
         }
         let mut s = preset.settings();
         s.variant = variant;
@@ -127,6 +149,7 @@ impl Experiment {
             s: &s,
             seeds: &seeds,
             runs: vec![],
+            params,
         };
         let mr2 = |kv: &[(&str, Value)]| -> Vec<(String, Value)> {
             kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -268,6 +291,46 @@ impl Experiment {
                     g.add(row, None, m, kv, lt)?;
                 }
             }
+            Self::JpegEffect => {
+                // The same images in the same order, official pixels and JPEG copy; the
+                // whole 4 000-image subset (no further subset), the preset's model and schedule.
+                use super::jpeg_effect::{jpeg_dir_for, EXACT_DIR, ROW_JPEG, ROW_OFFICIAL};
+                let exact = std::path::PathBuf::from(EXACT_DIR);
+                for (row, dir) in [
+                    (ROW_OFFICIAL, exact.clone()),
+                    (ROW_JPEG, jpeg_dir_for(&exact)),
+                ] {
+                    g.add(row, None, "ce", &[], |c| {
+                        c.data.name = DatasetName::Cifar10;
+                        c.data.dir = Some(dir.clone());
+                        c.data.subset = None;
+                    })?;
+                }
+            }
+            Self::Tune => {
+                use super::tune::{row, C_BAR, LAMBDA, VALIDATION};
+                let val = |c: &mut TrainConfig| c.data.val_fraction = Some(VALIDATION);
+                g.add("ERM", None, "ce", &[], val)?;
+                for cb in C_BAR {
+                    for l in LAMBDA {
+                        // The paper's configuration: p = 2, EMA 0.9 kept, s̄ estimated (the
+                        // method's defaults), with the released code's ℓ_s̄ (Eq. 2 as printed
+                        // does not train ResNet-32 at λ = 0.5).
+                        let kv = mr2(&[
+                            ("c_bar", cb.into()),
+                            ("lambda", l.into()),
+                            ("rep_scaling", RepScaling::Released.name().into()),
+                        ]);
+                        g.add(
+                            &row(cb, l),
+                            Some((&format!("lambda (c̄ = {cb})"), l)),
+                            "mr2",
+                            &kv,
+                            val,
+                        )?;
+                    }
+                }
+            }
             Self::Spread | Self::Margins => {
                 for (row, m) in [("ERM", "ce"), ("MR2", "mr2")] {
                     g.add(row, None, m, &[], |_| ())?;
@@ -313,6 +376,11 @@ impl Experiment {
                 }
             }
         }
+        if self == Self::JpegEffect {
+            // Seed by seed (official, JPEG): `--shard 0/2` and `1/2` then train the two rows
+            // side by side and finish whole seeds first.
+            g.runs.sort_by_key(|r| r.seed);
+        }
         // Only the contrasts whose two rows the grid has.
         let contrasts = {
             let rows: Vec<&str> = g.runs.iter().map(|r| r.row.as_str()).collect();
@@ -321,10 +389,15 @@ impl Experiment {
                 .filter(|(_, a, b)| rows.contains(&a.as_str()) && rows.contains(&b.as_str()))
                 .collect()
         };
+        let mut settings = s.describe(preset, &seeds, &g.runs[0].config);
+        if !params.is_empty() {
+            let kv: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            settings = format!("{settings}; --param {}", kv.join(", "));
+        }
         Ok(Plan {
             experiment: self.name().into(),
             preset: preset.name().into(),
-            settings: s.describe(preset, &seeds, &g.runs[0].config),
+            settings,
             reference_row: g.runs[0].row.clone(),
             runs: g.runs,
             paper: super::paper::paper_table(self),
@@ -340,6 +413,8 @@ struct Grid<'a> {
     s: &'a PresetSettings,
     seeds: &'a [u64],
     runs: Vec<RunSpec>,
+    /// `--param`: set on MR²-family rows after the variant, before the row's own.
+    params: &'a [(String, Value)],
 }
 
 impl Grid<'_> {
@@ -359,6 +434,15 @@ impl Grid<'_> {
             m = family;
         }
         self.s.variant.apply(&mut m, name.is_cifar());
+        let own: Vec<(String, Value)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| m.params().iter().any(|(pk, _)| pk == k))
+            .cloned()
+            .collect();
+        if !own.is_empty() {
+            m = m.with_params(&own, "--param")?;
+        }
         if !kv.is_empty() {
             m = m.with_params(kv, &format!("experiment row {row}"))?;
         }

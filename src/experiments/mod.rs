@@ -12,7 +12,12 @@
 //! * [`audit`] — `regularization-audit`'s validation-picked strengths;
 //! * [`session`] — one `experiments` invocation: directories, train or report, aggregate;
 //! * [`bounds_vs_error`] — the class-sensitive bound of every finished run of a grid against
-//!   its per-class and per-method error.
+//!   its per-class and per-method error;
+//! * [`claims`] — README's table of the paper's claims, generated from the committed results
+//!   with the one verdict rule;
+//! * [`tune`] — the paper's validation selection of c̄ and λ;
+//! * [`jpeg_effect`] — the 2 × 2 table of the JPEG copy's cost (train / test on official
+//!   pixels or the JPEG copy).
 //!
 //! Every run lives in `ROOT/runs/ID/` (the directory `train --out` writes); `ROOT/plan.json`
 //! records the preset, its settings and every run's full configuration.
@@ -20,10 +25,13 @@
 mod aggregate;
 pub mod audit;
 pub mod bounds_vs_error;
+pub mod claims;
+mod claims_rows;
 pub mod contrasts;
 mod experiment;
 pub mod figures;
 pub mod grids;
+pub mod jpeg_effect;
 mod paper;
 pub mod presets;
 mod render;
@@ -31,6 +39,7 @@ mod render_contrasts;
 pub mod report;
 pub mod runner;
 pub mod session;
+pub mod tune;
 
 use std::path::PathBuf;
 
@@ -41,7 +50,7 @@ use crate::train::TrainConfig;
 pub use aggregate::aggregate;
 pub use grids::{Experiment, Preset, PresetSettings, Variant};
 pub use report::Report;
-pub use runner::{execute, plan_commands, status, RunState, RunnerOptions};
+pub use runner::{execute, plan_commands, status, CommandLine, RunState, RunnerOptions};
 
 /// One training run of an experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +114,39 @@ impl Plan {
             r.config.data.dir = Some(dir.to_path_buf());
         }
         self.settings = format!("{}; data from {}", self.settings, dir.display());
+        Ok(self)
+    }
+
+    /// Every long-tailed run draws LDAM-DRW's own subset ([`crate::data::Imbalance::LongTailLdam`])
+    /// and evaluates the test set after every epoch from its first learning-rate decay on (or
+    /// the last 10% without one), so that the best epoch — LDAM's "Best Prec@1" — is recorded
+    /// beside the last; the settings line says so.
+    ///
+    /// # Errors
+    /// A grid without a long-tailed run.
+    pub fn with_ldam_subset(mut self) -> crate::error::Result<Self> {
+        use crate::data::Imbalance;
+        let mut any = false;
+        for r in &mut self.runs {
+            if let Some(Imbalance::LongTail { ratio }) = r.config.data.imbalance {
+                any = true;
+                r.config.data.imbalance = Some(Imbalance::LongTailLdam { ratio });
+                let total = r.config.total_epochs();
+                let first_decay = r.config.optim.milestones.iter().copied().min();
+                r.config.eval_last = first_decay.map_or(total / 10, |m| total - m.min(total));
+            }
+        }
+        if !any {
+            return Err(crate::error::invalid(
+                "--ldam-subset",
+                &self.experiment,
+                "applies to long-tailed grids (long-tail, imbalanced)",
+            ));
+        }
+        self.settings = format!(
+            "{}; LDAM-DRW's own long-tailed subset (numpy RandomState(0), as its code draws it), the test set evaluated every epoch from the first learning-rate decay",
+            self.settings
+        );
         Ok(self)
     }
 

@@ -64,7 +64,9 @@ pub(super) fn paper_table(e: Experiment) -> Option<PaperTable> {
         Experiment::Sweep
         | Experiment::Spread
         | Experiment::RegularizationAudit
-        | Experiment::BoundsVsError => return None,
+        | Experiment::BoundsVsError
+        | Experiment::JpegEffect
+        | Experiment::Tune => return None,
     };
     Some(PaperTable {
         source: source.into(),

@@ -12,6 +12,7 @@ use super::Plan;
 use crate::error::{io_err, Result};
 use crate::eval::compare::mean_sd;
 use crate::report::plot;
+use crate::stats::Paired;
 
 /// The spread table: each row's thirds, first → last epoch.
 fn spread_markdown(t: &mut String, spread: &[SpreadCurve]) {
@@ -141,13 +142,20 @@ pub(super) fn markdown(
 ) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "**{}** — {}\n", plan.experiment, plan.settings);
+    // The best-epoch column only where some run recorded it (summaries before 2026-12-07 did
+    // not): test-set selection, beside the last epoch on which everything is judged.
+    let best = rows
+        .iter()
+        .any(|r| r.stats.get(7).is_some_and(|s| s.1.is_finite()));
     let _ = writeln!(
         t,
-        "| row | runs | overall % | easy % | medium % | hard % | Δ overall | Δ hard | output margin | classifier margin ° | train error % |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| row | runs | overall % | easy % | medium % | hard % | Δ overall | Δ hard | output margin | classifier margin ° | train error % |{}\n|---|---|---|---|---|---|---|---|---|---|---|{}",
+        if best { " best epoch % (test-set selection) |" } else { "" },
+        if best { "---|" } else { "" }
     );
     for r in rows {
         let s = |i: usize, d: usize| pm(r.stats[i].1, r.stats[i].2, d);
-        let _ = writeln!(
+        let _ = write!(
             t,
             "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.row,
@@ -170,6 +178,15 @@ pub(super) fn markdown(
             s(4, 3),
             s(5, 1),
             s(6, 2)
+        );
+        let _ = writeln!(
+            t,
+            "{}",
+            if best {
+                format!(" {} |", s(7, 2))
+            } else {
+                String::new()
+            }
         );
     }
     if let Some(p) = &plan.paper {
@@ -223,8 +240,14 @@ pub(super) fn markdown(
         order.sort_by(|&x, &y| base.per_class[x].total_cmp(&base.per_class[y]));
         let _ = write!(
             t,
-            "\nPer class (mean over seeds; hardest first by `{}`):\n\n| class | {} % |",
-            base.row, base.row
+            "\nPer class (mean over seeds; hardest first by `{}`). Each Δ column is {} tests, one \
+             per class: an interval marked † survives Holm's correction for them at family-wise \
+             level 0.05 (on paired-t p-values); an unmarked interval that excludes 0 is one of {} \
+             looks.\n\n| class | {} % |",
+            base.row,
+            classes.len(),
+            classes.len(),
+            base.row
         );
         for c in &contrasts {
             let _ = write!(t, " Δ {} [95%] |", c.label);
@@ -234,10 +257,20 @@ pub(super) fn markdown(
             let _ = write!(t, "---|");
         }
         let _ = writeln!(t);
+        let holm: Vec<Vec<bool>> = contrasts
+            .iter()
+            .map(|x| {
+                crate::stats::holm(
+                    &x.per_class.iter().map(Paired::p_t).collect::<Vec<_>>(),
+                    0.05,
+                )
+            })
+            .collect();
         for c in order {
             let _ = write!(t, "| {} | {:.2} |", classes[c], base.per_class[c]);
-            for x in &contrasts {
-                let _ = write!(t, " {} |", interval(&x.per_class[c]));
+            for (x, h) in contrasts.iter().zip(&holm) {
+                let mark = if h[c] { " †" } else { "" };
+                let _ = write!(t, " {}{mark} |", interval(&x.per_class[c]));
             }
             let _ = writeln!(t);
         }

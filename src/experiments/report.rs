@@ -41,7 +41,7 @@ pub struct Report {
     pub markdown: String,
 }
 
-const STATS: [&str; 7] = [
+const STATS: [&str; 8] = [
     "overall %",
     "easy %",
     "medium %",
@@ -49,6 +49,7 @@ const STATS: [&str; 7] = [
     "output margin",
     "classifier margin °",
     "train error %",
+    "best overall %",
 ];
 
 /// Read the finished runs of `plan` under `root` and aggregate them (the markdown is left
@@ -129,6 +130,7 @@ pub fn collect(plan: &Plan, root: &Path) -> Result<Report> {
                 collapse_ratio: collapse_ratio(s),
                 seconds,
                 train_error: 100.0 * s.train_error,
+                best: s.best.as_ref().map_or(f64::NAN, |b| 100.0 * b.overall),
             })
         })
         .collect::<Result<_>>()?;
@@ -235,7 +237,7 @@ fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigu
     let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.row == row).collect();
     let metric =
         |f: fn(&RunFigures) -> f64| mean_sd(&mine.iter().map(|r| f(r)).collect::<Vec<_>>());
-    let fs: [fn(&RunFigures) -> f64; 7] = [
+    let fs: [fn(&RunFigures) -> f64; 8] = [
         |r| r.overall,
         |r| r.easy,
         |r| r.medium,
@@ -243,6 +245,7 @@ fn row_figures(plan: &Plan, row: &str, runs: &[RunFigures], k: usize) -> RowFigu
         |r| r.output_margin,
         |r| r.classifier_margin_deg,
         |r| r.train_error,
+        |r| r.best,
     ];
     let stats = STATS
         .iter()

@@ -362,29 +362,66 @@ fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Re
     Ok(write_outputs(&trained, &dir, None, false)?.overall)
 }
 
-/// One self-contained `train` command per run of the slice (for GNU parallel or a job
-/// array), after writing each run's configuration to `ROOT/configs/ID.json`: `train --config
-/// ROOT/configs/ID.json --out ROOT/runs/ID --resume --quiet`. `train` is the path of the
-/// `train` binary to print.
+/// How [`plan_commands`] writes each `train` command: everything a run's result or its
+/// execution depends on besides the configuration file travels with it.
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    /// The `train` binary (quoted when needed).
+    pub train_bin: String,
+    /// The device every run trains on (`--device`, written unless it is the CPU).
+    pub device: crate::train::DeviceChoice,
+    /// `--allow-large` (the memory check lifted).
+    pub allow_large: bool,
+    /// The directory the commands run in (`cd DIR && …`): the run directories and the
+    /// configurations' data directories are relative to it. `None` leaves it out.
+    pub cwd: Option<PathBuf>,
+}
+
+impl CommandLine {
+    /// The plain `train` command of the tests: no `cd`, the CPU.
+    pub fn plain(train_bin: &str) -> Self {
+        Self {
+            train_bin: train_bin.into(),
+            device: crate::train::DeviceChoice::Cpu,
+            allow_large: false,
+            cwd: None,
+        }
+    }
+}
+
+/// Write each run's configuration to `root/configs/ID.json` (and `plan.json`) and return one
+/// self-contained `train` command per run of the shard: `[cd DIR && ]TRAIN --config … --out …
+/// --resume --quiet [--device D] [--allow-large]`.
 ///
 /// # Errors
-/// The configurations cannot be written.
+/// I/O.
 pub fn plan_commands(
     plan: &Plan,
     root: &Path,
     shard: Option<(usize, usize)>,
-    train: &str,
+    line: &CommandLine,
 ) -> Result<Vec<String>> {
     plan.save(root)?;
     let cfg_dir = root.join("configs");
     std::fs::create_dir_all(&cfg_dir).map_err(|e| io_err(&cfg_dir, e))?;
+    let mut tail = String::new();
+    if line.device != crate::train::DeviceChoice::Cpu {
+        tail.push_str(&format!(" --device {}", line.device));
+    }
+    if line.allow_large {
+        tail.push_str(" --allow-large");
+    }
+    let cd = line.cwd.as_ref().map_or(String::new(), |d| {
+        format!("cd {} && ", shell_quote(&d.display().to_string()))
+    });
     let mut cmds = Vec::new();
     for r in shard_of(plan, shard) {
         let p = cfg_dir.join(format!("{}.json", r.id));
         let text = crate::error::json_for(&p, &r.config)?;
         crate::train::checkpoint::write_atomic(&p, text.as_bytes())?;
         cmds.push(format!(
-            "{train} --config {} --out {} --resume --quiet",
+            "{cd}{} --config {} --out {} --resume --quiet{tail}",
+            shell_quote(&line.train_bin),
             shell_quote(&p.display().to_string()),
             shell_quote(&Plan::run_dir(root, r).display().to_string())
         ));

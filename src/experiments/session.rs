@@ -65,6 +65,16 @@ pub struct Invocation {
     pub device: DeviceChoice,
     /// `bounds-vs-error`'s bound settings.
     pub bounds: BoundSettings,
+    /// `--allow-large`: carried into `--plan`'s commands.
+    pub allow_large: bool,
+    /// Long-tailed grids: LDAM-DRW's own subset instead of a seeded draw, evaluated every
+    /// epoch after the first learning-rate decay ([`Plan::with_ldam_subset`]).
+    pub ldam_subset: bool,
+    /// `--param KEY=VALUE`: MR²-family parameters for every MR²-family row.
+    pub params: Vec<(String, crate::settings::Value)>,
+    /// `jpeg-effect`: the JPEG copy of CIFAR-10 (one folder per class) whose files pair with
+    /// the official-pixel subset.
+    pub jpeg_copy: PathBuf,
 }
 
 /// What an invocation did.
@@ -122,20 +132,33 @@ impl Invocation {
     /// # Errors
     /// As [`Experiment::plan_on`] and [`Plan::with_data_dir`].
     pub fn plan(&self) -> Result<Plan> {
-        let plan = self.experiment.plan_on(
+        let plan = self.experiment.plan_with(
             self.preset,
             self.seeds.as_deref(),
             self.variant,
             self.dataset,
+            &self.params,
         )?;
-        match &self.data_dir {
-            Some(dir) => plan.with_data_dir(dir),
-            None => Ok(plan),
+        let plan = match &self.data_dir {
+            Some(dir) if self.experiment == Experiment::JpegEffect => {
+                super::jpeg_effect::with_exact_dir(plan, dir)?
+            }
+            Some(dir) => plan.with_data_dir(dir)?,
+            None => plan,
+        };
+        if self.ldam_subset {
+            return plan.with_ldam_subset();
         }
+        Ok(plan)
     }
 
     fn root_of(&self, name: &str) -> PathBuf {
-        default_root(self.preset, self.variant, self.dataset, name)
+        let root = default_root(self.preset, self.variant, self.dataset, name);
+        if self.ldam_subset {
+            let n = root.file_name().map(|n| n.to_string_lossy().into_owned());
+            return root.with_file_name(format!("{}-ldam", n.unwrap_or_default()));
+        }
+        root
     }
 
     /// Where the report goes, and where the grid's runs live: the same directory, or for
@@ -189,11 +212,14 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
         });
     }
     if inv.mode == Mode::Commands {
+        let line = super::runner::CommandLine {
+            train_bin: inv.train_bin.clone(),
+            device: inv.device,
+            allow_large: inv.allow_large,
+            cwd: std::env::current_dir().ok(),
+        };
         return Ok(Outcome::Commands(plan_commands(
-            &plan,
-            &root,
-            inv.shard,
-            &inv.train_bin,
+            &plan, &root, inv.shard, &line,
         )?));
     }
     log(&format!(
@@ -203,6 +229,16 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
         plan.settings
     ));
     let mut failed = Vec::new();
+    if inv.experiment == Experiment::JpegEffect
+        && super::jpeg_effect::ensure_prepared(&plan, &inv.jpeg_copy)?
+    {
+        let (_, jpeg) = super::jpeg_effect::directories(&plan)?;
+        log(&format!(
+            "jpeg-effect: wrote the JPEG counterpart of the official records to {} (from {})",
+            jpeg.display(),
+            inv.jpeg_copy.display()
+        ));
+    }
     if inv.mode == Mode::Report && !inv.reuse_from.is_empty() {
         let runs = shard_of(&plan, inv.shard);
         for (id, other) in copy_from_siblings(&runs, &root, &inv.reuse_from)? {
@@ -265,6 +301,16 @@ fn summarise(
     out: &Path,
     log: &dyn Fn(&str),
 ) -> Result<String> {
+    if inv.experiment == Experiment::JpegEffect {
+        let grid = aggregate(plan, root)?.markdown;
+        let (md, failed) = super::jpeg_effect::report(plan, root, out)?;
+        for (id, e) in failed {
+            log(&format!(
+                "jpeg-effect: {id} not evaluated on both test copies: {e}"
+            ));
+        }
+        return Ok(format!("{grid}\n{md}"));
+    }
     if inv.experiment != Experiment::BoundsVsError {
         return Ok(aggregate(plan, root)?.markdown);
     }

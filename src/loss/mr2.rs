@@ -17,7 +17,9 @@ use crate::error::{invalid, Error, Result};
 use crate::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
 use crate::theory::{gamma, moments};
 
-pub use super::mr2_params::{LaMr2Params, LaOrder, Mr2Params, RepReduction, RepScale, RepScaling};
+pub use super::mr2_params::{
+    ClassStatistic, LaMr2Params, LaOrder, Mr2Params, RepReduction, RepScale, RepScaling,
+};
 pub use super::mr2_spec::{GammaMargin, LogitAdjustment, Mr2Form, Mr2Spec, RepMargin};
 
 /// Per-sample `ℓ_γ,ce(z_i, y_i) = −ln softmax(z_i/γ_{y_i})_{y_i}` (Eq. 1), `[B]`; `gamma` holds
@@ -154,6 +156,22 @@ impl MarginState {
         labels: &[usize],
         p: f64,
     ) -> Result<()> {
+        self.update_with(features, d, labels, p, ClassStatistic::Paper)
+    }
+
+    /// [`MarginState::update`] with the class statistic `stat` setting α (the paper's, or the
+    /// released code's, [`ClassStatistic`]).
+    ///
+    /// # Errors
+    /// As [`MarginState::update`].
+    pub fn update_with<T: Copy + Into<f64>>(
+        &mut self,
+        features: &[T],
+        d: usize,
+        labels: &[usize],
+        p: f64,
+        stat: ClassStatistic,
+    ) -> Result<()> {
         let f: Vec<f64> = features.iter().map(|v| (*v).into()).collect();
         let view = ArrayView2::from_shape((labels.len(), d), &f).map_err(|_| Error::Shape {
             what: "features (rows × d)",
@@ -163,7 +181,7 @@ impl MarginState {
         let stats = moments::class_moments(view, labels, self.classes(), p)?;
         for (k, s) in stats.iter().enumerate() {
             if let Some(s) = s {
-                self.alpha.update(k, s.margin_energy(p));
+                self.alpha.update(k, s.energy(p, stat));
                 self.msd.update(k, s.msd);
             }
         }
@@ -356,7 +374,9 @@ impl Mr2 {
     ) -> Result<Mr2Value> {
         let d = features.dims()[1];
         let f = to_vec64(features.clone().detach(), "features")?;
-        self.state.update(&f, d, labels, self.spec.params().p)?;
+        let params = self.spec.params();
+        self.state
+            .update_with(&f, d, labels, params.p, params.class_stat)?;
         Ok(self.evaluate(logits, features, labels))
     }
 

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::theory::moments::ClassStatistic;
+
 /// How `ℓ_s̄` is scaled and reduced over the batch.
 ///
 /// | setting | exponent | batch reduction | factor |
@@ -118,6 +120,9 @@ pub struct Mr2Params {
     /// Start the EMA statistics afresh at every epoch (as the released CIFAR code does; the
     /// paper and the default keep them across epochs).
     pub ema_reset: bool,
+    /// The per-class statistic γ is set from at exponent `p`: the paper's `r²_{k,p}` (Eq. 72;
+    /// the default) or the released code's `‖μ̂_k‖_p² + mean ‖φ − μ̂_k‖_p²`; equal at `p = 2`.
+    pub class_stat: ClassStatistic,
 }
 
 impl Default for Mr2Params {
@@ -131,6 +136,7 @@ impl Default for Mr2Params {
             s_bar_zero: false,
             rep_scaling: RepScaling::Paper,
             ema_reset: false,
+            class_stat: ClassStatistic::Paper,
         }
     }
 }
@@ -139,8 +145,12 @@ impl Mr2Params {
     /// One line naming every field: `c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄
     /// estimated, ℓ_s̄ paper, EMA kept across epochs`.
     pub fn summary(&self) -> String {
+        let stat = match self.class_stat {
+            ClassStatistic::Paper => "",
+            ClassStatistic::Released => ", the released code's class statistic",
+        };
         format!(
-            "c̄ = {}, λ = {}, p = {}, EMA decay {}, γ {}, s̄ {}, ℓ_s̄ {}, EMA {}",
+            "c̄ = {}, λ = {}, p = {}, EMA decay {}, γ {}, s̄ {}, ℓ_s̄ {}, EMA {}{stat}",
             self.c_bar,
             self.lambda,
             self.p,
@@ -175,6 +185,9 @@ impl Mr2Params {
             s_bar_zero,
             rep_scaling: RepScaling::Released,
             ema_reset: true,
+            // The runs of this configuration committed before 2026-12-07 used the paper's
+            // statistic; `class_stat = "released"` is the released code's (docs/training.md).
+            class_stat: ClassStatistic::Paper,
         }
     }
 }

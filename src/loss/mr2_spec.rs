@@ -35,7 +35,14 @@ pub enum Mr2Form {
     LaMr2(LogitAdjustment),
 }
 
-const GAMMA_CE_KEYS: &[&str] = &["c_bar", "p", "decay", "uniform_gamma", "ema_reset"];
+const GAMMA_CE_KEYS: &[&str] = &[
+    "c_bar",
+    "p",
+    "decay",
+    "uniform_gamma",
+    "ema_reset",
+    "class_stat",
+];
 const REP_KEYS: &[&str] = &["lambda", "decay", "s_bar_zero", "rep_scaling", "ema_reset"];
 const MR2_KEYS: &[&str] = &[
     "c_bar",
@@ -46,6 +53,7 @@ const MR2_KEYS: &[&str] = &[
     "s_bar_zero",
     "rep_scaling",
     "ema_reset",
+    "class_stat",
 ];
 const LA_MR2_KEYS: &[&str] = &[
     "tau",
@@ -58,6 +66,7 @@ const LA_MR2_KEYS: &[&str] = &[
     "s_bar_zero",
     "rep_scaling",
     "ema_reset",
+    "class_stat",
 ];
 
 impl Mr2Form {
@@ -241,6 +250,7 @@ impl TryFrom<StoredSpec> for Mr2Spec {
                     s_bar_zero,
                     rep_scaling,
                     ema_reset: v.ema_reset,
+                    class_stat: Default::default(),
                 };
                 (form, params)
             }

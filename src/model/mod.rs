@@ -42,6 +42,33 @@ pub enum Arch {
     Wrn,
 }
 
+/// The input sizes an architecture can take, checked before it is built (an unchecked size
+/// panicked inside a reshape or an index): the small CNN pools twice by 2, so each side must
+/// be at least 4; ResNet-20/32 downsample twice by 2 with option-A shortcuts (a reshape that
+/// halves each side exactly), so each side must be a multiple of 4. The pre-activation ResNets
+/// and the WRN downsample with strided projections and take any image size.
+///
+/// # Errors
+/// A side the architecture cannot take, naming the size and the model.
+pub fn check_input_size(arch: Arch, h: usize, w: usize) -> Result<()> {
+    let option_a = matches!(arch, Arch::Resnet20 | Arch::Resnet32);
+    if option_a && (!h.is_multiple_of(4) || !w.is_multiple_of(4)) {
+        return Err(invalid(
+            "model",
+            format!("{arch:?} on {h}×{w} images"),
+            "ResNet-20/32's option-A shortcuts halve each side exactly, twice: each side must be a multiple of 4 (e.g. 32×32)",
+        ));
+    }
+    if arch == Arch::Cnn && (h < 4 || w < 4) {
+        return Err(invalid(
+            "model",
+            format!("cnn on {h}×{w} images"),
+            "the small CNN pools twice by 2: each side must be at least 4",
+        ));
+    }
+    Ok(())
+}
+
 /// Architecture hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -188,6 +215,7 @@ impl Net {
         if cfg.width == 0 {
             return Err(invalid("width", 0, "width must be >= 1"));
         }
+        check_input_size(cfg.arch, h, w)?;
         // Parameters as f32 with their gradient and two optimiser moments, checked before any
         // is allocated (a width of 10⁸ must be refused, not swapped to death).
         crate::limits::check(

@@ -177,6 +177,12 @@ pub fn lines(
         return Ok(());
     }
     let pad = ((y1 - y0) * 0.08).max(1e-6);
+    if ![x1 - x0, y0 - pad, y1 + pad].iter().all(|v| v.is_finite()) {
+        return Err(crate::error::data_err(
+            stem,
+            format!("cannot plot: the axis range [{x0}, {x1}] × [{y0}, {y1}] is not finite (values too large)"),
+        ));
+    }
     both!(stem, (800, 500), |root| {
         let mut ch = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 22))
@@ -259,6 +265,12 @@ pub fn scatter_labeled(
         let yp = ((y1 - y0) * 0.1).max(1e-3);
         y0 -= yp;
         y1 += yp + (y1 - y0) * 0.07 * rows;
+    }
+    if ![x0, x1, y0, y1].iter().all(|v| v.is_finite()) {
+        return Err(crate::error::data_err(
+            stem,
+            format!("cannot plot: the axis range [{x0}, {x1}] × [{y0}, {y1}] is not finite (values too large)"),
+        ));
     }
     macro_rules! body {
         ($ch:ident) => {{
@@ -372,12 +384,41 @@ pub fn stacked_terms(
     observed: &[f64],
 ) -> Result<()> {
     let k = names.len();
+    // A stack with a non-finite or overflowing term is not drawn (plotters loops forever on an
+    // infinite axis); the title names it.
+    let drawable: Vec<bool> = stacks
+        .iter()
+        .map(|s| s.iter().all(|v| v.is_finite()) && (s.iter().sum::<f64>() * 1.12).is_finite())
+        .collect();
+    let skipped: Vec<&str> = names
+        .iter()
+        .zip(&drawable)
+        .filter(|(_, d)| !**d)
+        .map(|(n, _)| n.as_str())
+        .collect();
     let top = stacks
         .iter()
-        .map(|s| s.iter().sum::<f64>())
-        .chain(observed.iter().copied())
+        .zip(&drawable)
+        .filter(|(_, d)| **d)
+        .map(|(s, _)| s.iter().sum::<f64>())
+        .chain(observed.iter().copied().filter(|v| v.is_finite()))
         .fold(0.0, f64::max)
         * 1.12;
+    let title = if skipped.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title} (not drawn, non-finite: {})", skipped.join(", "))
+    };
+    let title = title.as_str();
+    let stacks: Vec<Vec<f64>> = stacks
+        .iter()
+        .zip(&drawable)
+        .map(|(s, d)| if *d { s.clone() } else { vec![0.0; s.len()] })
+        .collect();
+    let observed: Vec<f64> = observed
+        .iter()
+        .map(|v| if v.is_finite() { *v } else { 0.0 })
+        .collect();
     both!(stem, (1100, 600), |root| {
         let mut ch = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))

@@ -36,6 +36,16 @@ pub struct TrainConfig {
     /// after the last; the epochs in between record NaN test metrics and call no hooks but
     /// the progress line (default 1: every epoch). Results do not depend on it.
     pub eval_every: usize,
+    /// Also evaluate after each of the last this many epochs (default 0), so that the best
+    /// test accuracy over the end of training — what LDAM-DRW's and the released MR² code
+    /// print as "Best Prec@1" — is recorded beside the last epoch's (`summary.json`'s `best`).
+    /// Results do not depend on it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub eval_last: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 impl Default for TrainConfig {
@@ -80,6 +90,7 @@ impl TrainConfig {
             batch_size: 128,
             seed: 0,
             eval_every: 1,
+            eval_last: 0,
         }
     }
 
@@ -218,6 +229,13 @@ impl TrainConfig {
                 "must be at least 1 (1 = evaluate after every epoch)",
             ));
         }
+        if self.eval_last > self.total_epochs() {
+            return Err(invalid(
+                "eval_last",
+                self.eval_last,
+                "is more epochs than the run trains (0 = only every eval_every epochs)",
+            ));
+        }
         if self.batch_size < 2 {
             return Err(invalid(
                 "batch_size",
@@ -353,6 +371,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Evaluate every this many epochs.
     pub eval_every: Option<usize>,
+    /// Also evaluate after each of the last this many epochs.
+    pub eval_last: Option<usize>,
 }
 
 impl TrainConfig {
@@ -377,7 +397,8 @@ impl TrainConfig {
              c.epochs => o.epochs, c.batch_size => o.batch_size, c.optim.kind => o.optimizer,
              c.optim.lr => o.lr, c.optim.weight_decay => o.weight_decay,
              c.optim.schedule => o.schedule, c.optim.warmup_epochs => o.warmup_epochs,
-             c.optim.sam_rho => o.sam_rho, c.seed => o.seed, c.eval_every => o.eval_every);
+             c.optim.sam_rho => o.sam_rho, c.seed => o.seed, c.eval_every => o.eval_every,
+             c.eval_last => o.eval_last);
         if let Some(name) = &o.loss {
             let m = Method::from_name(name)?;
             if m.name() != c.loss.name() {
@@ -409,6 +430,13 @@ impl TrainConfig {
         }
         c.validate()?;
         Ok(c)
+    }
+
+    /// Whether the test set is evaluated after epoch `epoch` (1-based): every `eval_every`
+    /// epochs, each of the last `eval_last`, and always the last.
+    pub fn evaluates_after(&self, epoch: usize) -> bool {
+        let total = self.total_epochs();
+        epoch.is_multiple_of(self.eval_every) || epoch == total || epoch + self.eval_last > total
     }
 
     /// `results/DATASET-MODEL-METHOD-sSEED`.

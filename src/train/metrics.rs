@@ -50,6 +50,10 @@ pub struct EpochMetrics {
     /// Hard third.
     #[serde(with = "nan_as_null")]
     pub spread_hard: f64,
+    /// Per-class test accuracy, `;`-separated by class id, in full precision (empty where the
+    /// test set was not evaluated, and in runs written before it was recorded).
+    #[serde(default)]
+    pub test_per_class: String,
     /// Seconds for the epoch (everything: the objective's epoch plan, the batches, the
     /// evaluation).
     pub seconds: f64,
@@ -71,6 +75,26 @@ fn nan() -> f64 {
 }
 
 impl EpochMetrics {
+    /// [`EpochMetrics::test_per_class`] read back (empty when not recorded or unreadable).
+    pub fn per_class_accuracy(&self) -> Vec<f64> {
+        if self.test_per_class.is_empty() {
+            return vec![];
+        }
+        self.test_per_class
+            .split(';')
+            .map(str::parse::<f64>)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .unwrap_or_default()
+    }
+
+    /// The per-class accuracies as [`EpochMetrics::test_per_class`] stores them.
+    pub fn join_per_class(acc: &[f64]) -> String {
+        acc.iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     /// Fixed-width log line.
     pub fn log_line(&self, epochs: usize) -> String {
         format!(
@@ -123,4 +147,20 @@ pub fn read_csv(path: &std::path::Path) -> Result<Vec<EpochMetrics>> {
     r.deserialize()
         .collect::<std::result::Result<Vec<EpochMetrics>, _>>()
         .map_err(|e| crate::error::data_err(path, e.to_string()))
+}
+
+/// The evaluated epoch (finite test accuracy) with the highest test accuracy, the first on
+/// ties, with its per-class accuracies; `None` when no epoch was evaluated.
+pub fn best_epoch(history: &[EpochMetrics]) -> Option<crate::eval::summary::BestEpoch> {
+    let evaluated: Vec<&EpochMetrics> = history.iter().filter(|m| m.test_acc.is_finite()).collect();
+    let best = evaluated
+        .iter()
+        .copied()
+        .reduce(|a, b| if b.test_acc > a.test_acc { b } else { a })?;
+    Some(crate::eval::summary::BestEpoch {
+        epoch: best.epoch,
+        overall: best.test_acc,
+        per_class: best.per_class_accuracy(),
+        evaluations: evaluated.len(),
+    })
 }

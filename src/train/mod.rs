@@ -9,6 +9,7 @@ pub mod devices;
 pub mod hooks;
 pub mod metrics;
 pub mod optim;
+pub mod restore;
 pub mod run;
 
 pub use batches::batch_input;
@@ -18,4 +19,5 @@ pub use devices::DeviceChoice;
 pub use hooks::{CollapseWarning, EpochEnd, EpochHook, ProgressLog};
 pub use metrics::EpochMetrics;
 pub use optim::{OptimConfig, OptimKind, ScheduleKind};
+pub use restore::{restore, Restored};
 pub use run::{device, train, train_on, RunOptions, Trained};

@@ -184,7 +184,7 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Resu
             })?;
         bar.finish_and_clear();
         model = next;
-        let evaluate = (epoch + 1).is_multiple_of(cfg.eval_every) || epoch + 1 == total;
+        let evaluate = cfg.evaluates_after(epoch + 1);
         let t_eval = std::time::Instant::now();
         let test_p = match evaluate {
             true => Some(eval::predict(&model.net, &splits.test, 256, &dev)?),
@@ -347,5 +347,8 @@ fn epoch_metrics(
         step_seconds: sums.seconds - sums.data_seconds,
         data_seconds: sums.data_seconds,
         eval_seconds: times.eval,
+        test_per_class: test.map_or_else(String::new, |t| {
+            EpochMetrics::join_per_class(&t.per_class_accuracy())
+        }),
     }
 }

@@ -19,13 +19,7 @@ use crate::error::{invalid, Result};
 /// assert!((c - 0.3).abs() < 1e-12);
 /// ```
 pub fn confidence_term(n: usize, delta: f64) -> Result<f64> {
-    if !(delta > 0.0 && delta < 1.0) {
-        return Err(invalid(
-            "delta",
-            delta,
-            "the confidence level δ must lie in (0, 1)",
-        ));
-    }
+    super::check_delta(delta)?;
     if n == 0 {
         return Err(invalid("N", n, "need at least one sample"));
     }

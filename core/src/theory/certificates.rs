@@ -39,15 +39,7 @@ fn check_unit(name: &'static str, v: f64) -> Result<()> {
 }
 
 fn check_delta(delta: f64) -> Result<()> {
-    if delta > 0.0 && delta < 1.0 {
-        Ok(())
-    } else {
-        Err(invalid(
-            "delta",
-            delta,
-            "the confidence δ must lie in (0, 1)",
-        ))
-    }
+    super::check_delta(delta)
 }
 
 /// Largest `p ∈ [q, 1]` with `kl(q ‖ p) ≤ c` (the upper inverse of the binary kl).

@@ -107,9 +107,37 @@ pub fn check_p(p: f64) -> crate::Result<()> {
     Ok(())
 }
 
+/// The smallest confidence level δ accepted: every bound takes `ln(c/δ)` with a union-bound
+/// factor `c` (2 in the confidence term, up to `2√n·K·G` in the certificates); below 1e-300
+/// the ratio overflows to ∞ for the factors in use (≤ 1e7) and a bound would be infinite.
+pub const MIN_DELTA: f64 = 1e-300;
+
+/// Check the confidence level `δ ∈ [`[`MIN_DELTA`]`, 1)` — the one check of δ, used by every
+/// bound and certificate.
+pub fn check_delta(delta: f64) -> crate::Result<()> {
+    if !(delta.is_finite() && delta < 1.0) || delta < MIN_DELTA {
+        return Err(crate::error::invalid(
+            "delta",
+            delta,
+            "the confidence level δ must lie in [1e-300, 1): below 1e-300 its logarithm overflows the bounds",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delta_is_checked_once_with_its_floor() {
+        for ok in [MIN_DELTA, 0.05, 0.999] {
+            check_delta(ok).unwrap();
+        }
+        for bad in [0.0, 1e-310, 1.0, 1.5, -0.1, f64::NAN, f64::INFINITY] {
+            assert!(check_delta(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn enumeration_stops_exactly_past_the_limit() {

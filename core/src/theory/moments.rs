@@ -18,6 +18,22 @@ pub struct ClassStat {
     pub msd: f64,
     /// `r²_{k,p} = (1/N_k) Σ ‖φ‖_p²` (Eq. 72), for the `p` the stats were computed with.
     pub r2_p: f64,
+    /// The released code's statistic at the same `p`: `‖μ̂_k‖_p² + (1/N_k) Σ ‖φ − μ̂_k‖_p²`
+    /// (`MRFLoss.update_ema`: the squared `p`-norm of the class mean plus the mean squared
+    /// `p`-norm of the deviations). It equals `α_k` (and `r²_{k,2}`) at `p = 2` and differs
+    /// otherwise.
+    pub released_p: f64,
+}
+
+/// Which per-class statistic sets γ at exponent `p` (Eq. 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassStatistic {
+    /// The paper's: `α_k` at `p = 2` (Eq. 1), `r²_{k,p} = (1/N_k) Σ ‖φ‖_p²` otherwise (Eq. 72).
+    #[default]
+    Paper,
+    /// The released code's: `‖μ̂_k‖_p² + (1/N_k) Σ ‖φ − μ̂_k‖_p²` ([`ClassStat::released_p`]).
+    Released,
 }
 
 impl ClassStat {
@@ -36,6 +52,15 @@ impl ClassStat {
             self.alpha()
         } else {
             self.r2_p
+        }
+    }
+
+    /// [`ClassStat::margin_energy`] under the paper's statistic, [`ClassStat::released_p`]
+    /// under the released code's.
+    pub fn energy(&self, p: f64, stat: ClassStatistic) -> f64 {
+        match stat {
+            ClassStatistic::Paper => self.margin_energy(p),
+            ClassStatistic::Released => self.released_p,
         }
     }
 }
@@ -88,21 +113,22 @@ pub fn class_moments(
         mu /= n;
         let mut msd = 0.0;
         let mut r2 = 0.0;
+        let mut dev_p = 0.0;
         for &i in &rows {
             let r = features.row(i);
-            msd += r
-                .iter()
-                .zip(mu.iter())
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>();
+            let dev: Vec<f64> = r.iter().zip(mu.iter()).map(|(a, b)| a - b).collect();
+            msd += dev.iter().map(|v| v * v).sum::<f64>();
+            dev_p += lp_norm(&dev, p).powi(2);
             let v: Vec<f64> = r.to_vec();
             r2 += lp_norm(&v, p).powi(2);
         }
+        let mu_p = lp_norm(&mu.to_vec(), p).powi(2);
         out.push(Some(ClassStat {
             n: rows.len(),
             mean_sq_norm: mu.dot(&mu),
             msd: msd / n,
             r2_p: r2 / n,
+            released_p: mu_p + dev_p / n,
         }));
     }
     Ok(out)

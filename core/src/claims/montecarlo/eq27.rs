@@ -27,19 +27,61 @@ pub struct Eq27Run {
     pub max_ratio: f64,
     /// Per sample `(sup_g (E g − Ê g), 2R̂_D(G) + conf)`, for checks that recount from them.
     pub detail: Vec<(f64, f64)>,
+    /// Per sample, the Rademacher average R̂_D(G) the bound was given.
+    pub rademacher: Vec<f64>,
+    /// The class's functions on the 6 points and their expectations, for checks that recompute.
+    pub class: Vec<[f64; 6]>,
 }
 
 /// The Eq. 27 Monte Carlo: 24 functions into [0, 1] on a 6-point distribution, samples of
 /// size `n` (the claim uses 400), the Rademacher average of the class on each sample by Monte
 /// Carlo.
 pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
-    let (trials, draws) = match b {
-        Budget::Quick => (150, 400),
-        Budget::Full => (1000, 2000),
+    let trials = match b {
+        Budget::Quick => 150,
+        Budget::Full => 1000,
     };
-    let probs = [0.3, 0.2, 0.15, 0.15, 0.1, 0.1];
+    let draws = draws(b);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // G: 16 random indicator functions and 8 random [0,1]-valued functions on 6 points.
+    let g = draw_class(&mut rng);
+    let expect = expectations(&g);
+    let mut run = Eq27Run {
+        trials,
+        n,
+        violations: 0,
+        invalid_violations: 0,
+        max_bound: f64::NEG_INFINITY,
+        max_ratio: f64::NEG_INFINITY,
+        detail: Vec::with_capacity(trials),
+        rademacher: Vec::with_capacity(trials),
+        class: g.clone(),
+    };
+    for _ in 0..trials {
+        let vals = draw_sample(&g, n, &mut rng);
+        let rad = contraction::rademacher_finite_mc(&vals, draws, &mut rng);
+        let gap = sup_gap(&vals, &expect);
+        // Eq. 27 with Ê g moved to the left: the bound on the deviation itself.
+        let bound = eq27_terms(0.0, rad, n, DELTA).expect("valid δ and N");
+        run.detail.push((gap, bound.total()));
+        run.rademacher.push(rad);
+    }
+    tally(&mut run);
+    run
+}
+
+/// The 6-point distribution.
+const PROBS: [f64; 6] = [0.3, 0.2, 0.15, 0.15, 0.1, 0.1];
+
+/// Draws per sample of the Monte Carlo Rademacher average.
+fn draws(b: Budget) -> usize {
+    match b {
+        Budget::Quick => 400,
+        Budget::Full => 2000,
+    }
+}
+
+/// G: 16 random indicator functions and 8 random [0,1]-valued functions on 6 points.
+fn draw_class(rng: &mut ChaCha8Rng) -> Vec<[f64; 6]> {
     let mut g: Vec<[f64; 6]> = Vec::new();
     for _ in 0..16 {
         let mut t = [0.0; 6];
@@ -52,49 +94,42 @@ pub fn run_eq27(b: Budget, n: usize, seed: u64) -> Eq27Run {
         t.iter_mut().for_each(|v| *v = rng.random::<f64>());
         g.push(t);
     }
-    let expect: Vec<f64> = g
-        .iter()
-        .map(|t| t.iter().zip(&probs).map(|(a, p)| a * p).sum())
+    g
+}
+
+/// E g under [`PROBS`], per function.
+fn expectations(g: &[[f64; 6]]) -> Vec<f64> {
+    g.iter()
+        .map(|t| t.iter().zip(&PROBS).map(|(a, p)| a * p).sum())
+        .collect()
+}
+
+/// A sample of `n` points; per function its values on them.
+fn draw_sample(g: &[[f64; 6]], n: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
+    let xs: Vec<usize> = (0..n)
+        .map(|_| {
+            let u: f64 = rng.random();
+            let mut c = 0.0;
+            PROBS
+                .iter()
+                .position(|p| {
+                    c += p;
+                    u < c
+                })
+                .unwrap_or(5)
+        })
         .collect();
-    let mut run = Eq27Run {
-        trials,
-        n,
-        violations: 0,
-        invalid_violations: 0,
-        max_bound: f64::NEG_INFINITY,
-        max_ratio: f64::NEG_INFINITY,
-        detail: Vec::with_capacity(trials),
-    };
-    for _ in 0..trials {
-        let xs: Vec<usize> = (0..n)
-            .map(|_| {
-                let u: f64 = rng.random();
-                let mut c = 0.0;
-                probs
-                    .iter()
-                    .position(|p| {
-                        c += p;
-                        u < c
-                    })
-                    .unwrap_or(5)
-            })
-            .collect();
-        let vals: Vec<Vec<f64>> = g
-            .iter()
-            .map(|t| xs.iter().map(|&i| t[i]).collect())
-            .collect();
-        let rad = contraction::rademacher_finite_mc(&vals, draws, &mut rng);
-        let gap = vals
-            .iter()
-            .zip(&expect)
-            .map(|(v, e)| e - v.iter().sum::<f64>() / n as f64)
-            .fold(f64::NEG_INFINITY, f64::max);
-        // Eq. 27 with Ê g moved to the left: the bound on the deviation itself.
-        let bound = eq27_terms(0.0, rad, n, DELTA).expect("valid δ and N");
-        run.detail.push((gap, bound.total()));
-    }
-    tally(&mut run);
-    run
+    g.iter()
+        .map(|t| xs.iter().map(|&i| t[i]).collect())
+        .collect()
+}
+
+/// sup_g (E g − Ê g).
+fn sup_gap(vals: &[Vec<f64>], expect: &[f64]) -> f64 {
+    vals.iter()
+        .zip(expect)
+        .map(|(v, e)| e - v.iter().sum::<f64>() / v.len() as f64)
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// The counters of an Eq. 27 run from its `(gap, bound)` samples: the samples whose gap exceeds
@@ -173,10 +208,39 @@ mod tests {
                 (0.0, 0.5),
                 (-0.125, 0.75),
             ],
+            rademacher: vec![],
+            class: vec![],
         };
         tally(&mut run);
         assert_eq!((run.violations, run.invalid_violations), (1, 3));
         assert_eq!(run.max_bound.to_bits(), 0.75f64.to_bits());
         assert_eq!(run.max_ratio.to_bits(), 2f64.to_bits());
+    }
+
+    /// Every bound the run reports is Eq. 27's terms of its Rademacher average (recomputed
+    /// with `eq27_terms`), each average lies under Massart's bound for a finite class of
+    /// [0, 1]-valued functions, and the first sample replayed from the seed gives the same
+    /// average and gap: a harness that dropped or scaled a term would fail here.
+    #[test]
+    fn reported_bounds_equal_their_definitions() {
+        let run = run_eq27(Budget::Quick, 400, 42);
+        assert_eq!(run.rademacher.len(), run.trials);
+        let massart = (2.0 * (run.class.len() as f64).ln() / run.n as f64).sqrt();
+        let mut max = f64::NEG_INFINITY;
+        for ((_, bound), rad) in run.detail.iter().zip(&run.rademacher) {
+            assert!(*rad > 0.0 && *rad <= massart, "{rad} vs Massart {massart}");
+            let want = eq27_terms(0.0, *rad, run.n, DELTA).unwrap();
+            assert_eq!(bound.to_bits(), want.total().to_bits());
+            max = max.max(*bound);
+        }
+        assert_eq!(run.max_bound.to_bits(), max.to_bits());
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let g = draw_class(&mut rng);
+        assert_eq!(g, run.class);
+        let vals = draw_sample(&g, run.n, &mut rng);
+        let rad = contraction::rademacher_finite_mc(&vals, draws(Budget::Quick), &mut rng);
+        assert_eq!(rad.to_bits(), run.rademacher[0].to_bits());
+        let gap = sup_gap(&vals, &expectations(&g));
+        assert_eq!(gap.to_bits(), run.detail[0].0.to_bits());
     }
 }

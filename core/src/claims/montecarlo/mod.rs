@@ -231,6 +231,20 @@ pub struct Pair {
     pub printed: BoundTerms,
     /// The tighter bound's terms (constant 4).
     pub tight: BoundTerms,
+    /// The empirical loss the bound was given (the γ-margin ramp risk for Lemma 1, the γ-CE
+    /// risk for Prop. 1), so that checks can recompute the terms from the inputs.
+    pub loss: f64,
+}
+
+/// What a training set gave the bounds: the complexity fed to every head's bound, and the
+/// set's per-class second moments α_k (Prop. 1's complexity is Lemma 2 of them).
+#[derive(Debug, Clone)]
+pub struct SetInputs {
+    /// The complexity term's input: the Monte Carlo γ-margin complexity (Lemma 1) or Lemma 2
+    /// corrected of the set's moments (Prop. 1).
+    pub complexity: f64,
+    /// α_k of the set (`‖μ̂_k‖² + ‖ŝ_k‖²`).
+    pub alpha: Vec<f64>,
 }
 
 /// Outcome of a Monte Carlo run.
@@ -238,6 +252,8 @@ pub struct Pair {
 pub struct McRun {
     /// Every (set, head) pair, for checks that recount from them.
     pub detail: Vec<Pair>,
+    /// Per training set, the inputs of its bounds.
+    pub sets: Vec<SetInputs>,
     /// A violation must exceed the bound by this (MC_Z standard errors of the test estimate).
     pub slack: f64,
     /// Training sets.
@@ -290,6 +306,7 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
     let slack = crate::tolerance::MC_Z * (0.25 / size.n_test as f64).sqrt();
     let mut run = McRun {
         detail: Vec::new(),
+        sets: Vec::new(),
         slack,
         trials: size.trials,
         n_train: n,
@@ -304,32 +321,12 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
     };
     for t in 0..size.trials {
         let (x, y) = MIX.draw(n, statement == Statement::Prop1, &mut rng);
+        let alpha = set_alpha(&x, &y);
         let complexity = match statement {
-            Statement::Lemma1 => {
-                gamma_margin_complexity(
-                    x.view(),
-                    &y,
-                    &gam,
-                    WEIGHT_NORM,
-                    2.0,
-                    Method::MonteCarlo {
-                        samples: size.complexity_draws,
-                        seed: seed ^ t as u64,
-                    },
-                )
-                .expect("valid inputs")
-                .mean
-            }
-            Statement::Prop1 => {
-                let alpha: Vec<f64> = moments::require_all(
-                    moments::class_moments(x.view(), &y, K, 2.0).expect("valid labels"),
-                    "every class is drawn",
-                )
-                .map(|s| s.iter().map(|c| c.alpha()).collect())
-                .unwrap_or_else(|_| vec![f64::NAN; K]);
-                lemma2_corrected(&alpha, &gam, n, WEIGHT_NORM)
-            }
+            Statement::Lemma1 => lemma1_complexity(&x, &y, &gam, size, seed, t),
+            Statement::Prop1 => lemma2_corrected(&alpha, &gam, n, WEIGHT_NORM),
         };
+        run.sets.push(SetInputs { complexity, alpha });
         for (h, w) in heads(&x, &y, WEIGHT_NORM, size.heads, &mut rng)
             .into_iter()
             .enumerate()
@@ -337,37 +334,11 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
             let s = scores(&x, &w);
             let risk = mean_loss(&scores(&xt, &w), &yt, zero_one);
             // The bound's terms come from the theory functions `bounds` reports with.
-            let terms = |c: Lemma1Constant| -> BoundTerms {
-                match statement {
-                    Statement::Lemma1 => {
-                        let emp = mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy]));
-                        lemma1_terms(
-                            emp,
-                            complexity,
-                            Sample {
-                                n,
-                                classes: K,
-                                delta: DELTA,
-                            },
-                            c,
-                        )
-                    }
-                    Statement::Prop1 => {
-                        let ce = mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy]));
-                        prop1_terms(
-                            ce,
-                            complexity,
-                            Sample {
-                                n,
-                                classes: K,
-                                delta: DELTA,
-                            },
-                            c,
-                        )
-                    }
-                }
-                .expect("valid δ and N")
+            let loss = match statement {
+                Statement::Lemma1 => mean_loss(&s, &y, |z, yy| gamma_margin_loss(z, yy, gam[yy])),
+                Statement::Prop1 => mean_loss(&s, &y, |z, yy| gamma_ce_pairwise(z, yy, gam[yy])),
             };
+            let terms = |c| bound_terms(statement, loss, complexity, n, c);
             let (printed, tight) = (terms(Lemma1Constant::Printed), terms(Lemma1Constant::Tight));
             let empirical_01 = mean_loss(&s, &y, zero_one);
             run.detail.push(Pair {
@@ -377,11 +348,66 @@ fn compute(statement: Statement, size: McSize, seed: u64) -> McRun {
                 empirical_01,
                 printed,
                 tight,
+                loss,
             });
         }
     }
     tally(&mut run);
     run
+}
+
+/// α_k of a training set (every class is drawn by construction; NaN otherwise).
+fn set_alpha(x: &Array2<f64>, y: &[usize]) -> Vec<f64> {
+    moments::require_all(
+        moments::class_moments(x.view(), y, K, 2.0).expect("valid labels"),
+        "every class is drawn",
+    )
+    .map(|s| s.iter().map(|c| c.alpha()).collect())
+    .unwrap_or_else(|_| vec![f64::NAN; K])
+}
+
+/// Lemma 1's complexity input for training set `t`: the Monte Carlo γ-margin complexity.
+fn lemma1_complexity(
+    x: &Array2<f64>,
+    y: &[usize],
+    gam: &[f64],
+    size: McSize,
+    seed: u64,
+    t: usize,
+) -> f64 {
+    gamma_margin_complexity(
+        x.view(),
+        y,
+        gam,
+        WEIGHT_NORM,
+        2.0,
+        Method::MonteCarlo {
+            samples: size.complexity_draws,
+            seed: seed ^ t as u64,
+        },
+    )
+    .expect("valid inputs")
+    .mean
+}
+
+/// The bound's terms from the theory functions `bounds` reports with.
+fn bound_terms(
+    statement: Statement,
+    loss: f64,
+    complexity: f64,
+    n: usize,
+    c: Lemma1Constant,
+) -> BoundTerms {
+    let sample = Sample {
+        n,
+        classes: K,
+        delta: DELTA,
+    };
+    match statement {
+        Statement::Lemma1 => lemma1_terms(loss, complexity, sample, c),
+        Statement::Prop1 => prop1_terms(loss, complexity, sample, c),
+    }
+    .expect("valid δ and N")
 }
 
 /// The counters of a run from its pairs: per training set, whether some head's risk exceeds
@@ -518,8 +544,10 @@ mod tests {
             empirical_01,
             printed,
             tight,
+            loss: 0.0,
         };
         let mut run = McRun {
+            sets: vec![],
             detail: vec![
                 // Set 0: the printed and the invalid bound fail; the tighter one is met exactly.
                 pair(
@@ -586,6 +614,80 @@ mod tests {
         assert_eq!(run.violations, 1);
         // Now the largest ratio is the second head's, (3 − 1) / 1.
         assert_eq!(run.max_ratio.to_bits(), 2f64.to_bits());
+    }
+
+    /// Every bound a run reports equals its definition recomputed from the run's inputs: the
+    /// terms from `theory::bounds` with the pair's loss and the set's complexity; Prop. 1's
+    /// complexity as Lemma 2 corrected of the set's α; Lemma 1's complexity, for the first
+    /// set, recomputed from the same draw (replaying the run's generator); the largest bound
+    /// as the maximum of the recomputed ones. A harness that dropped or scaled a term (or its
+    /// complexity) would fail here.
+    #[test]
+    fn reported_bounds_equal_their_definitions() {
+        for (statement, seed) in [(Statement::Lemma1, 41), (Statement::Prop1, 82)] {
+            let size = McSize::for_budget(Budget::Quick);
+            let run = run(statement, size, seed);
+            assert_eq!(run.sets.len(), run.trials);
+            let gam = gamma::optimal_gamma(&MIX.alpha(), 1.0).unwrap();
+            let mut max = f64::NEG_INFINITY;
+            for p in &run.detail {
+                let set = &run.sets[p.set];
+                assert!(
+                    set.complexity > 0.0 && set.complexity.is_finite(),
+                    "{statement:?}"
+                );
+                for (c, got) in [
+                    (Lemma1Constant::Printed, p.printed),
+                    (Lemma1Constant::Tight, p.tight),
+                ] {
+                    let want = match statement {
+                        Statement::Lemma1 => lemma1_terms(
+                            p.loss,
+                            set.complexity,
+                            Sample {
+                                n: run.n_train,
+                                classes: K,
+                                delta: DELTA,
+                            },
+                            c,
+                        ),
+                        Statement::Prop1 => prop1_terms(
+                            p.loss,
+                            set.complexity,
+                            Sample {
+                                n: run.n_train,
+                                classes: K,
+                                delta: DELTA,
+                            },
+                            c,
+                        ),
+                    }
+                    .unwrap();
+                    assert_eq!(
+                        got.total().to_bits(),
+                        want.total().to_bits(),
+                        "{statement:?} {c:?}"
+                    );
+                    assert_eq!(got.complexity.to_bits(), want.complexity.to_bits());
+                    assert_eq!(got.empirical.to_bits(), want.empirical.to_bits());
+                }
+                max = max.max(p.printed.total());
+                if statement == Statement::Prop1 {
+                    let want = lemma2_corrected(&set.alpha, &gam, run.n_train, WEIGHT_NORM);
+                    assert_eq!(set.complexity.to_bits(), want.to_bits());
+                }
+            }
+            assert_eq!(run.max_bound.to_bits(), max.to_bits());
+            // The first set replayed: the test draw, then the set's.
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let _ = MIX.draw(size.n_test, false, &mut rng);
+            let (x, y) = MIX.draw(run.n_train, statement == Statement::Prop1, &mut rng);
+            assert_eq!(set_alpha(&x, &y), run.sets[0].alpha);
+            if statement == Statement::Lemma1 {
+                let c = lemma1_complexity(&x, &y, &gam, size, seed, 0);
+                assert_eq!(c.to_bits(), run.sets[0].complexity.to_bits());
+            }
+        }
     }
 
     #[test]
