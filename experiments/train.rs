@@ -79,7 +79,11 @@ struct Args {
     /// MR² family: s̄ = 0 in ℓ_s̄ (Table 3 row d).
     #[arg(long)]
     s_bar_zero: bool,
-    /// MR² family: exponent scaling of ℓ_s̄, paper (Eq. 2) or reference (the authors' code).
+    /// MR² family: the form of ℓ_s̄ — printed (Eq. 2 as printed, the default; `paper` is its
+    /// old name), released (the released code's ℓ_s̄: the exponent ÷ 10D, per-class means
+    /// summed, × D/(10K)), released-compiled, scaled-mean (`reference`: mr2's superseded
+    /// batch-mean reading). The whole released configuration is `experiments --variant
+    /// released`.
     #[arg(long, value_enum)]
     rep_scaling: Option<RepScaling>,
     /// Epochs (default 15 on synthetic data, 10 on images).

@@ -118,7 +118,7 @@ fn every_experiment_runs_end_to_end_with_the_quick_preset() {
                 .all(|r| r.output_margin_thirds.iter().all(|v| v.is_finite())));
         }
         if e == Experiment::Sweep {
-            for axis in ["p", "c-bar", "lambda-released", "lambda-paper"] {
+            for axis in ["p", "c-bar", "lambda-released", "lambda-printed"] {
                 assert!(root.join(format!("sweep-{axis}.png")).is_file(), "{axis}");
             }
         }
@@ -192,21 +192,21 @@ fn grids_follow_the_paper_tables() {
     let lambdas: Vec<f64> = sweep
         .runs
         .iter()
-        .filter(|r| r.axis.as_ref().is_some_and(|a| a.0 == "lambda (paper)"))
+        .filter(|r| r.axis.as_ref().is_some_and(|a| a.0 == "lambda (printed)"))
         .map(|r| r.axis.as_ref().unwrap().1)
         .collect();
     assert_eq!(lambdas, [0.01, 0.1, 0.3, 0.5, 0.7, 0.9]);
     let paper_scaled = sweep
         .runs
         .iter()
-        .find(|r| r.row == "lambda=0.5 paper")
+        .find(|r| r.row == "lambda=0.5 printed")
         .unwrap();
     assert!(paper_scaled
         .config
         .loss
         .params()
         .iter()
-        .any(|(k, v)| k == "rep_scaling" && v == "\"paper\""));
+        .any(|(k, v)| k == "rep_scaling" && v == "\"printed\""));
     let lt = Experiment::Imbalanced
         .plan(Preset::Cpu, Some(&[0]))
         .unwrap();
@@ -817,7 +817,7 @@ fn variants_set_the_mr2_rows() {
     assert_eq!((preset.c_bar, preset.lambda, preset.p), (2.0, 0.5, 2.0));
     assert_eq!(
         mr2_of(&cpu, Variant::Printed).rep_scaling,
-        RepScaling::Paper
+        RepScaling::Printed
     );
     // The released configuration: s̄ kept on Fashion-MNIST, zero on CIFAR.
     assert_eq!(mr2_of(&cpu, Variant::Released), Mr2Params::released(false));
@@ -839,7 +839,7 @@ fn variants_set_the_mr2_rows() {
     );
     assert_eq!(
         Mr2Params::default().summary(),
-        "c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄ estimated, ℓ_s̄ paper, EMA kept across epochs"
+        "c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄ estimated, ℓ_s̄ printed, EMA kept across epochs"
     );
     let r = Mr2Params::released(false);
     assert_eq!((r.c_bar, r.lambda, r.p), (1.0, 0.1, 5.0));
@@ -912,7 +912,7 @@ fn cifar_preset_is_table_14s_setting() {
         Method::Mr2(p) => *p,
         m => panic!("{row}: {m:?}"),
     };
-    assert_eq!(mr2_of("MR2").rep_scaling, RepScaling::Paper);
+    assert_eq!(mr2_of("MR2").rep_scaling, RepScaling::Printed);
     assert_eq!(
         mr2_of("MR2 released"),
         mr2::loss::mr2::Mr2Params::released(true)

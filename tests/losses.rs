@@ -76,7 +76,7 @@ fn rep_margin_matches_theory() {
             t2(&f, [10, 4], &dev),
             &y,
             s_bar,
-            RepScale::PAPER,
+            RepScale::PRINTED,
         ));
         let want = lse::rep_margin_losses(&rows(&f, 4), &y, s_bar);
         for (a, b) in got.iter().zip(&want) {
@@ -176,7 +176,7 @@ fn small_rep_margin_values_keep_their_relative_precision() {
             t2(&f, [4, 2], &dev),
             &y,
             s_bar,
-            RepScale::PAPER,
+            RepScale::PRINTED,
         ));
         let want = lse::rep_margin_losses(&rows(&f, 2), &y, s_bar);
         for (a, b) in got.iter().zip(&want) {
@@ -245,7 +245,7 @@ fn gradients_match_finite_differences() {
     let zt = t2(&z, [b, k], &dev).require_grad();
     let ft = t2(&f, [b, d], &dev).require_grad();
     let total = gamma_ce(zt.clone(), &y, &g)
-        + rep_margin_per_sample(ft.clone(), &y, s_bar, RepScale::PAPER).mean() * lambda;
+        + rep_margin_per_sample(ft.clone(), &y, s_bar, RepScale::PRINTED).mean() * lambda;
     let grads = total.backward();
     let gz = to_vec64(zt.grad(&grads).unwrap(), "g").unwrap();
     let gf = to_vec64(ft.grad(&grads).unwrap(), "g").unwrap();
@@ -282,7 +282,7 @@ fn degenerate_batches_are_defined() {
         t2(&f, [4, 3], &dev),
         &y,
         0.0,
-        RepScale::PAPER,
+        RepScale::PRINTED,
     ));
     let want = lse::rep_margin_losses(&rows(&f, 3), &y, 0.0);
     for (a, b) in l.iter().zip(&want) {

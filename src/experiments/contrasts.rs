@@ -116,7 +116,7 @@ fn paper_claim(
         .find(|r| r.row == to)
         .and_then(|r| r.config.loss.mr2_form())
         .is_some_and(|(form, p)| {
-            form.has_rep() && p.lambda > 0.0 && p.rep_scaling == crate::loss::RepScaling::Paper
+            form.has_rep() && p.lambda > 0.0 && p.rep_scaling == crate::loss::RepScaling::Printed
         });
     let scaled = [
         delta[0] * (100.0 - ours_from[0]) / (100.0 - pf[0]),

@@ -205,7 +205,7 @@ impl Experiment {
                         )?;
                     }
                 }
-                for scaling in [RepScaling::Released, RepScaling::Paper] {
+                for scaling in [RepScaling::Released, RepScaling::Printed] {
                     let scaling = scaling.name();
                     for l in [0.01, 0.1, 0.3, 0.5, 0.7, 0.9] {
                         let kv = mr2(&[("lambda", l.into()), ("rep_scaling", scaling.into())]);

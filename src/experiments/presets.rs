@@ -84,8 +84,8 @@ impl Variant {
         let r = Mr2Params::released(cifar);
         match (self, m) {
             (Self::Preset, _) => {}
-            (Self::Printed, Method::Mr2(p) | Method::Rep(p)) => p.rep_scaling = RepScaling::Paper,
-            (Self::Printed, Method::LaMr2(p)) => p.mr2.rep_scaling = RepScaling::Paper,
+            (Self::Printed, Method::Mr2(p) | Method::Rep(p)) => p.rep_scaling = RepScaling::Printed,
+            (Self::Printed, Method::LaMr2(p)) => p.mr2.rep_scaling = RepScaling::Printed,
             (Self::Released, Method::Mr2(p)) => *p = r,
             (Self::Released, Method::LaMr2(p)) => p.mr2 = r,
             (Self::Released, Method::GammaCe(p)) => {

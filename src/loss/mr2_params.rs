@@ -10,7 +10,7 @@ pub use crate::theory::moments::ClassStatistic;
 ///
 /// | setting | exponent | batch reduction | factor |
 /// |---|---|---|---|
-/// | `paper` (Eq. 2 as printed) | `‖φ_i − φ_j‖² − 2s̄` | mean over the batch | 1 |
+/// | `printed` (Eq. 2 as printed; `paper` before 2026-12-07) | `‖φ_i − φ_j‖² − 2s̄` | mean over the batch | 1 |
 /// | `released` (MRF-CIFAR/losses.py) | `(‖φ_i − φ_j‖² − 2s̄)/(10D)` | per-class means, summed over the classes with ≥ 2 samples | `D/(10K)` |
 /// | `released-compiled` (the compiled copy in the repository's cache) | as `released` | as `released` | `D/K` |
 /// | `scaled-mean` (mr2 before 2026-12-03, then called `reference`) | as `released` | mean over the batch | `D/(10K)` |
@@ -22,9 +22,12 @@ pub use crate::theory::moments::ClassStatistic;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum RepScaling {
-    /// As printed (Eq. 2): `exp(‖φ_i − φ_j‖² − 2s̄)`, batch mean.
+    /// Eq. 2 as printed: `exp(‖φ_i − φ_j‖² − 2s̄)`, batch mean. `"paper"`, its name before
+    /// 2026-12-07, still reads as this.
     #[default]
-    Paper,
+    #[serde(alias = "paper")]
+    #[value(alias = "paper")]
+    Printed,
     /// The authors' released code: the exponent divided by `10·D`, per-class means summed over
     /// the classes with at least two samples in the batch, times `D/(10K)`.
     Released,
@@ -61,7 +64,7 @@ pub struct RepScale {
 
 impl RepScale {
     /// Eq. 2 as printed (divisor and factor 1, batch mean).
-    pub const PAPER: Self = Self {
+    pub const PRINTED: Self = Self {
         exponent_divisor: 1.0,
         output_factor: 1.0,
         reduction: RepReduction::BatchMean,
@@ -78,7 +81,7 @@ impl RepScaling {
             reduction,
         };
         match self {
-            Self::Paper => RepScale::PAPER,
+            Self::Printed => RepScale::PRINTED,
             Self::Released => scaled(d / (10.0 * k), RepReduction::ClassMeanSum),
             Self::ReleasedCompiled => scaled(d / k, RepReduction::ClassMeanSum),
             Self::ScaledMean => scaled(d / (10.0 * k), RepReduction::BatchMean),
@@ -88,7 +91,7 @@ impl RepScaling {
     /// The name as written in a configuration.
     pub fn name(self) -> &'static str {
         match self {
-            Self::Paper => "paper",
+            Self::Printed => "printed",
             Self::Released => "released",
             Self::ReleasedCompiled => "released-compiled",
             Self::ScaledMean => "scaled-mean",
@@ -134,7 +137,7 @@ impl Default for Mr2Params {
             decay: 0.9,
             uniform_gamma: false,
             s_bar_zero: false,
-            rep_scaling: RepScaling::Paper,
+            rep_scaling: RepScaling::Printed,
             ema_reset: false,
             class_stat: ClassStatistic::Paper,
         }
@@ -143,7 +146,7 @@ impl Default for Mr2Params {
 
 impl Mr2Params {
     /// One line naming every field: `c̄ = 2, λ = 0.5, p = 2, EMA decay 0.9, γ per class, s̄
-    /// estimated, ℓ_s̄ paper, EMA kept across epochs`.
+    /// estimated, ℓ_s̄ printed, EMA kept across epochs`.
     pub fn summary(&self) -> String {
         let stat = match self.class_stat {
             ClassStatistic::Paper => "",
