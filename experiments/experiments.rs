@@ -78,7 +78,8 @@ struct Args {
     /// Output directory (default results/NAME, or results/NAME-PRESET for quick and paper).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Runs trained at once (threads; the two cores are shared).
+    /// Runs trained at once, each on its own pool of cores/N threads (--jobs 2 on 2 cores: two
+    /// one-thread runs side by side). Results do not depend on it.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
     /// Only the I-th of N slices of the grid (0 ≤ I < N).

@@ -1551,3 +1551,46 @@ fn jpeg_effect_trains_both_copies_and_tests_each_on_both() {
         md
     );
 }
+
+/// `--jobs N` gives each concurrent run its own pool of cores/N threads, and the results do not
+/// depend on N: the same grid trained with one job and with three gives bit-identical
+/// summaries and metrics (every column but the timings).
+#[test]
+fn results_do_not_depend_on_the_number_of_jobs() {
+    use mr2::experiments::runner::threads_per_job;
+    assert!(threads_per_job(1) >= threads_per_job(2));
+    assert_eq!(threads_per_job(10_000), 1);
+    let plan = Experiment::Margins
+        .plan(Preset::Quick, Some(&[0, 1]))
+        .unwrap();
+    let one = tmp("jobs-one");
+    let three = tmp("jobs-three");
+    let mut o = opts(&one);
+    o.jobs = 1;
+    execute(&plan, &o).unwrap();
+    let mut o = opts(&three);
+    o.jobs = 3;
+    execute(&plan, &o).unwrap();
+    for r in &plan.runs {
+        let read = |root: &PathBuf, f: &str| {
+            std::fs::read_to_string(mr2::experiments::Plan::run_dir(root, r).join(f)).unwrap()
+        };
+        assert_eq!(
+            read(&one, "summary.json"),
+            read(&three, "summary.json"),
+            "{}",
+            r.id
+        );
+        let strip = |t: String| -> Vec<String> {
+            t.lines()
+                .map(|l| l.split(',').take(16).collect::<Vec<_>>().join(","))
+                .collect()
+        };
+        assert_eq!(
+            strip(read(&one, "metrics.csv")),
+            strip(read(&three, "metrics.csv")),
+            "{}",
+            r.id
+        );
+    }
+}

@@ -30,7 +30,9 @@ pub enum RunState {
 pub struct RunnerOptions {
     /// The experiment's directory (`results/NAME`).
     pub root: PathBuf,
-    /// Runs trained at once (threads in this process).
+    /// Runs trained at once, each on its own thread pool of `cores / jobs` threads (so that
+    /// `--jobs 2` on 2 cores behaves like two one-thread processes side by side; results do
+    /// not depend on it: the kernels are thread-count independent).
     pub jobs: usize,
     /// `(i, n)`: only the runs whose index in the plan is ≡ i (mod n), 0 ≤ i < n.
     pub shard: Option<(usize, usize)>,
@@ -216,6 +218,18 @@ pub fn status(plan: &Plan, root: &Path) -> Vec<RunState> {
         .collect()
 }
 
+/// Threads of each job's pool: the cores (`RAYON_NUM_THREADS` if set, else the machine's)
+/// divided among `jobs`, at least one.
+pub fn threads_per_job(jobs: usize) -> usize {
+    let cores = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    (cores / jobs.max(1)).max(1)
+}
+
 /// Parse `I/N` (0 ≤ I < N).
 ///
 /// # Errors
@@ -305,13 +319,21 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
     }
     let queue = Mutex::new(queue);
     let out = Mutex::new(done);
+    let workers = opts.jobs.min(total.max(1));
+    let threads = threads_per_job(workers);
     std::thread::scope(|s| {
-        for _ in 0..opts.jobs.min(total.max(1)) {
+        for _ in 0..workers {
             s.spawn(|| loop {
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 let Some((pos, r)) = next else { break };
                 let t0 = Instant::now();
-                let res = run_one(r, &opts.root, opts.device.clone());
+                let res = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|_| {
+                        invalid("--jobs", opts.jobs, "could not start a thread pool for a job")
+                    })
+                    .and_then(|pool| pool.install(|| run_one(r, &opts.root, opts.device.clone())));
                 let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                 match res {
                     Ok(acc) => {
