@@ -251,10 +251,13 @@ impl PresetSettings {
         } else {
             format!(" ({})", phases.join(", "))
         };
-        let evaluated = match c.eval_every {
+        let mut evaluated = match c.eval_every {
             1 => "test evaluated every epoch".to_string(),
             n => format!("test evaluated every {n} epochs"),
         };
+        if c.eval_last > 0 && c.eval_every > 1 {
+            evaluated = format!("{evaluated} and after each of the last {}", c.eval_last);
+        }
         let params = if self.mr2_params.is_empty() {
             "none".to_string()
         } else {
@@ -268,8 +271,12 @@ impl PresetSettings {
             Some(p) => format!("{} ({})", self.variant.name(), p.summary()),
             None => self.variant.name().to_string(),
         };
+        let differs = match preset {
+            Preset::PaperCifar => "; differs from the paper's recipe (App. C.2) in the data (CIFAR-10 JPEG copy, Table 14's 10% subset), the backbone (ResNet-32: Table 14 names none) and c̄, λ (set by `experiments tune` on a 10% validation split, via --param)",
+            _ => "",
+        };
         format!(
-            "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule{}, augment {}, {}, seeds {:?}; MR²-family parameters {}, variant {}",
+            "preset {}: {:?}{}{}{}, {:?}, {} epochs, batch {}, {:?} lr {} weight decay {} {:?} schedule{}, augment {}, {}, seeds {:?}; MR²-family parameters {}, variant {}{differs}",
             preset.name(),
             c.data.name,
             c.data.dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display())),
