@@ -1594,3 +1594,65 @@ fn results_do_not_depend_on_the_number_of_jobs() {
         );
     }
 }
+
+/// A grid's directory is not given to another experiment, to bounds-vs-error, or to a `--plan`
+/// with other configurations: each used to replace the grid's table or plan (exit 0).
+#[test]
+fn a_grid_directory_is_never_overwritten_by_another_invocation() {
+    use mr2::experiments::session::{check_outputs, Invocation, Mode};
+    let dir = tmp("guard");
+    let ablation = Experiment::Ablation.plan(Preset::Quick, None).unwrap();
+    ablation.save(&dir).unwrap();
+    let inv = |e: Experiment, variant: mr2::experiments::Variant, mode: Mode| Invocation {
+        experiment: e,
+        preset: Preset::Quick,
+        variant,
+        dataset: None,
+        data_dir: None,
+        seeds: None,
+        out: Some(dir.clone()),
+        source: None,
+        shard: None,
+        mode,
+        train_bin: "train".into(),
+        jobs: 1,
+        quiet: true,
+        rerun_mismatched: false,
+        reuse_from: vec![],
+        device: mr2::train::DeviceChoice::Cpu,
+        bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: "data/cifar10-jpeg".into(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: false,
+    };
+    use mr2::experiments::Variant;
+    // Another experiment into the ablation grid.
+    let i = inv(Experiment::Baselines, Variant::Preset, Mode::Train);
+    let e = mr2::experiments::session::run(&i, &|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds the ablation grid"), "{e}");
+    // bounds-vs-error writing its report into a grid.
+    let i = inv(Experiment::BoundsVsError, Variant::Preset, Mode::Report);
+    let p = i.plan().unwrap();
+    let e = check_outputs(&i, &p, &dir, &dir).unwrap_err().to_string();
+    assert!(e.contains("bounds-vs-error would replace"), "{e}");
+    // --plan of the released variant into the preset grid: names the run and the field.
+    let i = inv(Experiment::Ablation, Variant::Released, Mode::Commands);
+    let e = mr2::experiments::session::run(&i, &|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("plans run") && e.contains("--rerun-mismatched"),
+        "{e}"
+    );
+    let before = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    assert_eq!(
+        before,
+        std::fs::read_to_string(dir.join("plan.json")).unwrap()
+    );
+    // The same plan again is fine.
+    let i = inv(Experiment::Ablation, Variant::Preset, Mode::Commands);
+    mr2::experiments::session::run(&i, &|_| ()).unwrap();
+}

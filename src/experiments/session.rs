@@ -205,6 +205,7 @@ impl Invocation {
 pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
     let plan = inv.plan()?;
     let (out, root) = inv.directories(&plan)?;
+    check_outputs(inv, &plan, &out, &root)?;
     if inv.shard.is_some() && shard_of(&plan, inv.shard).is_empty() {
         return Ok(Outcome::EmptyShard {
             experiment: plan.experiment.clone(),
@@ -322,4 +323,68 @@ fn summarise(
     })?;
     bounds_vs_error::write(out, &r)?;
     Ok(r.markdown)
+}
+
+/// What is already in the output directories must belong to this invocation: a grid's
+/// directory is never given to another experiment (its `table.md` and `plan.json` would be
+/// replaced), `bounds-vs-error` never writes into a grid's directory (its report would replace
+/// the grid's), and `--plan` never rewrites a grid whose planned runs have other
+/// configurations (as training and `--report` already refuse, naming the run and the field).
+///
+/// # Errors
+/// The first conflict, naming the directory, what it holds and what was asked.
+pub fn check_outputs(inv: &Invocation, plan: &Plan, out: &Path, root: &Path) -> Result<()> {
+    let existing = |dir: &Path| -> Result<Option<Plan>> {
+        let p = dir.join("plan.json");
+        if !p.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| crate::error::io_err(&p, e))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| crate::error::data_err(&p, format!("not a grid's plan: {e}")))
+    };
+    let bad = |dir: &Path, why: String| crate::error::data_err(dir.join("plan.json"), why);
+    if inv.experiment == Experiment::BoundsVsError {
+        if let Some(p) = existing(out)? {
+            return Err(bad(
+                out,
+                format!(
+                    "holds the {} grid: bounds-vs-error would replace its table.md and results; give another --out",
+                    p.experiment
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let Some(old) = existing(root)? else {
+        return Ok(());
+    };
+    if old.experiment != plan.experiment {
+        return Err(bad(
+            root,
+            format!(
+                "holds the {} grid, not {}: give another --out",
+                old.experiment, plan.experiment
+            ),
+        ));
+    }
+    if inv.mode == Mode::Commands && !inv.rerun_mismatched {
+        for r in &plan.runs {
+            let Some(o) = old.runs.iter().find(|o| o.id == r.id) else {
+                continue;
+            };
+            if let Some((field, was, now)) = super::runner::config_difference(&o.config, &r.config)
+            {
+                return Err(bad(
+                    root,
+                    format!(
+                        "plans run {} with {field} = {was}; this --plan would write {now} (another preset or variant?): give another --out, or --rerun-mismatched to replace the plan",
+                        r.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
