@@ -988,3 +988,36 @@ fn non_finite_bounds_are_not_plotted_and_tiny_deltas_are_refused() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("delta"), "{err}");
 }
+
+/// `--subset` on the synthetic mixture, or outside (0, 1], and `--draws` where no PAC-Bayes
+/// certificate is computed, were accepted and ignored: now each is refused, named.
+#[test]
+fn quick_model_settings_that_would_be_ignored_are_refused() {
+    use mr2::bounds::demo::QuickModels;
+    use mr2::data::DatasetName;
+    let q = |dataset, subset| QuickModels {
+        dataset,
+        epochs: None,
+        subset,
+        seed: 0,
+        certificate: false,
+    };
+    q(DatasetName::Synthetic, None).validate().unwrap();
+    q(DatasetName::FashionMnist, Some(0.5)).validate().unwrap();
+    for (d, f) in [
+        (DatasetName::Synthetic, 0.5),
+        (DatasetName::FashionMnist, 0.0),
+        (DatasetName::FashionMnist, 2.0),
+        (DatasetName::FashionMnist, f64::NAN),
+    ] {
+        let e = q(d, Some(f)).validate().unwrap_err().to_string();
+        assert!(e.contains("--subset"), "{d:?} {f}: {e}");
+    }
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_bounds"))
+        .args(["--certify", "--draws", "0", "--checkpoint", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("--draws"), "{err}");
+}

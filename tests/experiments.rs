@@ -1655,4 +1655,22 @@ fn a_grid_directory_is_never_overwritten_by_another_invocation() {
     // The same plan again is fine.
     let i = inv(Experiment::Ablation, Variant::Preset, Mode::Commands);
     mr2::experiments::session::run(&i, &|_| ()).unwrap();
+    // --reuse-from a missing directory (it retrained everything, exit 0) or another grid.
+    let mut i = inv(Experiment::Ablation, Variant::Preset, Mode::Report);
+    i.reuse_from = vec![dir.join("nowhere")];
+    let e = mr2::experiments::session::run(&i, &|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nowhere") && e.contains("--reuse-from"), "{e}");
+    let other = tmp("guard-other");
+    Experiment::Spread
+        .plan(Preset::Quick, None)
+        .unwrap()
+        .save(&other)
+        .unwrap();
+    i.reuse_from = vec![other];
+    let e = mr2::experiments::session::run(&i, &|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds the spread grid"), "{e}");
 }

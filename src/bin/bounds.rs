@@ -75,9 +75,10 @@ struct Args {
     /// OUT/certificates-seeds.md with the paired MR² − ERM differences and their 95% intervals.
     #[arg(long, value_delimiter = ',', requires = "certify", conflicts_with_all = ["checkpoint", "features", "seed"])]
     seeds: Vec<u64>,
-    /// --certify: weight draws for the Gibbs classifier's error.
-    #[arg(long, default_value_t = 1000, requires = "certify")]
-    draws: usize,
+    /// --certify: weight draws for the Gibbs classifier's error (default 1000; the PAC-Bayes
+    /// certificates of the models `bounds` trains, not with --checkpoint or --features).
+    #[arg(long, requires = "certify", conflicts_with_all = ["checkpoint", "features"])]
+    draws: Option<usize>,
     /// Output directory.
     #[arg(long, default_value = "results/bounds")]
     out: PathBuf,
@@ -88,6 +89,9 @@ struct Args {
     #[arg(long)]
     allow_large: bool,
 }
+
+/// Weight draws of the Gibbs classifier when `--draws` is not given.
+const DEFAULT_DRAWS: usize = 1000;
 
 fn main() -> std::process::ExitCode {
     mr2::cli::exit_code(run())
@@ -129,7 +133,7 @@ fn run() -> Result<()> {
             delta: a.delta,
             mc_samples: a.mc,
             p: a.p,
-            draws: a.draws,
+            draws: a.draws.unwrap_or(DEFAULT_DRAWS),
         };
         let mut runs = Vec::new();
         for &seed in &a.seeds {
@@ -214,7 +218,7 @@ fn certify_quick(
 ) -> Result<Vec<Certificates>> {
     let cs = CertifySettings {
         delta: a.delta,
-        draws: a.draws,
+        draws: a.draws.unwrap_or(DEFAULT_DRAWS),
         seed,
         ..CertifySettings::default()
     };

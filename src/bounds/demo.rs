@@ -26,6 +26,27 @@ pub struct QuickModels {
 }
 
 impl QuickModels {
+    /// Check the settings before anything is trained.
+    ///
+    /// # Errors
+    /// A subset outside (0, 1], or any subset of the synthetic mixture (it is generated at
+    /// its size; `--subset` would be ignored), naming `--subset`.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(f) = self.subset {
+            if !self.dataset.is_image() {
+                return Err(invalid(
+                    "--subset",
+                    f,
+                    "applies to a real dataset (--dataset): the synthetic mixture is generated at its size",
+                ));
+            }
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(invalid("--subset", f, "the fraction must lie in (0, 1]"));
+            }
+        }
+        Ok(())
+    }
+
     /// The configuration of the ERM (`mr2 = false`) or MR² model: the dataset's defaults
     /// (synthetic: MLP, 15 epochs, λ = 0.1); for images a small CNN, 3 epochs on 20% of the
     /// training set, and `ℓ_s̄` scaled as `scaled-mean` (the exponent as in the released code,
@@ -103,6 +124,7 @@ impl QuickModels {
         &self,
         certify: Option<&CertifySettings>,
     ) -> Result<Vec<(BoundInputs, Option<Certificates>)>> {
+        self.validate()?;
         let mut out = Vec::new();
         for (label, mr2) in [("ERM", false), ("MR²", true)] {
             let cfg = self.config_for(mr2, certify.is_some());

@@ -325,7 +325,8 @@ fn summarise(
     Ok(r.markdown)
 }
 
-/// What is already in the output directories must belong to this invocation: a grid's
+/// What is already in the output directories must belong to this invocation (and every
+/// `--reuse-from` directory must be a grid of the same experiment): a grid's
 /// directory is never given to another experiment (its `table.md` and `plan.json` would be
 /// replaced), `bounds-vs-error` never writes into a grid's directory (its report would replace
 /// the grid's), and `--plan` never rewrites a grid whose planned runs have other
@@ -345,6 +346,26 @@ pub fn check_outputs(inv: &Invocation, plan: &Plan, out: &Path, root: &Path) -> 
             .map_err(|e| crate::error::data_err(&p, format!("not a grid's plan: {e}")))
     };
     let bad = |dir: &Path, why: String| crate::error::data_err(dir.join("plan.json"), why);
+    for other in &inv.reuse_from {
+        match existing(other)? {
+            None => {
+                return Err(crate::error::data_err(
+                    other,
+                    "--reuse-from: not a grid's directory (no plan.json); nothing could be copied from it",
+                ))
+            }
+            Some(p) if p.experiment != plan.experiment => {
+                return Err(bad(
+                    other,
+                    format!(
+                        "--reuse-from: holds the {} grid, not {}",
+                        p.experiment, plan.experiment
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     if inv.experiment == Experiment::BoundsVsError {
         if let Some(p) = existing(out)? {
             return Err(bad(
