@@ -22,10 +22,11 @@ pub fn init_fonts() {
     });
 }
 
-fn perr<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> Error + '_ {
+/// A plotting error in words (not Rust's debug text), naming the file.
+fn perr<E: std::fmt::Display>(path: &Path) -> impl FnOnce(E) -> Error + '_ {
     move |e| Error::Plot {
         path: path.display().to_string(),
-        reason: format!("{e:?}"),
+        reason: e.to_string(),
     }
 }
 
@@ -70,7 +71,7 @@ fn category_labels<DB: DrawingBackend>(
     for (i, n) in names.iter().enumerate() {
         let px = xr.start + ((i as f64 + 0.5) / k as f64 * (xr.end - xr.start) as f64) as i32;
         root.draw(&Text::new(n.clone(), (px + 6, yr.end + 6), style.clone()))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -106,7 +107,7 @@ pub fn per_class_bars(
             .x_label_area_size(110)
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..k as f64, 0f64..112f64)
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         ch.configure_mesh()
             .disable_x_mesh()
             .y_desc("test accuracy (%)")
@@ -125,7 +126,7 @@ pub fn per_class_bars(
             )
             .label_style(("sans-serif", 14))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         for (j, (label, acc)) in series.iter().enumerate() {
             let c = COLORS[j % COLORS.len()];
             let w = 0.8 / s;
@@ -133,7 +134,7 @@ pub fn per_class_bars(
                 let x0 = pos as f64 + 0.1 + j as f64 * w;
                 Rectangle::new([(x0, 0.0), (x0 + w, 100.0 * acc[cls])], c.filled())
             }))
-            .map_err(|e| format!("{e:?}"))?
+            .map_err(|e| e.to_string())?
             .label(label.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
         }
@@ -146,7 +147,7 @@ pub fn per_class_bars(
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         Ok(())
     })
 }
@@ -190,23 +191,23 @@ pub fn lines(
             .x_label_area_size(45)
             .y_label_area_size(65)
             .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         ch.configure_mesh()
             .x_desc(xdesc)
             .y_desc(ydesc)
             .label_style(("sans-serif", 14))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         for (j, (label, p)) in series.iter().enumerate() {
             let c = COLORS[j % COLORS.len()];
             ch.draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
-                .map_err(|e| format!("{e:?}"))?
+                .map_err(|e| e.to_string())?
                 .label(label.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
                 });
             ch.draw_series(p.iter().map(|&(x, y)| Circle::new((x, y), 3, c.filled())))
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
         }
         ch.configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
@@ -214,7 +215,7 @@ pub fn lines(
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         Ok(())
     })
 }
@@ -279,7 +280,7 @@ pub fn scatter_labeled(
                 .y_desc(ydesc)
                 .label_style(("sans-serif", 14))
                 .draw()
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
             if diagonal {
                 let n = 50;
                 let lo = x0.max(y0);
@@ -288,7 +289,7 @@ pub fn scatter_labeled(
                     .map(|v| (v, v))
                     .collect();
                 $ch.draw_series(LineSeries::new(line, BLACK.mix(0.5).stroke_width(1)))
-                    .map_err(|e| format!("{e:?}"))?
+                    .map_err(|e| e.to_string())?
                     .label("bound = observed error")
                     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.5)));
             }
@@ -336,7 +337,7 @@ pub fn scatter_labeled(
                         + Circle::new((0, 0), 5, c.filled())
                         + Text::new(t.clone(), (dx, dy), ("sans-serif", 12).into_font())
                 }))
-                .map_err(|e| format!("{e:?}"))?
+                .map_err(|e| e.to_string())?
                 .label(label.clone())
                 .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
             }
@@ -346,7 +347,7 @@ pub fn scatter_labeled(
                 .border_style(BLACK)
                 .label_font(("sans-serif", 14))
                 .draw()
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
         }};
     }
     both!(stem, (900, 620), |root| {
@@ -357,7 +358,7 @@ pub fn scatter_labeled(
                 .x_label_area_size(45)
                 .y_label_area_size(70)
                 .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
             body!(ch);
         } else {
             let mut ch = ChartBuilder::on(&root)
@@ -366,7 +367,7 @@ pub fn scatter_labeled(
                 .x_label_area_size(45)
                 .y_label_area_size(70)
                 .build_cartesian_2d(x0..x1, y0..y1)
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
             body!(ch);
         }
         Ok(())
@@ -426,14 +427,14 @@ pub fn stacked_terms(
             .x_label_area_size(110)
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..k as f64, 0f64..top.max(1e-6))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         ch.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
             .y_desc("value (error scale)")
             .label_style(("sans-serif", 14))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         for (t, name) in terms.iter().enumerate() {
             let c = COLORS[t % COLORS.len()];
             ch.draw_series((0..k).map(|i| {
@@ -446,7 +447,7 @@ pub fn stacked_terms(
                     c.filled(),
                 )
             }))
-            .map_err(|e| format!("{e:?}"))?
+            .map_err(|e| e.to_string())?
             .label(name.to_string())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
         }
@@ -457,7 +458,7 @@ pub fn stacked_terms(
                 oc.filled(),
             )
         }))
-        .map_err(|e| format!("{e:?}"))?
+        .map_err(|e| e.to_string())?
         .label("observed test error")
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], oc.filled()));
         category_labels(&root, ch.plotting_area().get_pixel_range(), names)?;
@@ -467,7 +468,7 @@ pub fn stacked_terms(
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
             .draw()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         Ok(())
     })
 }
