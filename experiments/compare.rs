@@ -26,6 +26,13 @@ fn run() -> Result<()> {
     let mut seen: Vec<std::path::PathBuf> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--version" || a == "-V" {
+            println!("compare {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        if a.starts_with("--") && a != "--label" {
+            bail!("unknown option {a}: compare takes --label NAME SUMMARY.json… (--help)");
+        }
         if a == "--label" {
             let name = it.next().context("--label needs a name")?;
             groups.push((name.clone(), Vec::new()));

@@ -83,7 +83,7 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     jobs: usize,
     /// Only the I-th of N slices of the grid (0 ≤ I < N).
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     shard: Option<String>,
     /// Print one `train` command per run (of the shard) and exit; writes OUT/configs/.
     #[arg(long, conflicts_with = "report")]

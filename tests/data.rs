@@ -751,3 +751,22 @@ fn ldam_draw_matches_numpy() {
     let e = long_tail_ldam(&d, 0.5).unwrap_err().to_string();
     assert!(e.contains("imbalance_ratio"), "{e}");
 }
+
+/// A dangling symbolic link in a class folder is named as such (it was "not an image file").
+#[test]
+fn a_broken_symlink_is_named_as_one() {
+    let root = tmpdir("folder-symlink");
+    for split in ["train", "test"] {
+        for class in ["a", "b"] {
+            let d = root.join(split).join(class);
+            std::fs::create_dir_all(&d).unwrap();
+            rgb(4, 4, 1).save(d.join("0.png")).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink(root.join("nowhere.png"), root.join("train/a/x.png")).unwrap();
+    expect_err(
+        mr2::data::folder::load_dir(&root).map(|p| p.0.len()),
+        "x.png",
+        "broken symbolic link",
+    );
+}

@@ -987,3 +987,50 @@ fn the_collapse_warning_fires_when_training_collapses_and_only_then() {
     let (acc, m) = run(mr2::train::config::SYNTHETIC_LAMBDA);
     assert!(m.is_empty() && acc > 0.5, "accuracy {acc}: {m:?}");
 }
+
+/// An epoch without a test evaluation, or a third without classes (K = 2), prints "—", not
+/// "NaN%"; the WRN's width is named as its widen factor when it is too large.
+#[test]
+fn messages_say_what_is_missing_in_words() {
+    let line = epoch_metrics(3, f64::NAN).log_line(10);
+    assert!(!line.contains("NaN"), "{line}");
+    assert!(line.contains("test       —"), "{line}");
+    let cfg = mr2::model::ModelConfig {
+        arch: mr2::model::Arch::Wrn,
+        width: 128,
+        depth: 16,
+        ..Default::default()
+    };
+    // WRN-16 with widen factor 128 needs ≈ 47 GiB: over the memory limit of these machines.
+    let Err(e) = mr2::model::Net::with_head(
+        &cfg,
+        [3, 32, 32],
+        10,
+        mr2::model::HeadKind::Linear,
+        &mr2::train::device(),
+    ) else {
+        panic!("a WRN-16 of widen factor 128 fits in memory")
+    };
+    let e = e.to_string();
+    assert!(e.contains("widen factor"), "{e}");
+    // The binaries: a negative shard is parsed (and refused by its own check), compare names
+    // an unknown option and answers --version.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .args(["spread", "--preset", "quick", "--report", "--shard", "-1/2"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("--shard") && !e.contains("'-- -1'"), "{e}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["--bogus"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("unknown option --bogus"), "{e}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["--version"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("compare "));
+}

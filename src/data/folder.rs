@@ -66,6 +66,15 @@ pub fn list(split_dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
                 .unwrap_or_default();
+            if f.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+                && !f.exists()
+            {
+                return Err(data_err(
+                    &f,
+                    "a broken symbolic link (its target does not exist)",
+                ));
+            }
             if !f.is_file() || !EXTENSIONS.contains(&ext.as_str()) {
                 return Err(data_err(
                     &f,

@@ -27,6 +27,15 @@ fn interval_digits(p: &Paired, d: usize) -> String {
     }
 }
 
+/// The detectable difference (`—` below two pairs, where it is not defined).
+fn detectable(p: &Paired) -> String {
+    if p.detectable.is_finite() {
+        format!("{:.2}", p.detectable)
+    } else {
+        "—".into()
+    }
+}
+
 /// A sign-flip p-value (`—` when not computed).
 fn p_value(p: &Paired) -> String {
     p.p_sign_flip
@@ -51,15 +60,15 @@ pub(super) fn contrasts_markdown(t: &mut String, contrasts: &[&ContrastFigures])
         for c in contrasts {
             let _ = writeln!(
                 t,
-                "| {} | {} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.label,
                 c.overall.n,
                 interval(&c.overall),
                 p_value(&c.overall),
-                c.overall.detectable,
+                detectable(&c.overall),
                 interval(&c.hard),
                 p_value(&c.hard),
-                c.hard.detectable,
+                detectable(&c.hard),
                 interval3(&c.output_margin),
                 interval(&c.classifier_margin)
             );

@@ -220,8 +220,13 @@ impl Net {
         // is allocated (a width of 10⁸ must be refused, not swapped to death).
         crate::limits::check(
             || {
+                let hint = if cfg.arch == Arch::Wrn && cfg.width > 20 {
+                    " — for wrn, --width is the widen factor (the default 128 is the MLP's width): give e.g. --width 10"
+                } else {
+                    ""
+                };
                 format!(
-                    "the model ({:?}, width {}, depth {}: about {} parameters)",
+                    "the model ({:?}, width {}, depth {}: about {} parameters){hint}",
                     cfg.arch,
                     cfg.width,
                     cfg.depth,

@@ -97,18 +97,31 @@ impl EpochMetrics {
 
     /// Fixed-width log line.
     pub fn log_line(&self, epochs: usize) -> String {
+        // A figure not measured this epoch (no test evaluation; no medium third with K = 2)
+        // prints as "—", not "NaN%".
+        let pct = |v: f64| {
+            if v.is_finite() {
+                format!("{:>6.2}%", 100.0 * v)
+            } else {
+                format!("{:>7}", "—")
+            }
+        };
         format!(
-            "epoch {:>3}/{epochs} lr {:.4} loss {:>8.4} train {:>6.2}% test {:>6.2}% easy {:>6.2}% med {:>6.2}% hard {:>6.2}% γ̄ {:.3} s̄ {:>8.4} ({:.1} s: steps {:.1}, data {:.1} = {:.1}% of steps, eval {:.1})",
+            "epoch {:>3}/{epochs} lr {:.4} loss {:>8.4} train {} test {} easy {} med {} hard {} γ̄ {:.3} s̄ {} ({:.1} s: steps {:.1}, data {:.1} = {:.1}% of steps, eval {:.1})",
             self.epoch,
             self.lr,
             self.train_loss,
-            100.0 * self.train_acc,
-            100.0 * self.test_acc,
-            100.0 * self.easy,
-            100.0 * self.medium,
-            100.0 * self.hard,
+            pct(self.train_acc),
+            pct(self.test_acc),
+            pct(self.easy),
+            pct(self.medium),
+            pct(self.hard),
             self.gamma_mean,
-            self.s_bar,
+            if self.s_bar.is_finite() {
+                format!("{:>8.4}", self.s_bar)
+            } else {
+                format!("{:>8}", "—")
+            },
             self.seconds,
             self.step_seconds,
             self.data_seconds,
