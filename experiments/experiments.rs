@@ -101,12 +101,12 @@ struct Args {
     /// directory for the preset).
     #[arg(long, value_name = "DIR")]
     source: Option<PathBuf>,
-    /// bounds-vs-error: Monte Carlo draws for the Rademacher complexities.
-    #[arg(long, default_value_t = 300)]
-    mc: usize,
-    /// bounds-vs-error: confidence δ of the bounds.
-    #[arg(long, default_value_t = 0.05)]
-    delta: f64,
+    /// bounds-vs-error: Monte Carlo draws for the Rademacher complexities (default 300).
+    #[arg(long)]
+    mc: Option<usize>,
+    /// bounds-vs-error: confidence δ of the bounds (default 0.05).
+    #[arg(long)]
+    delta: Option<f64>,
     /// long-tail, imbalanced: draw LDAM-DRW's own long-tailed subset (numpy's RandomState(0),
     /// class by class, as its IMBALANCECIFAR10 does; the data must list each class's images in
     /// the official order, as the binary batches and the JPEG copy's folders do) instead of a
@@ -136,6 +136,16 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let a = Args::parse();
+    if a.experiment != Experiment::BoundsVsError {
+        for (flag, given) in [("--mc", a.mc.is_some()), ("--delta", a.delta.is_some())] {
+            if given {
+                bail!(
+                    "{flag} is an option of bounds-vs-error, not of {}",
+                    a.experiment.name()
+                );
+            }
+        }
+    }
     mr2::limits::allow_large(a.allow_large);
     let mode = match (a.plan, a.report) {
         (true, _) => Mode::Commands,
@@ -160,8 +170,8 @@ fn run() -> Result<()> {
         reuse_from: a.reuse_from,
         device: a.device,
         bounds: BoundSettings {
-            delta: a.delta,
-            mc_samples: a.mc,
+            delta: a.delta.unwrap_or(0.05),
+            mc_samples: a.mc.unwrap_or(300),
             ..BoundSettings::default()
         },
         jpeg_copy: a.jpeg_copy,

@@ -170,10 +170,19 @@ fn overrides(a: &Args) -> Result<Overrides> {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--param {p:?}: expected KEY=VALUE"))?;
+        if params.iter().any(|(pk, _)| pk == k.trim()) {
+            anyhow::bail!("--param {}=… is given twice: give it once", k.trim());
+        }
         params.push((k.trim().to_string(), parse_value(v.trim())));
     }
+    // A parameter given twice (`--param c_bar=2 --c-bar 3`) is refused rather than one of the
+    // two silently winning.
+    let mut twice: Option<String> = None;
     let mut short = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
+            if params.iter().any(|(pk, _)| pk == k) {
+                twice.get_or_insert_with(|| k.to_string());
+            }
             params.push((k.to_string(), v));
         }
     };
@@ -187,6 +196,9 @@ fn overrides(a: &Args) -> Result<Overrides> {
     );
     short("s_bar_zero", a.s_bar_zero.then_some(Value::from(true)));
     short("rep_scaling", a.rep_scaling.map(|r| Value::from(r.name())));
+    if let Some(k) = twice {
+        anyhow::bail!("{k} is given twice (--param {k}=… and its own flag): give it once");
+    }
     Ok(Overrides {
         dataset: a.dataset,
         data_dir: a.data_dir.clone(),

@@ -1021,6 +1021,26 @@ fn messages_say_what_is_missing_in_words() {
         .unwrap();
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("--shard") && !e.contains("'-- -1'"), "{e}");
+    // A parameter given twice, and options of another experiment, are refused (one used to win
+    // silently; the other was ignored).
+    for args in [
+        &["--param", "c_bar=2", "--c-bar", "3", "--epochs", "1"][..],
+        &["--param", "c_bar=2", "--param", "c_bar=3", "--epochs", "1"][..],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("c_bar") && e.contains("twice"), "{e}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .args(["ablation", "--preset", "quick", "--report", "--delta", "5"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("--delta is an option of bounds-vs-error"), "{e}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_compare"))
         .args(["--bogus"])
         .output()
