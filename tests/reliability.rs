@@ -418,6 +418,31 @@ fn configuration_files_refuse_unknown_keys_and_share_the_defaults() {
         e.contains("d.json") && e.contains("did you mean `name`"),
         "{e}"
     );
+    // A key twice in one JSON object (the last used to win silently; TOML refuses it too).
+    for text in [
+        "{\"epochs\": 2, \"epochs\": 3}",
+        "{\"loss\": {\"method\": \"mr2\", \"lambda\": 0.1, \"lambda\": 0.9}}",
+    ] {
+        let e = TrainConfig::from_file(&write("dup.json", text), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dup.json") && e.contains("given twice"), "{e}");
+    }
+    assert!(TrainConfig::from_file(&write("a2.toml", "epochs = 2\nepochs = 3\n"), None).is_err());
+    // The same keys in different objects are not duplicates.
+    TrainConfig::from_file(
+        &write("nested.json", "{\"seed\": 1, \"data\": {\"seed\": 2}}"),
+        None,
+    )
+    .map(|_| ())
+    .or_else(|e| {
+        if e.to_string().contains("given twice") {
+            Err(e)
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap();
     // One set of defaults: an empty file gives what no file gives, for every dataset.
     let empty = write("empty.toml", "");
     for ds in [

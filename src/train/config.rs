@@ -139,6 +139,11 @@ impl TrainConfig {
         let src = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| crate::error::io_err(path, e))?;
         let file: toml::Value = if path.extension().is_some_and(|e| e == "json") {
+            // JSON objects keep the last of two equal keys; TOML refuses them, and so does this.
+            serde_json::from_str::<NoDuplicateKeys>(&text).map_err(|e| Error::Config {
+                path: src.clone(),
+                reason: e.to_string(),
+            })?;
             let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
                 path: src.clone(),
                 reason: e.to_string(),
@@ -270,6 +275,62 @@ impl TrainConfig {
     /// Epochs the run trains in all (the configured ones plus JTT's identification stage).
     pub fn total_epochs(&self) -> usize {
         self.epochs + self.loss.extra_epochs()
+    }
+}
+
+/// A JSON document read only to refuse an object with a key given twice (anywhere in it).
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NoDuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the key `{k}` is given twice in one object"
+                        )));
+                    }
+                    m.next_value::<NoDuplicateKeys>()?;
+                }
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_element::<NoDuplicateKeys>()?.is_some() {}
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
