@@ -1674,3 +1674,36 @@ fn a_grid_directory_is_never_overwritten_by_another_invocation() {
         .to_string();
     assert!(e.contains("holds the spread grid"), "{e}");
 }
+
+/// Two `experiments` on one output directory: every run is trained by exactly one of them (the
+/// other finds it locked, finished at the start, or finished meanwhile — it used to retrain
+/// the finished ones' last epoch and count them as "trained now" too).
+#[test]
+fn two_invocations_on_one_directory_train_each_run_once() {
+    let plan = Experiment::Margins
+        .plan(Preset::Quick, Some(&[0, 1, 2]))
+        .unwrap();
+    let root = tmp("two-invocations");
+    let mut o = opts(&root);
+    o.jobs = 1;
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| execute(&plan, &o).unwrap());
+        let b = s.spawn(|| execute(&plan, &o).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut trained: Vec<String> = a.trained.iter().chain(&b.trained).cloned().collect();
+    trained.sort();
+    let mut all: Vec<String> = plan.runs.iter().map(|r| r.id.clone()).collect();
+    all.sort();
+    // Runs the other process was training when asked are "busy": trained there.
+    assert!(a.failed.is_empty() && b.failed.is_empty());
+    let mut dedup = trained.clone();
+    dedup.dedup();
+    assert_eq!(dedup, trained, "a run counted as trained twice");
+    for id in &all {
+        assert!(
+            root.join("runs").join(id).join("summary.json").is_file(),
+            "{id}"
+        );
+    }
+}

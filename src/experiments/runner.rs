@@ -336,7 +336,16 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
                     .and_then(|pool| pool.install(|| run_one(r, &opts.root, opts.device.clone())));
                 let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                 match res {
-                    Ok(acc) => {
+                    Ok(None) => {
+                        if !opts.quiet {
+                            eprintln!(
+                                "[{pos}/{total}] {} {}: every epoch already trained (by another process, or before an interruption): not counted as trained now",
+                                plan.experiment, r.id
+                            );
+                        }
+                        o.skipped.push(r.id.clone());
+                    }
+                    Ok(Some(acc)) => {
                         if !opts.quiet {
                             eprintln!(
                                 "[{pos}/{total}] {} {}: {:.2}% in {:.0} s",
@@ -370,8 +379,14 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
 
 /// Train one run into its directory (resuming what is there) and write its outputs; returns
 /// the overall test accuracy.
-fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Result<f64> {
+/// Train one run and write its outputs; `Ok(None)` when another process finished it after
+/// this one planned its queue: its summary is there, or every epoch was already trained (the
+/// outputs are then written only if missing — a run interrupted after its last epoch).
+fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Result<Option<f64>> {
     let dir = Plan::run_dir(root, r);
+    if dir.join("summary.json").is_file() {
+        return Ok(None);
+    }
     let trained = train(
         &r.config,
         RunOptions {
@@ -381,7 +396,13 @@ fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Re
             ..Default::default()
         },
     )?;
-    Ok(write_outputs(&trained, &dir, None, false)?.overall)
+    if trained.epochs_run == 0 {
+        if !dir.join("summary.json").is_file() {
+            write_outputs(&trained, &dir, None, false)?;
+        }
+        return Ok(None);
+    }
+    Ok(Some(write_outputs(&trained, &dir, None, false)?.overall))
 }
 
 /// How [`plan_commands`] writes each `train` command: everything a run's result or its

@@ -31,6 +31,8 @@ pub struct Trained {
     pub splits: Splits,
     /// Device the model lives on.
     pub device: Device,
+    /// Epochs trained by this call (0 when it resumed a run whose every epoch was done).
+    pub epochs_run: usize,
 }
 
 /// Options that do not change results.
@@ -238,6 +240,7 @@ pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Resu
         history: state.history,
         splits,
         device: dev,
+        epochs_run: ran,
     })
 }
 
