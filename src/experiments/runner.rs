@@ -333,7 +333,23 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
                     .map_err(|_| {
                         invalid("--jobs", opts.jobs, "could not start a thread pool for a job")
                     })
-                    .and_then(|pool| pool.install(|| run_one(r, &opts.root, opts.device.clone())));
+                    .and_then(|pool| {
+                        // A panic in one run (a bug) is that run's failure, not the grid's.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            pool.install(|| run_one(r, &opts.root, opts.device.clone()))
+                        }))
+                        .unwrap_or_else(|p| {
+                            let what = p
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "a panic".into());
+                            Err(crate::error::data_err(
+                                Plan::run_dir(&opts.root, r),
+                                format!("the run panicked (a bug; please report it): {what}"),
+                            ))
+                        })
+                    });
                 let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                 match res {
                     Ok(None) => {
