@@ -1,6 +1,8 @@
-//! The parameters of the MR²-family objectives (`gamma-ce`, `rep`, `mr2`, `la-mr2`), the
-//! forms of `ℓ_s̄` ([`RepScaling`]) and of LA + MR² ([`LaOrder`]), and [`Mr2Spec`], what an
-//! objective uses once resolved and validated. The losses themselves are in [`super::mr2`].
+//! The parameters of the MR²-family objectives (`gamma-ce`, `rep`, `mr2`, `la-mr2`): the one
+//! [`Mr2Params`], the forms of `ℓ_s̄` ([`RepScaling`]: Eq. 2 as printed, the released code's,
+//! …), the class statistic γ is set from ([`ClassStatistic`]) and the order of LA + MR²'s
+//! shift ([`LaOrder`]). What an objective uses once resolved and validated is
+//! [`super::mr2_spec::Mr2Spec`]; the losses themselves are in [`super::mr2`].
 
 use serde::{Deserialize, Serialize};
 
