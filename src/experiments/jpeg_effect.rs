@@ -374,7 +374,11 @@ pub fn markdown(t: &JpegTable, settings: &str) -> String {
         } else {
             f64::NAN
         };
-        format!("{m:.2} ± {sd:.2}")
+        if sd.is_finite() {
+            format!("{m:.2} ± {sd:.2}")
+        } else {
+            format!("{m:.2}")
+        }
     };
     let mut s = format!(
         "# JPEG effect\n\n{settings}\n\nSeeds {:?} (n = {n}); test accuracy (%) of the last epoch, mean ± sd over seeds.\n\n",
