@@ -1021,3 +1021,19 @@ fn quick_model_settings_that_would_be_ignored_are_refused() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("--draws"), "{err}");
 }
+
+/// Training and test error are counted alike: with an all-zero head every score ties, which
+/// the bounds' 0-1 loss counts as an error on both (the test error was 1 − 1/K, ties broken to
+/// the first class, beside a training error of 1).
+#[test]
+fn ties_count_the_same_on_training_and_test_data() {
+    use mr2::bounds::inputs::head_errors;
+    let f = ndarray::Array2::from_shape_vec((3, 2), vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
+    let zero = vec![vec![0.0, 0.0]; 3];
+    let (per, all) = head_errors(&f, &[0, 1, 2], &zero);
+    assert_eq!((per, all), (vec![1.0, 1.0, 1.0], 1.0));
+    // A head that separates them: no error; a tie between the true class and another: an error.
+    let head = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0]];
+    let (_, all) = head_errors(&f, &[0, 1, 2], &head);
+    assert!((all - 2.0 / 3.0).abs() < 1e-12, "rows 0 and 1 tie with class 2: {all}");
+}

@@ -395,19 +395,35 @@ fn bad_image_folders_are_errors_that_name_the_file() {
         std::fs::remove_dir_all(r.join("test")).unwrap()
     });
     assert!(e.contains("test") && e.contains("missing"), "{e}");
-    let e = case("colour-in-grey", &|r| {
-        for f in [
-            "train/a/0.png",
-            "train/a/1.png",
-            "train/b/0.png",
-            "train/b/1.png",
-        ] {
+    // Grey and colour images together give three channels, the grey ones expanded, whichever
+    // sorts first (a grey image used to be converted silently only when it did not sort first,
+    // and a colour one refused when it did).
+    for (name, grey) in [
+        ("grey-first", &["train/a/0.png", "train/a/1.png"][..]),
+        ("grey-later", &["test/b/1.png"][..]),
+    ] {
+        let root = tmpdir(&format!("folder-{name}"));
+        folder_layout(&root, &["a", "b"]);
+        for f in grey {
             image::GrayImage::from_pixel(4, 3, image::Luma([9]))
-                .save(r.join(f))
+                .save(root.join(f))
                 .unwrap();
         }
-    });
-    assert!(e.contains("test/a/0.png") && e.contains("colour"), "{e}");
+        let (tr, te) = folder::load_dir(&root).unwrap();
+        assert_eq!((tr.shape, te.shape), ([3, 3, 4], [3, 3, 4]), "{name}");
+        let (d, i) = if name == "grey-first" {
+            (&tr, 0)
+        } else {
+            (&te, 3)
+        };
+        let s = d.sample(i);
+        let v = 9.0f32 / 255.0;
+        assert!(
+            s.iter().all(|x| x.to_bits() == v.to_bits()),
+            "{name}: {:?}",
+            &s[..3]
+        );
+    }
     // Hidden files are skipped.
     let root = tmpdir("folder-hidden");
     folder_layout(&root, &["a", "b"]);
@@ -769,4 +785,23 @@ fn a_broken_symlink_is_named_as_one() {
         "x.png",
         "broken symbolic link",
     );
+}
+
+/// A data directory that cannot be read is said to be unreadable, not "missing" (it was
+/// "train: missing"). Permissions bind only a non-root user: as root the check is skipped.
+#[test]
+fn an_unreadable_folder_is_not_called_missing() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tmpdir("folder-mode000");
+    folder_layout(&root, &["a", "b"]);
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read_dir(&root).is_ok();
+    let r = mr2::data::folder::load_dir(&root).map(|p| p.0.len());
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if readable {
+        println!("skipped: this user (root) reads a mode-000 folder");
+        return;
+    }
+    let e = r.unwrap_err().to_string();
+    assert!(!e.contains("missing") && e.contains("ermission"), "{e}");
 }

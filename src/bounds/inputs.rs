@@ -109,14 +109,17 @@ pub fn argmax(z: &[f64]) -> usize {
     (0..z.len()).fold(0, |b, j| if z[j] > z[b] { j } else { b })
 }
 
-/// Per-class and overall error of `head` on transformed features.
+/// Per-class and overall error of `head` on transformed features, under the bounds' 0-1 loss
+/// (`zero_one`: a tie for the top score is an error, as `margin ≤ 0`) — the same count as the
+/// training error the bounds report (an all-zero head used to have training error 1 but a test
+/// error of 1 − 1/K, its ties broken to the first class).
 pub fn head_errors(f: &Array2<f64>, labels: &[usize], head: &[Vec<f64>]) -> (Vec<f64>, f64) {
     let k = head.len();
     let mut hit = vec![0usize; k];
     let mut tot = vec![0usize; k];
     for (i, &y) in labels.iter().enumerate() {
         tot[y] += 1;
-        hit[y] += usize::from(argmax(&scores(f, head, i)) == y);
+        hit[y] += usize::from(crate::theory::margin::zero_one(&scores(f, head, i), y) == 0.0);
     }
     let per: Vec<f64> = hit
         .iter()

@@ -4,8 +4,9 @@
 //! Class names are the sorted folder names (for CIFAR-10 that is its own label order 0–9);
 //! files are read in sorted order, so a dataset is the same on every machine. Images are
 //! decoded by the maintained `image` crate (baseline and progressive JPEG, PNG), once per run,
-//! into `f32` in `[0, 1]`, channel-major: 3 channels (RGB; grey images are expanded), or 1 when
-//! the first training image is grey (then a colour image is an error naming it).
+//! into `f32` in `[0, 1]`, channel-major: 1 channel when every image (training and test) is
+//! grey, else 3 (RGB; grey images expanded) — decided from all the headers, whichever image
+//! sorts first.
 //! Errors name the file or folder: a file that is not an image or does not decode, an image of
 //! another size than the first one, an empty class folder, training and test class sets that
 //! differ, a missing `train` or `test` folder. Hidden files (`.name`) are skipped.
@@ -43,11 +44,16 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 /// # Errors
 /// Unreadable folders; a file beside the class folders; a non-image file; an empty class.
 pub fn list(split_dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
-    if !split_dir.is_dir() {
-        return Err(data_err(
-            split_dir,
-            "missing: the layout is DIR/train/<class>/*.jpg and DIR/test/<class>/*.jpg",
-        ));
+    // "Missing" only when it is: an unreadable folder (no permission) is said as such.
+    match std::fs::metadata(split_dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(split_dir, e)),
+        Ok(m) if m.is_dir() => {}
+        _ => {
+            return Err(data_err(
+                split_dir,
+                "missing: the layout is DIR/train/<class>/*.jpg and DIR/test/<class>/*.jpg",
+            ))
+        }
     }
     let mut classes = Vec::new();
     for c in sorted_entries(split_dir)? {
@@ -105,6 +111,22 @@ fn is_grey(c: ColorType) -> bool {
         c,
         ColorType::L8 | ColorType::L16 | ColorType::La8 | ColorType::La16
     )
+}
+
+/// The colour type of an image file, from its header (nothing is decoded).
+///
+/// # Errors
+/// An unreadable file, or one whose header does not decode (naming it).
+fn color_type(path: &Path) -> Result<ColorType> {
+    use image::ImageDecoder;
+    let r = image::ImageReader::open(path)
+        .map_err(|e| io_err(path, e))?
+        .with_guessed_format()
+        .map_err(|e| io_err(path, e))?;
+    let d = r
+        .into_decoder()
+        .map_err(|e| data_err(path, format!("cannot decode the image: {e}")))?;
+    Ok(d.color_type())
 }
 
 /// Decode one image file (format guessed from its bytes).
@@ -206,10 +228,18 @@ pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset)> {
             ),
         ));
     }
-    // The first image fixes the size; grey only if every image's colour type is grey.
+    // The first image fixes the size; one channel only if every image is grey (read from the
+    // headers, so the result does not depend on which image sorts first): a dataset with any
+    // colour image has three, its grey images expanded.
     let first = decode(&train[0].1[0])?;
     let size = (first.width(), first.height());
-    let channels = if is_grey(first.color()) { 1 } else { 3 };
+    let mut channels = 1;
+    for f in train.iter().chain(&test).flat_map(|(_, fs)| fs) {
+        if !is_grey(color_type(f)?) {
+            channels = 3;
+            break;
+        }
+    }
     let tr = decode_all(&train, channels, size)?;
     let te = decode_all(&test, channels, size)?;
     Ok((tr, te))
