@@ -217,7 +217,7 @@ fn run() -> Result<()> {
     if a.model.is_some() && a.loss.is_some() {
         let all = measure(&models, &losses, 1, s)?;
         println!("{}", serde_json::to_string(&all[0])?);
-        return Ok(());
+        return write_json(serde_json::to_value(&all)?);
     }
     let all = measure(&models, &losses, a.rounds, s)?;
     print!("{}", median_table(&all, a.batch));

@@ -1035,5 +1035,8 @@ fn ties_count_the_same_on_training_and_test_data() {
     // A head that separates them: no error; a tie between the true class and another: an error.
     let head = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0]];
     let (_, all) = head_errors(&f, &[0, 1, 2], &head);
-    assert!((all - 2.0 / 3.0).abs() < 1e-12, "rows 0 and 1 tie with class 2: {all}");
+    assert!(
+        (all - 2.0 / 3.0).abs() < 1e-12,
+        "rows 0 and 1 tie with class 2: {all}"
+    );
 }

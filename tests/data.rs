@@ -312,20 +312,25 @@ fn image_folders_load_exactly_and_in_sorted_order() {
             }
         }
     }
-    // Through the configuration: CIFAR-10 recognises the layout, and the generic dataset.
-    for name in [
-        mr2::data::DatasetName::Cifar10,
-        mr2::data::DatasetName::ImageFolder,
-    ] {
-        let cfg = mr2::data::DataConfig {
-            name,
-            dir: Some(root.clone()),
-            standardize: false,
-            ..Default::default()
-        };
-        let s = cfg.load(0).unwrap();
-        assert_eq!(s.train.x, train.x);
-    }
+    // Through the configuration: the generic dataset reads the layout; CIFAR-10 recognises it
+    // but refuses a folder without its ten classes (it accepted classes `a`/`b`).
+    let cfg = |name| mr2::data::DataConfig {
+        name,
+        dir: Some(root.clone()),
+        standardize: false,
+        ..Default::default()
+    };
+    let s = cfg(mr2::data::DatasetName::ImageFolder).load(0).unwrap();
+    assert_eq!(s.train.x, train.x);
+    let e = cfg(mr2::data::DatasetName::Cifar10)
+        .load(0)
+        .map(|s| s.train.len())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("10 class folders") && e.contains("image-folder"),
+        "{e}"
+    );
     // JPEG decodes too (lossy: a flat colour comes back within a few levels).
     let j = tmpdir("folder-jpeg");
     for split in ["train", "test"] {

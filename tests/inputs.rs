@@ -482,3 +482,67 @@ fn summaries_out_of_range_are_refused() {
     let e = err_text(mr2::eval::Summary::read(&p));
     assert!(e.contains("per_class[1].accuracy"), "{e}");
 }
+
+/// Every binary's error paths speak in words: exit 2, an `error:` line, no Rust debug text
+/// (`Io(`, `Custom {`, `Os {`, `kind:`) — a sample of each binary's bad inputs.
+#[test]
+fn error_messages_carry_no_rust_debug_text() {
+    let d = tmp("debug-text");
+    std::fs::create_dir_all(&d).unwrap();
+    let file = d.join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let f = file.to_str().unwrap();
+    let bench = || Command::new(env!("CARGO_BIN_EXE_bench"));
+    let cases: Vec<(&str, Command)> = vec![
+        ("train: a data directory that is a file", {
+            let mut c = bin("train");
+            c.args(["--dataset", "mnist", "--data-dir", f, "--epochs", "1"]);
+            c
+        }),
+        ("train: an output under a file", {
+            let mut c = bin("train");
+            c.args(["--epochs", "1", "--out", &format!("{f}/run")]);
+            c
+        }),
+        ("bounds: a checkpoint that is a file", {
+            let mut c = bin("bounds");
+            c.args(["--checkpoint", f]);
+            c
+        }),
+        ("bounds: features that are not a feature file", {
+            let mut c = bin("bounds");
+            c.args(["--features", f]);
+            c
+        }),
+        ("compare: a summary that is not JSON", {
+            let mut c = bin("compare");
+            c.args(["--label", "A", f]);
+            c
+        }),
+        ("experiments: a report under a file", {
+            let mut c = bin("experiments");
+            c.args([
+                "spread",
+                "--preset",
+                "quick",
+                "--report",
+                "--out",
+                &format!("{f}/grid"),
+            ]);
+            c
+        }),
+        ("bench: a batch of zero", {
+            let mut c = bench();
+            c.args(["--batch", "0"]);
+            c
+        }),
+    ];
+    for (what, mut c) in cases {
+        let (code, e) = stderr_of(&mut c);
+        assert_eq!(code, Some(2), "{what}: {e}");
+        assert!(e.lines().any(|l| l.starts_with("error: ")), "{what}: {e}");
+        for debug in ["Io(", "Custom {", "Os {", "kind:", "Error {"] {
+            assert!(!e.contains(debug), "{what}: `{debug}` in {e}");
+        }
+    }
+}

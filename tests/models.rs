@@ -442,7 +442,7 @@ fn bench_real_batch_takes_classes_in_turn() {
         }
     }
     let train = mr2::data::DataConfig {
-        name: mr2::data::DatasetName::Cifar10,
+        name: mr2::data::DatasetName::ImageFolder,
         dir: Some(root.clone()),
         standardize: true,
         ..Default::default()
@@ -644,4 +644,45 @@ fn bench_sizes_are_checked_before_timing() {
     }
     let e = check_sizes(100_000_000, 15, 3).unwrap_err().to_string();
     assert!(e.contains("batch 100000000"), "{e}");
+}
+
+/// `bench --json F` writes F in every mode, the single measurement included (it wrote
+/// nothing, exit 0), and refuses a missing directory before measuring.
+#[test]
+fn bench_json_is_written_for_a_single_measurement() {
+    let dir = bench_tmpdir("bench-json");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("one.json");
+    let args = |json: &std::path::Path| {
+        let mut v: Vec<std::ffi::OsString> = [
+            "--model", "mlp", "--loss", "ce", "--batch", "8", "--steps", "1", "--warmup", "0",
+            "--rounds", "1", "--json",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        v.push(json.into());
+        v
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(args(&f))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(args(&dir.join("missing/one.json")))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("missing/one.json") && e.contains("does not exist"),
+        "{e}"
+    );
 }

@@ -82,13 +82,15 @@ pub fn take_round_robin(d: &Dataset, n: usize) -> Result<Dataset> {
 
 /// A batch of `n` real training images from `dir`, standardised per channel as training does
 /// (mean and deviation of the whole training set), taken by [`take_round_robin`]. `dir` is a
-/// CIFAR-10 copy (one folder per class, or the official binary files) or an IDX dataset
+/// folder of classes (a CIFAR-10 copy or any other), CIFAR record files, or an IDX dataset
 /// (MNIST / Fashion-MNIST).
 ///
 /// # Errors
 /// The loaders' errors (naming the file), and [`take_round_robin`]'s.
 pub fn real_batch(dir: &Path, n: usize) -> Result<Dataset> {
-    let name = if folder::is_folder_layout(dir) || dir.join("data_batch_1.bin").exists() {
+    let name = if folder::is_folder_layout(dir) {
+        DatasetName::ImageFolder
+    } else if crate::data::cifar::record_files(dir).is_ok() {
         DatasetName::Cifar10
     } else {
         DatasetName::FashionMnist

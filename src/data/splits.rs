@@ -155,7 +155,19 @@ impl DataConfig {
                         .collect(),
                 ),
             )?,
-            DatasetName::Cifar10 if folder::is_folder_layout(&dir) => folder::load_dir(&dir)?,
+            DatasetName::Cifar10 if folder::is_folder_layout(&dir) => {
+                let (tr, te) = folder::load_dir(&dir)?;
+                if tr.classes != 10 {
+                    return Err(data_err(
+                        &dir,
+                        format!(
+                            "CIFAR-10 has 10 class folders (airplane … truck); this one has {:?}: use --dataset image-folder for another dataset",
+                            tr.class_names.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+                (tr, te)
+            }
             DatasetName::Cifar10 => cifar::load_dir(&dir, cifar::Variant::Cifar10)?,
             DatasetName::ImageFolder => folder::load_dir(&dir)?,
             DatasetName::Cifar100 => cifar::load_dir(&dir, cifar::Variant::Cifar100)?,
