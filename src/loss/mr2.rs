@@ -197,7 +197,9 @@ impl MarginState {
             return vec![g.c_bar; k];
         }
         let a: Option<Vec<f64>> = self.alpha.values.iter().copied().collect();
-        a.and_then(|a| gamma::optimal_gamma(&a, g.c_bar).ok())
+        // c̄ was checked once, when the objective was built (Mr2Spec::new): no per-batch check
+        // that could silently turn into uniform margins.
+        a.and_then(|a| gamma::optimal_gamma_of_valid_c_bar(&a, g.c_bar))
             .unwrap_or_else(|| vec![g.c_bar; k])
     }
 

@@ -24,10 +24,23 @@ use crate::error::{invalid, Result};
 pub fn optimal_gamma(alpha: &[f64], c_bar: f64) -> Result<Vec<f64>> {
     check_c_bar(c_bar)?;
     check_alpha(alpha)?;
+    Ok(gamma_of(alpha, c_bar))
+}
+
+/// [`optimal_gamma`] for a `c̄` already validated (the objective checks it once, at
+/// construction): `None` when some `α_k` is not finite and positive (a class whose features
+/// are all zero), which the training objective answers with uniform margins (documented).
+pub fn optimal_gamma_of_valid_c_bar(alpha: &[f64], c_bar: f64) -> Option<Vec<f64>> {
+    check_alpha(alpha).ok()?;
+    Some(gamma_of(alpha, c_bar))
+}
+
+/// `γ_k = c̄ K α_k^{1/3} / Σ_j α_j^{1/3}` (Eq. 70), on checked inputs.
+fn gamma_of(alpha: &[f64], c_bar: f64) -> Vec<f64> {
     let k = alpha.len() as f64;
     let cube: Vec<f64> = alpha.iter().map(|a| a.cbrt()).collect();
     let s: f64 = cube.iter().sum();
-    Ok(cube.iter().map(|c| c_bar * k * c / s).collect())
+    cube.iter().map(|c| c_bar * k * c / s).collect()
 }
 
 /// Uniform margins `γ_k = c̄` (the ablation of Table 3 row b).
@@ -84,4 +97,28 @@ fn check_alpha(alpha: &[f64]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The objective's per-batch γ equals the checked one wherever α is valid, and is `None`
+    /// (uniform margins, documented) exactly where a class has no feature energy.
+    #[test]
+    fn the_unchecked_c_bar_path_equals_the_checked_one() {
+        let alpha = [1.0, 8.0, 27.0];
+        assert_eq!(
+            optimal_gamma_of_valid_c_bar(&alpha, 2.0),
+            Some(optimal_gamma(&alpha, 2.0).unwrap())
+        );
+        // γ ∝ α^{1/3} = (1, 2, 3), mean 2: (1, 2, 3).
+        assert_eq!(
+            optimal_gamma_of_valid_c_bar(&alpha, 2.0),
+            Some(vec![1.0, 2.0, 3.0])
+        );
+        assert_eq!(optimal_gamma_of_valid_c_bar(&[1.0, 0.0], 2.0), None);
+        assert_eq!(optimal_gamma_of_valid_c_bar(&[1.0, f64::NAN], 2.0), None);
+        assert_eq!(optimal_gamma_of_valid_c_bar(&[], 2.0), None);
+    }
 }
