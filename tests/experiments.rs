@@ -44,6 +44,38 @@ fn opts(root: &std::path::Path) -> RunnerOptions {
     }
 }
 
+/// An invocation of `experiment` under the quick preset with every other setting at its
+/// default (CPU, one job, quiet), writing to `out`; tests change the fields they need.
+fn invocation(
+    experiment: Experiment,
+    out: &std::path::Path,
+    mode: mr2::experiments::session::Mode,
+) -> mr2::experiments::session::Invocation {
+    mr2::experiments::session::Invocation {
+        experiment,
+        preset: Preset::Quick,
+        variant: mr2::experiments::Variant::Preset,
+        dataset: None,
+        data_dir: None,
+        seeds: None,
+        out: Some(out.to_path_buf()),
+        source: None,
+        shard: None,
+        mode,
+        train_bin: "train".into(),
+        jobs: 1,
+        quiet: true,
+        rerun_mismatched: false,
+        reuse_from: vec![],
+        device: mr2::train::DeviceChoice::Cpu,
+        bounds: mr2::bounds::BoundSettings::default(),
+        jpeg_copy: "data/cifar10-jpeg".into(),
+        params: vec![],
+        ldam_subset: false,
+        allow_large: false,
+    }
+}
+
 #[test]
 fn every_experiment_runs_end_to_end_with_the_quick_preset() {
     for e in Experiment::ALL {
@@ -435,27 +467,13 @@ fn plan_commands_carry_the_device_and_every_run_affecting_flag() {
         .all(|c| c.ends_with("--resume --quiet") && c.starts_with("train ")));
     // Through an invocation: the device flag reaches the commands.
     let inv = mr2::experiments::session::Invocation {
-        experiment: Experiment::Ablation,
-        preset: Preset::Quick,
-        variant: mr2::experiments::Variant::Preset,
-        dataset: None,
-        data_dir: None,
-        seeds: None,
-        out: Some(tmp("plan-device-inv")),
-        source: None,
-        shard: None,
-        mode: mr2::experiments::session::Mode::Commands,
-        train_bin: "train".into(),
-        jobs: 1,
-        quiet: true,
-        rerun_mismatched: false,
-        reuse_from: vec![],
         device: "cuda".parse().unwrap(),
-        bounds: mr2::bounds::BoundSettings::default(),
-        jpeg_copy: "data/cifar10-jpeg".into(),
-        params: vec![],
-        ldam_subset: false,
         allow_large: true,
+        ..invocation(
+            Experiment::Ablation,
+            &tmp("plan-device-inv"),
+            mr2::experiments::session::Mode::Commands,
+        )
     };
     let mr2::experiments::session::Outcome::Commands(c) =
         mr2::experiments::session::run(&inv, &|_| ()).unwrap()
@@ -1027,7 +1045,7 @@ fn released_row_b_trains_as_row_a() {
 /// and `--source` refused outside bounds-vs-error.
 #[test]
 fn an_invocation_plans_trains_in_shards_and_reports() {
-    use mr2::experiments::session::{default_root, run, Invocation, Mode, Outcome};
+    use mr2::experiments::session::{default_root, run, Mode, Outcome};
     use mr2::experiments::Variant;
     assert_eq!(
         default_root(Preset::Cpu, Variant::Preset, None, "ablation"),
@@ -1043,29 +1061,7 @@ fn an_invocation_plans_trains_in_shards_and_reports() {
         PathBuf::from("results/sweep-quick-mnist-released")
     );
     let out = tmp("session");
-    let mut inv = Invocation {
-        experiment: Experiment::Spread,
-        preset: Preset::Quick,
-        variant: Variant::Preset,
-        dataset: None,
-        data_dir: None,
-        seeds: None,
-        out: Some(out.clone()),
-        source: None,
-        shard: None,
-        mode: Mode::Commands,
-        train_bin: "train".into(),
-        jobs: 1,
-        quiet: true,
-        rerun_mismatched: false,
-        reuse_from: vec![],
-        device: mr2::train::DeviceChoice::Cpu,
-        bounds: mr2::bounds::BoundSettings::default(),
-        jpeg_copy: "data/cifar10-jpeg".into(),
-        params: vec![],
-        ldam_subset: false,
-        allow_large: false,
-    };
+    let mut inv = invocation(Experiment::Spread, &out, Mode::Commands);
     let n = inv.plan().unwrap().runs.len();
     assert_eq!(n, 2, "spread: ERM and MR², one seed");
     let Outcome::Commands(c) = run(&inv, &|_| ()).unwrap() else {
@@ -1277,27 +1273,9 @@ fn runner_copies_identical_runs_from_a_sibling_grid() {
     use mr2::experiments::session::{run, Invocation, Mode};
     let e = tmp("sibling-e");
     let inv = Invocation {
-        experiment: Experiment::Spread,
-        preset: Preset::Quick,
         variant: mr2::experiments::Variant::Released,
-        dataset: None,
-        data_dir: None,
-        seeds: None,
-        out: Some(e.clone()),
-        source: None,
-        shard: None,
-        mode: Mode::Report,
-        train_bin: "train".into(),
-        jobs: 1,
-        quiet: true,
-        rerun_mismatched: false,
         reuse_from: vec![a.clone()],
-        device: mr2::train::DeviceChoice::Cpu,
-        bounds: mr2::bounds::BoundSettings::default(),
-        jpeg_copy: "data/cifar10-jpeg".into(),
-        params: vec![],
-        ldam_subset: false,
-        allow_large: false,
+        ..invocation(Experiment::Spread, &e, Mode::Report)
     };
     let lines = std::sync::Mutex::new(Vec::<String>::new());
     run(&inv, &|l| lines.lock().unwrap().push(l.to_string())).unwrap();
@@ -1456,27 +1434,15 @@ fn jpeg_effect_trains_both_copies_and_tests_each_on_both() {
     }
     let out = base.join("out");
     let inv = mr2::experiments::session::Invocation {
-        experiment: Experiment::JpegEffect,
-        preset: Preset::Quick,
-        variant: mr2::experiments::Variant::Preset,
-        dataset: None,
         data_dir: Some(exact.clone()),
         seeds: Some(vec![0, 1]),
-        out: Some(out.clone()),
-        source: None,
-        shard: None,
-        mode: mr2::experiments::session::Mode::Train,
-        train_bin: "train".into(),
         jobs: 2,
-        quiet: true,
-        rerun_mismatched: false,
-        reuse_from: vec![],
-        device: mr2::train::DeviceChoice::Cpu,
-        bounds: mr2::bounds::BoundSettings::default(),
         jpeg_copy: copy.clone(),
-        params: vec![],
-        ldam_subset: false,
-        allow_large: false,
+        ..invocation(
+            Experiment::JpegEffect,
+            &out,
+            mr2::experiments::session::Mode::Train,
+        )
     };
     let plan = inv.plan().unwrap();
     // Seed by seed, official then JPEG; the JPEG row reads the prepared directory.
@@ -1604,27 +1570,8 @@ fn a_grid_directory_is_never_overwritten_by_another_invocation() {
     let ablation = Experiment::Ablation.plan(Preset::Quick, None).unwrap();
     ablation.save(&dir).unwrap();
     let inv = |e: Experiment, variant: mr2::experiments::Variant, mode: Mode| Invocation {
-        experiment: e,
-        preset: Preset::Quick,
         variant,
-        dataset: None,
-        data_dir: None,
-        seeds: None,
-        out: Some(dir.clone()),
-        source: None,
-        shard: None,
-        mode,
-        train_bin: "train".into(),
-        jobs: 1,
-        quiet: true,
-        rerun_mismatched: false,
-        reuse_from: vec![],
-        device: mr2::train::DeviceChoice::Cpu,
-        bounds: mr2::bounds::BoundSettings::default(),
-        jpeg_copy: "data/cifar10-jpeg".into(),
-        params: vec![],
-        ldam_subset: false,
-        allow_large: false,
+        ..invocation(e, &dir, mode)
     };
     use mr2::experiments::Variant;
     // Another experiment into the ablation grid.
