@@ -724,3 +724,45 @@ fn summary_records_the_training_error_and_reads_old_files_without_it() {
     let old: Summary = serde_json::from_value(v).unwrap();
     assert!(old.train_error.is_nan());
 }
+
+/// The objective's parameters stored in `state.json` must be the configuration's: a checkpoint
+/// whose stored λ was changed (or that came from another run) is refused on resume, naming
+/// both, instead of training on with either.
+#[test]
+fn a_stored_objective_that_differs_from_the_configuration_is_refused() {
+    let cfg = small();
+    let out = tmp("stored-spec");
+    run(&cfg, &out, false, Some(1)).unwrap();
+    let state = latest(&out).join("state.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    // Every λ under the objective (its stored spec): 0.1 → 0.9.
+    fn set_lambda(v: &mut serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut n = 0;
+                for (k, x) in m.iter_mut() {
+                    if k == "lambda" {
+                        *x = serde_json::json!(0.9);
+                        n += 1;
+                    } else {
+                        n += set_lambda(x);
+                    }
+                }
+                n
+            }
+            serde_json::Value::Array(a) => a.iter_mut().map(set_lambda).sum(),
+            _ => 0,
+        }
+    }
+    assert!(
+        set_lambda(&mut v["objective"]) > 0,
+        "no λ in the stored objective"
+    );
+    std::fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
+    let e = err(run(&cfg, &out, true, None));
+    assert!(
+        e.contains("stored parameters") && e.contains("λ = 0.9") && e.contains("λ = 0.1"),
+        "{e}"
+    );
+}

@@ -336,6 +336,22 @@ impl RunDir {
                 "the checkpoint was written with a different configuration; resume with the run's config.json (train --config OUT/config.json --resume) or choose a new --out",
             ));
         }
+        // The objective's stored parameters must be the configuration's too (state.json keeps
+        // both; a hand-edited or foreign state could hold another c̄ or λ).
+        if let (crate::loss::Objective::Mr2(o), Ok(Some(want))) =
+            (&state.objective, cfg.loss.mr2_spec())
+        {
+            if o.spec != want {
+                return Err(checkpoint_err(
+                    dir.join("state.json"),
+                    format!(
+                        "the objective's stored parameters ({}) differ from the configuration's ({}): a foreign or edited checkpoint; choose a new --out",
+                        o.spec.params().summary(),
+                        want.params().summary()
+                    ),
+                ));
+            }
+        }
         state
             .objective
             .validate_state(k)
