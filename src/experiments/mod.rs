@@ -38,6 +38,7 @@ pub mod presets;
 mod render;
 mod render_contrasts;
 pub mod report;
+mod rows;
 pub mod runner;
 pub mod session;
 pub mod tune;
