@@ -30,19 +30,21 @@ struct Args {
     /// bounds-vs-error (the class-sensitive bound of every baselines run against its error;
     /// trains the baselines grid where it is missing), jpeg-effect (ERM on 4 000 CIFAR-10
     /// images with the official pixels and on their JPEG copy, each tested on both copies of
-    /// 1 000 test images: what the JPEG copy costs; use --preset cifar).
+    /// 1 000 test images: what the JPEG copy costs; use --preset cifar), tune (the paper's
+    /// choice of c̄ and λ on a 10% validation split).
     #[arg(value_enum)]
     experiment: Experiment,
     /// quick (seconds, synthetic data; what the tests run), cpu (Fashion-MNIST small CNN, 8
     /// epochs, 3 seeds), cifar (10% of CIFAR-10, ResNet-32, crop + flip, 100 epochs, 5 seeds,
-    /// ≈ 40 min a run on 2 cores; data in data/cifar10-jpeg), paper (CIFAR-10 ResNet-32, 200
-    /// epochs; needs the data and a GPU).
+    /// ≈ 40–70 min a run on 2 cores; data in data/cifar10-jpeg), paper-cifar (the paper's own
+    /// CIFAR recipe on that subset: 300 epochs, best and last epoch), cifar-full (CIFAR-10's
+    /// whole training set, 200 epochs; needs the data and a GPU; `paper` is its old name).
     #[arg(long, value_enum, default_value = "cpu")]
     preset: Preset,
     /// Which MR² the MR²-family rows use: preset (the paper's c̄ = 2, λ = 0.5, p = 2 with the
-    /// preset's ℓ_s̄: the released code's form for cpu and paper), printed (ℓ_s̄ of Eq. 2
-    /// unscaled), released (the released code: p = 5, λ = 0.1, γ with mean 1, its ℓ_s̄, EMA
-    /// restarted each epoch, s̄ = 0 on CIFAR). Output goes to results/NAME-VARIANT unless
+    /// preset's ℓ_s̄: the released code's for cpu, paper-cifar and cifar-full), printed (Eq. 2
+    /// as printed: ℓ_s̄ unscaled), released (the released configuration: p = 5, λ = 0.1, γ with
+    /// mean 1, the released code's ℓ_s̄, EMA restarted each epoch, s̄ = 0 on CIFAR). Output goes to results/NAME-VARIANT unless
     /// --out is given.
     #[arg(long, value_enum, default_value = "preset")]
     variant: Variant,

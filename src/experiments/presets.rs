@@ -57,14 +57,14 @@ pub enum Preset {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
-    /// The preset's: the paper's c̄ = 2, λ = 0.5, p = 2 and the preset's `ℓ_s̄` form (cpu and
-    /// paper presets: the released code's `ℓ_s̄`, [`RepScaling::Released`]).
+    /// The preset's: the paper's c̄ = 2, λ = 0.5, p = 2 and the preset's `ℓ_s̄` form (cpu,
+    /// paper-cifar and cifar-full: the released code's `ℓ_s̄`, [`RepScaling::Released`]).
     #[default]
     Preset,
-    /// Exactly as printed: c̄ = 2, λ = 0.5, p = 2, `ℓ_s̄` of Eq. 2 unscaled, batch mean.
+    /// Eq. 2 as printed: c̄ = 2, λ = 0.5, p = 2, `ℓ_s̄` unscaled, batch mean.
     Printed,
-    /// The released code's configuration ([`Mr2Params::released`]): p = 5, λ = 0.1, γ with
-    /// mean 1, the released `ℓ_s̄`, the EMA restarted every epoch, s̄ = 0 on CIFAR.
+    /// The released configuration ([`Mr2Params::released`]): p = 5, λ = 0.1, γ with mean 1,
+    /// the released code's `ℓ_s̄`, the EMA restarted every epoch, s̄ = 0 on CIFAR.
     Released,
 }
 
