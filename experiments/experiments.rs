@@ -65,8 +65,8 @@ struct Args {
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
     /// The dataset's directory instead of the preset's (e.g. the official CIFAR-10 binary
-    /// release, data/cifar-10-batches-bin, for the cifar preset, which reads the JPEG copy in
-    /// data/cifar10-jpeg).
+    /// release, data/cifar-10-batches-bin, for the cifar preset, which reads CIFAR-10's one
+    /// default folder, data/cifar10-jpeg, where scripts/fetch-data.sh unpacks the JPEG copy).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Compute device: cpu (burn Flex with mr2's kernels), cuda, cuda:N (the `cuda` feature,
@@ -124,8 +124,8 @@ struct Args {
     /// jpeg-effect: the JPEG copy of CIFAR-10 (one folder per class) whose files the
     /// official-pixel subset's index files name. The subset itself is --data-dir (default
     /// data/cifar10-exact-subset); its JPEG counterpart is written to DATA_DIR-jpeg once.
-    #[arg(long, value_name = "DIR", default_value = mr2::experiments::presets::CIFAR_JPEG_DIR)]
-    jpeg_copy: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    jpeg_copy: Option<PathBuf>,
     /// Lift the memory check on data and model sizes (see docs/reliability.md; also
     /// MR2_ALLOW_LARGE=1).
     #[arg(long)]
@@ -176,7 +176,9 @@ fn run() -> Result<()> {
             mc_samples: a.mc.unwrap_or(300),
             ..BoundSettings::default()
         },
-        jpeg_copy: a.jpeg_copy,
+        jpeg_copy: a
+            .jpeg_copy
+            .unwrap_or_else(|| DatasetName::Cifar10.default_dir()),
         ldam_subset: a.ldam_subset,
         allow_large: a.allow_large,
         params: a

@@ -165,41 +165,44 @@ struct Args {
 }
 
 fn overrides(a: &Args) -> Result<Overrides> {
-    let mut params: Vec<(String, Value)> = Vec::new();
+    let mut o = Overrides::default();
     for p in &a.params {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--param {p:?}: expected KEY=VALUE"))?;
-        if params.iter().any(|(pk, _)| pk == k.trim()) {
-            anyhow::bail!("--param {}=… is given twice: give it once", k.trim());
-        }
-        params.push((k.trim().to_string(), parse_value(v.trim())));
+        o.add_param(k.trim(), parse_value(v.trim()), "--param")?;
     }
     // A parameter given twice (`--param c_bar=2 --c-bar 3`) is refused rather than one of the
     // two silently winning.
-    let mut twice: Option<String> = None;
-    let mut short = |k: &str, v: Option<Value>| {
+    let own: [(&str, &str, Option<Value>); 7] = [
+        ("c_bar", "--c-bar", a.c_bar.map(Value::from)),
+        ("lambda", "--lambda", a.lambda.map(Value::from)),
+        ("p", "--p", a.p.map(Value::from)),
+        ("decay", "--decay", a.decay.map(Value::from)),
+        (
+            "uniform_gamma",
+            "--uniform-gamma",
+            a.uniform_gamma.then_some(Value::from(true)),
+        ),
+        (
+            "s_bar_zero",
+            "--s-bar-zero",
+            a.s_bar_zero.then_some(Value::from(true)),
+        ),
+        (
+            "rep_scaling",
+            "--rep-scaling",
+            a.rep_scaling.map(|r| Value::from(r.name())),
+        ),
+    ];
+    for (key, flag, v) in own {
         if let Some(v) = v {
-            if params.iter().any(|(pk, _)| pk == k) {
-                twice.get_or_insert_with(|| k.to_string());
-            }
-            params.push((k.to_string(), v));
+            o.add_param(key, v, flag)?;
         }
-    };
-    short("c_bar", a.c_bar.map(Value::from));
-    short("lambda", a.lambda.map(Value::from));
-    short("p", a.p.map(Value::from));
-    short("decay", a.decay.map(Value::from));
-    short(
-        "uniform_gamma",
-        a.uniform_gamma.then_some(Value::from(true)),
-    );
-    short("s_bar_zero", a.s_bar_zero.then_some(Value::from(true)));
-    short("rep_scaling", a.rep_scaling.map(|r| Value::from(r.name())));
-    if let Some(k) = twice {
-        anyhow::bail!("{k} is given twice (--param {k}=… and its own flag): give it once");
     }
     Ok(Overrides {
+        params: o.params,
+        param_flags: o.param_flags,
         dataset: a.dataset,
         data_dir: a.data_dir.clone(),
         model: a.model,
@@ -207,7 +210,6 @@ fn overrides(a: &Args) -> Result<Overrides> {
         depth: a.depth,
         init: a.init,
         loss: a.loss.clone(),
-        params,
         epochs: a.epochs,
         batch_size: a.batch_size,
         optimizer: a.optimizer,

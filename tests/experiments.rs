@@ -955,6 +955,24 @@ fn cifar_preset_is_table_14s_setting() {
     assert!(bin
         .settings
         .ends_with("data from data/cifar-10-batches-bin"));
+    // One default CIFAR-10 folder: the presets read the folder `train --dataset cifar10` reads.
+    let trained = mr2::train::TrainConfig::resolve(
+        None,
+        &mr2::train::Overrides {
+            dataset: Some(mr2::data::DatasetName::Cifar10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let fresh = Experiment::PerClass.plan(Preset::Cifar, None).unwrap();
+    for r in &fresh.runs {
+        assert_eq!(
+            r.config.data.resolved_dir(),
+            trained.data.resolved_dir(),
+            "{}",
+            r.id
+        );
+    }
     let quick = Experiment::PerClass
         .plan(Preset::Quick, Some(&[0]))
         .unwrap();

@@ -1035,6 +1035,41 @@ fn messages_say_what_is_missing_in_words() {
         let e = String::from_utf8_lossy(&out.stderr);
         assert!(e.contains("c_bar") && e.contains("twice"), "{e}");
     }
+    // An invalid λ or c̄ is checked in one function and reported once, naming the flag that
+    // gave it.
+    for (args, flag, reason) in [
+        (
+            &["--lambda", "-1"][..],
+            "--lambda:",
+            "λ must be finite and >= 0",
+        ),
+        (
+            &["--param", "lambda=-1"][..],
+            "--param lambda=…:",
+            "λ must be finite",
+        ),
+        (
+            &["--c-bar", "0"][..],
+            "--c-bar:",
+            "c̄ must be finite and > 0",
+        ),
+        (
+            &["--param", "c_bar=-2"][..],
+            "--param c_bar=…:",
+            "c̄ must be finite",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(args)
+            .args(["--epochs", "1"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains(flag), "{args:?}: {e}");
+        assert_eq!(e.matches(reason).count(), 1, "{args:?}: {e}");
+        assert_eq!(e.matches("invalid parameter").count(), 1, "{args:?}: {e}");
+    }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_experiments"))
         .args(["ablation", "--preset", "quick", "--report", "--delta", "5"])
         .output()

@@ -17,9 +17,10 @@ pub enum DatasetName {
     Mnist,
     /// Fashion-MNIST (IDX files under `dir`, default `data/fashion-mnist`).
     FashionMnist,
-    /// CIFAR-10 under `dir` (default `data/cifar-10-batches-bin`): the official binary batches,
-    /// or the one-folder-per-class layout (`dir/{train,test}/<class>/*.jpg`, e.g. the JPEG copy
-    /// `scripts/fetch-data.sh cifar10` unpacks to `data/cifar10-jpeg`), whichever `dir` holds.
+    /// CIFAR-10 under `dir` (default `data/cifar10-jpeg`, where `scripts/fetch-data.sh cifar10`
+    /// unpacks the JPEG copy; the one default of every entry point): the official binary
+    /// batches or the one-folder-per-class layout (`dir/{train,test}/<class>/*.jpg`), whichever
+    /// `dir` holds.
     Cifar10,
     /// CIFAR-100 binary files under `dir` (default `data/cifar-100-binary`).
     Cifar100,
@@ -35,7 +36,7 @@ impl DatasetName {
             Self::Synthetic => "",
             Self::Mnist => "mnist",
             Self::FashionMnist => "fashion-mnist",
-            Self::Cifar10 => "cifar-10-batches-bin",
+            Self::Cifar10 => "cifar10-jpeg",
             Self::Cifar100 => "cifar-100-binary",
             Self::ImageFolder => "images",
         })

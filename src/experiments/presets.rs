@@ -11,10 +11,6 @@ use crate::model::Arch;
 use crate::settings::Value;
 use crate::train::{ScheduleKind, TrainConfig};
 
-/// Where the `cifar` preset reads CIFAR-10: the JPEG copy `scripts/fetch-data.sh cifar10`
-/// unpacks (either format may live there; `--data-dir` points elsewhere).
-pub const CIFAR_JPEG_DIR: &str = "data/cifar10-jpeg";
-
 /// The `cifar` preset's epochs: ResNet-32 on the 10% subset takes ≈ 21.5 s of training steps
 /// per epoch on 2 cores (docs/results.md, "CIFAR-10"), so a run is ≈ 40 min; the paper trains 300.
 pub const CIFAR_EPOCHS: usize = 100;
@@ -157,7 +153,7 @@ impl Preset {
             }
             Self::Cifar => {
                 let mut c = TrainConfig::defaults_for(DatasetName::Cifar10);
-                c.data.dir = Some(CIFAR_JPEG_DIR.into());
+                c.data.dir = Some(DatasetName::Cifar10.default_dir());
                 c.data.subset = Some(0.1);
                 c.data.augment = true;
                 c.model.arch = Arch::Resnet32;

@@ -44,10 +44,10 @@ pub enum Method {
     LmSoftmax(LmSoftmaxParams),
     SampleMargin(SampleMarginParams),
     /// `ℓ_γ,ce` alone: the keys of [`Mr2Form::GammaCe`].
-    #[serde(with = "super::mr2_spec::gamma_ce_table")]
+    #[serde(with = "super::mr2::gamma_ce_table")]
     GammaCe(Mr2Params),
     /// `ℓ_ce + λ ℓ_s̄`: the keys of [`Mr2Form::Rep`].
-    #[serde(with = "super::mr2_spec::rep_table")]
+    #[serde(with = "super::mr2::rep_table")]
     Rep(Mr2Params),
     Mr2(Mr2Params),
     LaMr2(LaMr2Params),

@@ -42,8 +42,6 @@ pub mod largest_margin;
 pub mod margin;
 mod method;
 pub mod mr2;
-pub mod mr2_params;
-pub mod mr2_spec;
 mod objective;
 pub mod representation;
 pub mod reweight;

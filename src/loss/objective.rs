@@ -45,7 +45,9 @@ impl Objective {
     /// # Errors
     /// Invalid parameters; a training set the method cannot use.
     pub fn new(method: &Method, set: &TrainingSet) -> Result<Self> {
-        method.validate()?;
+        if method.mr2_form().is_none() {
+            method.validate()?; // the MR² family's parameters are checked by `Mr2Spec::new` below
+        }
         let k = set.classes();
         if k < 2 {
             return Err(invalid("classes", k, "need at least 2 classes"));

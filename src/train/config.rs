@@ -398,8 +398,12 @@ pub struct Overrides {
     pub init: Option<crate::model::Init>,
     /// Objective by name (its parameters reset to the method's defaults when it changes).
     pub loss: Option<String>,
-    /// Objective parameters `key = value` (TOML values).
+    /// Objective parameters `key = value` (TOML values); [`Overrides::add_param`] adds one
+    /// with the flag that gave it.
     pub params: Vec<(String, crate::settings::Value)>,
+    /// The command-line flag each parameter of `params` came from (`lambda` → `--lambda`),
+    /// named when its value is invalid.
+    pub param_flags: Vec<(String, String)>,
     /// Epochs.
     pub epochs: Option<usize>,
     /// Batch size.
@@ -434,6 +438,58 @@ pub struct Overrides {
     pub eval_every: Option<usize>,
     /// Also evaluate after each of the last this many epochs.
     pub eval_last: Option<usize>,
+}
+
+impl Overrides {
+    /// Add the objective parameter `key = value`, given on the command line by `flag`
+    /// (`--param` or the parameter's own flag, e.g. `--lambda`).
+    ///
+    /// # Errors
+    /// The key already given (by this flag or another): one of the two would silently win.
+    pub fn add_param(
+        &mut self,
+        key: &str,
+        value: crate::settings::Value,
+        flag: &str,
+    ) -> Result<()> {
+        if let Some(first) = self.flag_of(key) {
+            return Err(Error::Config {
+                path: flag.to_string(),
+                reason: format!("`{key}` is given twice ({first} and {flag}): give it once"),
+            });
+        }
+        self.params.push((key.to_string(), value));
+        self.param_flags.push((key.to_string(), flag.to_string()));
+        Ok(())
+    }
+
+    /// The flag `key` was given by: its entry in `param_flags`, `--param KEY=…` for a parameter
+    /// added without one, `None` when not given.
+    fn flag_of(&self, key: &str) -> Option<String> {
+        let given = self.params.iter().any(|(k, _)| k == key);
+        let flag = self.param_flags.iter().find(|(k, _)| k == key);
+        match (given, flag) {
+            (true, Some((_, f))) if f == "--param" => Some(format!("--param {key}=…")),
+            (true, Some((_, f))) => Some(f.clone()),
+            (true, None) => Some(format!("--param {key}=…")),
+            (false, _) => None,
+        }
+    }
+
+    /// `e` with the flag that gave the invalid parameter in front, where it came from the
+    /// command line (`--lambda: invalid parameter `lambda` = -1: …`).
+    fn name_flag(&self, e: Error) -> Error {
+        match &e {
+            Error::InvalidParameter { name, .. } => match self.flag_of(name) {
+                Some(flag) => Error::Config {
+                    path: flag,
+                    reason: e.to_string(),
+                },
+                None => e,
+            },
+            _ => e,
+        }
+    }
 }
 
 impl TrainConfig {
@@ -489,7 +545,7 @@ impl TrainConfig {
         if let Some(r) = o.step_imbalance {
             c.data.imbalance = Some(crate::data::Imbalance::Step { ratio: r });
         }
-        c.validate()?;
+        c.validate().map_err(|e| o.name_flag(e))?;
         Ok(c)
     }
 

@@ -78,7 +78,7 @@ fn new_model(cfg: &TrainConfig, splits: &Splits, dev: &Device, seed: u64) -> Res
 /// # Errors
 /// As [`train_on`], and data errors.
 pub fn train(cfg: &TrainConfig, opts: RunOptions) -> Result<Trained> {
-    cfg.validate()?;
+    cfg.validate()?; // before the data are read; `train_on` checks a configuration given directly
     let splits = cfg.data.load(cfg.seed)?;
     train_on(cfg, splits, opts)
 }

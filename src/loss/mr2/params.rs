@@ -2,7 +2,7 @@
 //! [`Mr2Params`], the forms of `ℓ_s̄` ([`RepScaling`]: Eq. 2 as printed, the released code's,
 //! …), the class statistic γ is set from ([`ClassStatistic`]) and the order of LA + MR²'s
 //! shift ([`LaOrder`]). What an objective uses once resolved and validated is
-//! [`super::mr2_spec::Mr2Spec`]; the losses themselves are in [`super::mr2`].
+//! [`super::Mr2Spec`]; the losses themselves are in [`super`].
 
 use serde::{Deserialize, Serialize};
 

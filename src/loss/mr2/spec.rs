@@ -6,9 +6,9 @@ use serde::de::Error as _;
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::mr2_params::{LaMr2Params, LaOrder, Mr2Params, RepScaling};
-use super::{check_finite_nonneg, check_unit};
+use super::params::{LaMr2Params, LaOrder, Mr2Params, RepScaling};
 use crate::error::{invalid, Result};
+use crate::loss::{check_finite_nonneg, check_unit};
 use crate::theory::gamma;
 
 /// `τ ln π` added to the logits (LA + MR², Table 7).
@@ -302,7 +302,7 @@ fn write_table<S: Serializer>(
 macro_rules! form_table {
     ($(#[$doc:meta])* $module:ident, $keys:expr) => {
         $(#[$doc])*
-        pub(super) mod $module {
+        pub(crate) mod $module {
             use super::*;
 
             pub fn serialize<S: Serializer>(

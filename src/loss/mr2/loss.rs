@@ -1,26 +1,17 @@
-//! MR² on tensors: the γ-margin cross-entropy `ℓ_γ,ce` (Eq. 1), the representation-margin loss
-//! `ℓ_s̄` (Eq. 2), their sum (Eq. 4), the per-class EMA statistics that set γ and s̄, and the
-//! ablations of Table 3 (`gamma-ce`, `rep`) and the composition with logit adjustment of Table 7
-//! (`la-mr2`).
-//!
-//! One definition of each formula: γ comes from [`crate::theory::gamma::optimal_gamma`], the
-//! statistics from [`crate::theory::moments`]; the tensor losses are tested against
-//! [`crate::theory::objective::mr2_batch`] (`tests/losses.rs`).
+//! The MR² losses on tensors (`ℓ_γ,ce`, `ℓ_s̄`, their sum) and the per-class EMA state
+//! ([`MarginState`]) that sets γ and s̄.
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Tensor, TensorData};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::Terms;
+use super::params::{ClassStatistic, LaOrder, RepReduction, RepScale};
+use super::spec::{GammaMargin, Mr2Spec};
 use crate::error::{invalid, Error, Result};
+use crate::loss::Terms;
 use crate::tensor::{labels_tensor, per_sample, scalar, to_vec64, On};
 use crate::theory::{gamma, moments};
-
-pub use super::mr2_params::{
-    ClassStatistic, LaMr2Params, LaOrder, Mr2Params, RepReduction, RepScale, RepScaling,
-};
-pub use super::mr2_spec::{GammaMargin, LogitAdjustment, Mr2Form, Mr2Spec, RepMargin};
 
 /// Per-sample `ℓ_γ,ce(z_i, y_i) = −ln softmax(z_i/γ_{y_i})_{y_i}` (Eq. 1), `[B]`; `gamma` holds
 /// one margin per class.
@@ -290,7 +281,7 @@ impl Mr2 {
     /// # Errors
     /// No class (`counts` empty).
     pub fn new(spec: Mr2Spec, counts: &[usize]) -> Result<Self> {
-        let log_prior = spec.la().map(|_| super::log_prior(counts));
+        let log_prior = spec.la().map(|_| crate::loss::log_prior(counts));
         Ok(Self {
             state: MarginState::new(counts.len(), spec.params().decay)?,
             spec,
