@@ -71,7 +71,7 @@ struct Args {
     #[arg(long, conflicts_with_all = ["ops", "compare_pytorch", "pipeline"])]
     parity: bool,
     /// Device for --parity and the step timings: cpu, cuda[:N], wgpu[:N].
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    #[arg(long, default_value_t = mr2::train::DeviceChoice::default(), value_name = "DEVICE")]
     device: mr2::train::DeviceChoice,
     /// One training epoch of the `cifar` preset's run (10% of CIFAR-10, ResNet-32, crop + flip,
     /// ERM, seed 0) on --device, with the CIFAR-10 files in DIR; writes the run to --out and
@@ -130,7 +130,7 @@ fn run() -> Result<()> {
         return Ok(());
     }
     if let Some(dir) = &a.train_epoch {
-        let device = a.device.open_unless_cpu()?;
+        let device = a.device.open()?;
         let out = a
             .out
             .clone()
@@ -153,7 +153,7 @@ fn run() -> Result<()> {
         batch: a.batch,
         steps: a.steps,
         warmup: a.warmup,
-        device: a.device.open_unless_cpu()?,
+        device: a.device.open()?,
         input: real.clone(),
     };
     if a.pipeline {

@@ -72,7 +72,7 @@ struct Args {
     /// Compute device: cpu (burn Flex with mr2's kernels), cuda, cuda:N (the `cuda` feature,
     /// scripts/build-gpu.sh) or wgpu[:N] (the `wgpu` feature, Vulkan). A device this binary
     /// lacks or that does not answer is an error, never a silent CPU run.
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    #[arg(long, default_value_t = mr2::train::DeviceChoice::default(), value_name = "DEVICE")]
     device: mr2::train::DeviceChoice,
     /// Seeds instead of the preset's, e.g. --seeds 0 or --seeds 0,1,2.
     #[arg(long, value_delimiter = ',')]

@@ -141,7 +141,7 @@ struct Args {
     /// Compute device: cpu (burn Flex with mr2's kernels), cuda, cuda:N (the `cuda` feature,
     /// scripts/build-gpu.sh) or wgpu[:N] (the `wgpu` feature, Vulkan). A device this binary
     /// lacks or that does not answer is an error, never a silent CPU run.
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    #[arg(long, default_value_t = mr2::train::DeviceChoice::default(), value_name = "DEVICE")]
     device: mr2::train::DeviceChoice,
     /// Output directory (default results/DATASET-MODEL-METHOD-sSEED).
     #[arg(long, value_name = "DIR")]
@@ -275,7 +275,7 @@ fn run() -> Result<()> {
             resume: a.resume,
             hooks,
             progress_bar: !a.quiet,
-            device: a.device.open_unless_cpu()?,
+            device: a.device.open()?,
             ..Default::default()
         },
     )?;

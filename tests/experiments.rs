@@ -39,7 +39,7 @@ fn opts(root: &std::path::Path) -> RunnerOptions {
         shard: None,
         quiet: true,
         rerun_mismatched: false,
-        device: None,
+        device: Default::default(),
         reuse_from: vec![],
     }
 }

@@ -487,7 +487,7 @@ fn bench_steps_take_the_given_batch_or_refuse_it() {
         batch: 4,
         steps: 1,
         warmup: 0,
-        device: None,
+        device: Default::default(),
         input,
     };
     assert_eq!(normal_labels(4, 10), [0, 7, 4, 1]);

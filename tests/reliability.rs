@@ -624,7 +624,7 @@ fn a_run_another_process_is_training_is_left_to_it_not_failed() {
             shard: None,
             quiet: true,
             rerun_mismatched: false,
-            device: None,
+            device: Default::default(),
             reuse_from: vec![],
         },
     )

@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 use crate::error::Result;
 use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::{Arch, Model, ModelConfig};
-use crate::train::{device, OptimConfig};
+use crate::train::OptimConfig;
 
 pub mod input;
 pub mod ops;
@@ -72,8 +72,8 @@ pub struct StepTiming {
     pub steps: usize,
     /// Untimed warm-up steps.
     pub warmup: usize,
-    /// The device (`None`: the CPU).
-    pub device: Option<burn::tensor::Device>,
+    /// The device (default the CPU).
+    pub device: crate::train::OpenedDevice,
     /// The batch (`None`: N(0, 1) draws, [`input::normal_batch`]); it must hold `batch` samples
     /// of `shape` with labels below 10.
     pub input: Option<crate::data::Dataset>,
@@ -95,7 +95,7 @@ impl StepTiming {
     /// # Errors
     /// As [`StepTiming::ms_per_step`].
     pub fn times(&self) -> Result<StepTimes> {
-        let dev = self.device.clone().unwrap_or_else(device).autodiff();
+        let dev = self.device.device().clone().autodiff();
         let cfg = ModelConfig {
             arch: self.arch,
             width: 256,
@@ -192,7 +192,7 @@ impl StepTiming {
     }
 }
 
-/// One epoch of the `cifar` preset's ERM run (seed 0) on `device` (`None`: the CPU), with the
+/// One epoch of the `cifar` preset's ERM run (seed 0) on `device`, with the
 /// CIFAR-10 files in `dir`, written to `out` (replaced): its metrics, with the epoch's split
 /// into training steps, data pipeline and evaluation.
 ///
@@ -201,7 +201,7 @@ impl StepTiming {
 pub fn train_epoch(
     dir: &std::path::Path,
     out: &std::path::Path,
-    device: Option<burn::tensor::Device>,
+    device: crate::train::OpenedDevice,
 ) -> Result<crate::train::EpochMetrics> {
     let mut c = crate::experiments::Preset::Cifar.settings().base;
     c.epochs = 1;

@@ -92,7 +92,7 @@ pub fn pipeline(
             batch,
             steps: steps.max(1),
             warmup,
-            device: None,
+            device: Default::default(),
             input: None,
         }
         .ms_per_step()?;

@@ -57,8 +57,8 @@ pub struct Settings {
     pub steps: usize,
     /// Warm-up steps.
     pub warmup: usize,
-    /// The device (`None`: the CPU).
-    pub device: Option<burn::tensor::Device>,
+    /// The device (default the CPU).
+    pub device: crate::train::OpenedDevice,
     /// The batch every step is timed on (`None`: N(0, 1) draws); [`for_input`] keeps the
     /// models it fits.
     pub input: Option<Dataset>,

@@ -41,8 +41,9 @@ pub struct RunnerOptions {
     /// Retrain finished runs whose recorded configuration differs from the plan's (their
     /// directory is kept as `ID.stale`, `ID.stale-2`, …) instead of refusing.
     pub rerun_mismatched: bool,
-    /// Train on this device instead of the CPU ([`crate::train::DeviceChoice::open`]).
-    pub device: Option<burn::tensor::Device>,
+    /// Train on this device (default the CPU; [`crate::train::DeviceChoice::open`] opens the
+    /// others).
+    pub device: crate::train::OpenedDevice,
     /// Sibling grids' roots: a run with no directory here whose ID one of them finished with
     /// the same configuration ([`config_difference`]) is copied from the first such root (its
     /// files, without checkpoints) instead of trained.
@@ -398,7 +399,7 @@ pub fn execute(plan: &Plan, opts: &RunnerOptions) -> Result<Executed> {
 /// Train one run and write its outputs; `Ok(None)` when another process finished it after
 /// this one planned its queue: its summary is there, or every epoch was already trained (the
 /// outputs are then written only if missing — a run interrupted after its last epoch).
-fn run_one(r: &RunSpec, root: &Path, device: Option<burn::tensor::Device>) -> Result<Option<f64>> {
+fn run_one(r: &RunSpec, root: &Path, device: crate::train::OpenedDevice) -> Result<Option<f64>> {
     let dir = Plan::run_dir(root, r);
     if dir.join("summary.json").is_file() {
         return Ok(None);

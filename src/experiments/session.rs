@@ -255,7 +255,7 @@ pub fn run(inv: &Invocation, log: &dyn Fn(&str)) -> Result<Outcome> {
                 shard: inv.shard,
                 quiet: inv.quiet,
                 rerun_mismatched: inv.rerun_mismatched,
-                device: inv.device.open_unless_cpu()?,
+                device: inv.device.open()?,
                 reuse_from: inv.reuse_from.clone(),
             },
         )?;

@@ -14,6 +14,42 @@ use burn::tensor::{Device, Tensor};
 
 use crate::error::{Error, Result};
 
+/// A device opened once by [`DeviceChoice::open`] and carried to what runs on it: every run,
+/// grid and benchmark takes one of these (the default is the CPU), never an `Option` whose
+/// `None` means the CPU. It remembers the choice it came from, so that a planned command line
+/// names the same device.
+#[derive(Debug, Clone)]
+pub struct OpenedDevice {
+    choice: DeviceChoice,
+    device: Device,
+}
+
+impl OpenedDevice {
+    /// The CPU (burn Flex + mr2's kernels, [`super::device`]); it needs no probe.
+    pub fn cpu() -> Self {
+        Self {
+            choice: DeviceChoice::Cpu,
+            device: super::device(),
+        }
+    }
+
+    /// The device as given on the command line.
+    pub fn choice(&self) -> DeviceChoice {
+        self.choice
+    }
+
+    /// The burn device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+}
+
+impl Default for OpenedDevice {
+    fn default() -> Self {
+        Self::cpu()
+    }
+}
+
 /// A compute device as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceChoice {
@@ -80,7 +116,7 @@ impl DeviceChoice {
     /// # Errors
     /// [`Error::Device`]: the backend is not compiled into this binary (with the command that
     /// builds one), or the device does not answer (with the backend's message).
-    pub fn open(self) -> Result<Device> {
+    pub fn open(self) -> Result<OpenedDevice> {
         let err = |reason: String| Error::Device {
             device: self.to_string(),
             reason,
@@ -101,7 +137,10 @@ impl DeviceChoice {
                 .map_err(|e| e.to_string())
         });
         match probe {
-            Ok(Ok(v)) if v == [1.0] => Ok(dev),
+            Ok(Ok(v)) if v == [1.0] => Ok(OpenedDevice {
+                choice: self,
+                device: dev,
+            }),
             Ok(Ok(v)) => Err(err(format!("a probe tensor read back as {v:?}, not [1.0]"))),
             Ok(Err(e)) => Err(err(e)),
             Err(p) => {
@@ -112,18 +151,6 @@ impl DeviceChoice {
                     .unwrap_or_else(|| "the backend panicked".into());
                 Err(err(format!("the backend could not open it: {msg}")))
             }
-        }
-    }
-
-    /// `None` for the CPU (the library's default device, [`super::device`]), the opened device
-    /// otherwise: what a run's `device` option takes.
-    ///
-    /// # Errors
-    /// As [`DeviceChoice::open`].
-    pub fn open_unless_cpu(self) -> Result<Option<Device>> {
-        match self {
-            Self::Cpu => Ok(None),
-            d => d.open().map(Some),
         }
     }
 

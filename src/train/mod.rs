@@ -15,7 +15,7 @@ pub mod run;
 pub use batches::batch_input;
 pub use checkpoint::{CheckpointState, RunDir};
 pub use config::{Overrides, TrainConfig};
-pub use devices::DeviceChoice;
+pub use devices::{DeviceChoice, OpenedDevice};
 pub use hooks::{CollapseWarning, EpochEnd, EpochHook, ProgressLog};
 pub use metrics::EpochMetrics;
 pub use optim::{OptimConfig, OptimKind, ScheduleKind};

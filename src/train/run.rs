@@ -48,8 +48,9 @@ pub struct RunOptions {
     pub hooks: Vec<Box<dyn EpochHook>>,
     /// Show a per-batch progress bar.
     pub progress_bar: bool,
-    /// Train (and evaluate) on this device instead of the CPU ([`super::DeviceChoice::open`]).
-    pub device: Option<Device>,
+    /// Train (and evaluate) on this device (default the CPU; [`super::DeviceChoice::open`]
+    /// opens the others).
+    pub device: super::OpenedDevice,
 }
 
 /// The CPU device (Flex, mr2's kernels); [`super::DeviceChoice`] opens the others. On the CPU
@@ -94,7 +95,7 @@ pub fn train(cfg: &TrainConfig, opts: RunOptions) -> Result<Trained> {
 /// without `resume`; a corrupt or foreign checkpoint; I/O.
 pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Result<Trained> {
     cfg.validate()?;
-    let dev = opts.device.clone().unwrap_or_else(device);
+    let dev = opts.device.device().clone();
     let ad = dev.clone().autodiff();
     let k = splits.train.classes;
     let set = TrainingSet {

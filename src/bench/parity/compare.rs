@@ -50,7 +50,7 @@ pub fn sides(device: DeviceChoice) -> Result<(Side, Side, Tolerances)> {
         d => (
             reference,
             Side {
-                device: d.open()?,
+                device: d.open()?.device().clone(),
                 burn_layers: false,
             },
             Tolerances::GPU,
