@@ -55,6 +55,22 @@ macro_rules! both {
     }};
 }
 
+/// The legend every chart draws: at `pos`, on a translucent white box with a black border,
+/// labels at `size` points.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    ch: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+    size: u32,
+) -> std::result::Result<(), String> {
+    ch.configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", size))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Write one rotated label under the centre of each of `names.len()` equal-width categories of
 /// a chart whose plotting area spans the pixel ranges `(xr, yr)` (the mesh cannot label
 /// category centres).
@@ -141,13 +157,7 @@ pub fn per_class_bars(
         // Class names under their bars (drawn on the root: the mesh cannot label category centres).
         let labels: Vec<String> = order.iter().map(|&c| names[c].clone()).collect();
         category_labels(&root, ch.plotting_area().get_pixel_range(), &labels)?;
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut ch, SeriesLabelPosition::UpperRight, 15)?;
         Ok(())
     })
 }
@@ -209,13 +219,7 @@ pub fn lines(
             ch.draw_series(p.iter().map(|&(x, y)| Circle::new((x, y), 3, c.filled())))
                 .map_err(|e| e.to_string())?;
         }
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut ch, SeriesLabelPosition::LowerRight, 15)?;
         Ok(())
     })
 }
@@ -341,13 +345,7 @@ pub fn scatter_labeled(
                 .label(label.clone())
                 .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
             }
-            $ch.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 14))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            draw_legend(&mut $ch, SeriesLabelPosition::UpperLeft, 14)?;
         }};
     }
     both!(stem, (900, 620), |root| {
@@ -462,13 +460,7 @@ pub fn stacked_terms(
         .label("observed test error")
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], oc.filled()));
         category_labels(&root, ch.plotting_area().get_pixel_range(), names)?;
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft, 14)?;
         Ok(())
     })
 }
