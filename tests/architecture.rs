@@ -469,3 +469,57 @@ fn no_logic_file_outgrows_its_room() {
     }
     assert!(big.is_empty(), "split by concern:\n{}", big.join("\n"));
 }
+
+/// The statements of `text` (comments and attributes removed) that are not a `mod` declaration
+/// or a `use` / `pub use` re-export: what a façade `mod.rs` must not hold.
+fn facade_violations(text: &str) -> Vec<String> {
+    let body: String = code(text)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("#["))
+        .collect::<Vec<_>>()
+        .join("\n");
+    body.split(';')
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .filter(|s| {
+            let s = s
+                .strip_prefix("pub(crate) ")
+                .or_else(|| s.strip_prefix("pub "))
+                .unwrap_or(s);
+            !(s.starts_with("mod ") || s.starts_with("use "))
+        })
+        .collect()
+}
+
+/// The directory modules whose `mod.rs` only declares its files and re-exports them (shared
+/// types live in their own file, e.g. `loss/batch.rs`, `experiments/plan.rs`).
+const FACADES: &[&str] = &[
+    "src/loss/mod.rs",
+    "src/loss/mr2/mod.rs",
+    "src/experiments/mod.rs",
+    "src/train/mod.rs",
+    "src/bounds/mod.rs",
+    "src/report/mod.rs",
+];
+
+#[test]
+fn facade_modules_only_declare_and_reexport() {
+    // The checker itself: a definition in a mod.rs is found, declarations are not.
+    assert_eq!(
+        facade_violations("//! doc\nmod a;\npub use a::{B,\n  C};\n#[cfg(test)]\nmod t;\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        facade_violations("mod a;\npub struct Plan { x: u8 }\nconst N: usize = 3;"),
+        ["pub struct Plan { x: u8 } const N: usize = 3"]
+    );
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in FACADES {
+        let text = std::fs::read_to_string(here.join(f)).expect("readable mod.rs");
+        let bad = facade_violations(&text);
+        assert!(
+            bad.is_empty(),
+            "{f} holds more than declarations and re-exports: {bad:?}"
+        );
+    }
+}

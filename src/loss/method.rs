@@ -197,8 +197,9 @@ impl Method {
     /// # Errors
     /// An unknown name (the closest known one is suggested).
     pub fn from_name(name: &str) -> Result<Self> {
-        let table = format!("method = {}", toml::Value::String(name.to_string()));
-        toml::from_str::<Method>(&table).map_err(|_| {
+        let mut table = toml::map::Map::new();
+        table.insert("method".into(), toml::Value::String(name.to_string()));
+        toml::Value::Table(table).try_into::<Method>().map_err(|_| {
             let names: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
             Error::Config {
                 path: "--loss".into(),

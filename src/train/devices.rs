@@ -14,6 +14,15 @@ use burn::tensor::{Device, Tensor};
 
 use crate::error::{Error, Result};
 
+/// The CPU device (Flex, mr2's kernels); [`DeviceChoice`] opens the others. On the CPU
+/// the allocator keeps freed memory mapped from here on
+/// ([`mr2_kernels::memory::retain_freed_memory`]): the step's buffers are reused rather than
+/// re-faulted as zeroed pages every step.
+pub fn device() -> Device {
+    mr2_kernels::memory::retain_freed_memory();
+    Device::flex()
+}
+
 /// A device opened once by [`DeviceChoice::open`] and carried to what runs on it: every run,
 /// grid and benchmark takes one of these (the default is the CPU), never an `Option` whose
 /// `None` means the CPU. It remembers the choice it came from, so that a planned command line
@@ -29,7 +38,7 @@ impl OpenedDevice {
     pub fn cpu() -> Self {
         Self {
             choice: DeviceChoice::Cpu,
-            device: super::device(),
+            device: device(),
         }
     }
 
@@ -157,13 +166,13 @@ impl DeviceChoice {
     /// The burn device (unchecked; [`DeviceChoice::open`] checks it).
     fn device(self) -> Device {
         match self {
-            Self::Cpu => super::device(),
+            Self::Cpu => device(),
             #[cfg(feature = "cuda")]
             Self::Cuda(n) => Device::cuda(n),
             #[cfg(feature = "wgpu")]
             Self::Wgpu(n) => Device::vulkan(burn::tensor::DeviceKind::DiscreteGpu(n)),
             #[allow(unreachable_patterns)]
-            _ => super::device(),
+            _ => device(),
         }
     }
 }

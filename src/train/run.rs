@@ -53,15 +53,6 @@ pub struct RunOptions {
     pub device: super::OpenedDevice,
 }
 
-/// The CPU device (Flex, mr2's kernels); [`super::DeviceChoice`] opens the others. On the CPU
-/// the allocator keeps freed memory mapped from here on
-/// ([`mr2_kernels::memory::retain_freed_memory`]): the step's buffers are reused rather than
-/// re-faulted as zeroed pages every step.
-pub fn device() -> Device {
-    mr2_kernels::memory::retain_freed_memory();
-    Device::flex()
-}
-
 fn new_model(cfg: &TrainConfig, splits: &Splits, dev: &Device, seed: u64) -> Result<Model> {
     Model::new_seeded(
         &cfg.model,
