@@ -42,6 +42,23 @@ impl DatasetName {
         })
     }
 
+    /// Refuse a directory for the synthetic mixture, which is generated and reads no files (the
+    /// one check behind `train --data-dir`, a configuration file's `[data] dir` and
+    /// `experiments --data-dir`).
+    ///
+    /// # Errors
+    /// `self` is [`DatasetName::Synthetic`].
+    pub fn check_dir(self, dir: &std::path::Path) -> Result<()> {
+        if self == Self::Synthetic {
+            return Err(crate::error::invalid(
+                "data_dir",
+                dir.display(),
+                "the synthetic mixture is generated and reads no files: drop --data-dir (or [data] dir), or choose a dataset read from files",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the samples are images (convolutional models apply).
     pub fn is_image(self) -> bool {
         self != Self::Synthetic

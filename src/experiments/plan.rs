@@ -59,13 +59,7 @@ impl Plan {
     /// A grid with a run on the generated synthetic mixture (it reads no files).
     pub fn with_data_dir(mut self, dir: &std::path::Path) -> crate::error::Result<Self> {
         for r in &mut self.runs {
-            if !r.config.data.name.is_image() {
-                return Err(crate::error::invalid(
-                    "--data-dir",
-                    dir.display(),
-                    "this grid trains on the synthetic mixture, which reads no files",
-                ));
-            }
+            r.config.data.name.check_dir(dir)?;
             r.config.data.dir = Some(dir.to_path_buf());
         }
         self.settings = format!("{}; data from {}", self.settings, dir.display());

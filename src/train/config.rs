@@ -255,12 +255,8 @@ impl TrainConfig {
                 "the crop's padding must lie in 1..=16 pixels",
             ));
         }
-        if let (DatasetName::Synthetic, Some(dir)) = (self.data.name, &self.data.dir) {
-            return Err(invalid(
-                "data_dir",
-                dir.display(),
-                "the synthetic mixture is generated, not read: drop --data-dir (or [data] dir), or choose a dataset read from files",
-            ));
+        if let Some(dir) = &self.data.dir {
+            self.data.name.check_dir(dir)?;
         }
         if self.data.augment && !self.data.name.is_image() {
             return Err(invalid(
