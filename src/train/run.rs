@@ -70,9 +70,9 @@ fn new_model(cfg: &TrainConfig, splits: &Splits, dev: &Device, seed: u64) -> Res
 /// # Errors
 /// As [`train_on`], and data errors.
 pub fn train(cfg: &TrainConfig, opts: RunOptions) -> Result<Trained> {
-    cfg.validate()?; // before the data are read; `train_on` checks a configuration given directly
+    cfg.validate()?; // once, before the data are read
     let splits = cfg.data.load(cfg.seed)?;
-    train_on(cfg, splits, opts)
+    train_validated(cfg, splits, opts)
 }
 
 /// Train on data already loaded. With `opts.out`, takes the directory's lock, writes
@@ -84,8 +84,13 @@ pub fn train(cfg: &TrainConfig, opts: RunOptions) -> Result<Trained> {
 /// Invalid configuration; a non-finite loss, parameters or objective state ([`Error::Diverged`],
 /// saying what is on disk); a directory held by another process or already holding a run
 /// without `resume`; a corrupt or foreign checkpoint; I/O.
-pub fn train_on(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Result<Trained> {
+pub fn train_on(cfg: &TrainConfig, splits: Splits, opts: RunOptions) -> Result<Trained> {
     cfg.validate()?;
+    train_validated(cfg, splits, opts)
+}
+
+/// [`train_on`] for a configuration [`TrainConfig::validate`] accepted.
+fn train_validated(cfg: &TrainConfig, splits: Splits, mut opts: RunOptions) -> Result<Trained> {
     let dev = opts.device.device().clone();
     let ad = dev.clone().autodiff();
     let k = splits.train.classes;
