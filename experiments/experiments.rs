@@ -116,6 +116,11 @@ struct Args {
     /// epoch is recorded beside the last. Output goes to results/NAME-…-ldam.
     #[arg(long)]
     ldam_subset: bool,
+    /// Shorten every run to N epochs: a smoke test or a timing slice of the grid (e.g. the
+    /// --jobs measurement, scripts/jobs-gain.sh), never a result. Output goes to the grid's
+    /// directory with -Nep appended unless --out is given.
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
     /// An MR²-family parameter for every MR²-family row, KEY=VALUE (repeatable; after the
     /// preset and --variant, before a row's own, e.g. a sweep's axis): e.g. the c̄ and λ that
     /// `experiments tune` chose, --param c_bar=2 --param lambda=0.5.
@@ -180,6 +185,7 @@ fn run() -> Result<()> {
             .jpeg_copy
             .unwrap_or_else(|| DatasetName::Cifar10.default_dir()),
         ldam_subset: a.ldam_subset,
+        epochs: a.epochs,
         allow_large: a.allow_large,
         params: a
             .params

@@ -72,8 +72,51 @@ fn invocation(
         jpeg_copy: "data/cifar10-jpeg".into(),
         params: vec![],
         ldam_subset: false,
+        epochs: None,
         allow_large: false,
     }
+}
+
+#[test]
+fn a_shortened_grid_keeps_a_valid_schedule_and_says_it_is_a_slice() {
+    let full = Experiment::PerClass
+        .plan(Preset::Cifar, Some(&[0]))
+        .unwrap();
+    assert!(full.runs.iter().all(|r| r.config.optim.warmup_epochs == 5));
+    let short = full.clone().with_epochs(2).unwrap();
+    for r in &short.runs {
+        assert_eq!(r.config.epochs, 2, "{}", r.id);
+        assert_eq!(r.config.optim.warmup_epochs, 1, "{}", r.id);
+        r.config.validate().unwrap();
+    }
+    assert!(short
+        .settings
+        .ends_with("shortened to 2 epochs (a timing or smoke slice, not a result)"));
+    let lt = Experiment::LongTail
+        .plan(Preset::Cifar, Some(&[0]))
+        .unwrap()
+        .with_epochs(85)
+        .unwrap();
+    // The 100-epoch LDAM schedule decays at 80 and 90: the decay at 90 is past the end.
+    assert!(lt.runs.iter().all(|r| r.config.optim.milestones == [80]));
+    let e = full.with_epochs(0).unwrap_err().to_string();
+    assert!(e.contains("--epochs"), "{e}");
+    // Its own directory: a slice never lands in the full grid's.
+    let mut inv = invocation(
+        Experiment::PerClass,
+        std::path::Path::new("x"),
+        mr2::experiments::session::Mode::Commands,
+    );
+    inv.out = None;
+    inv.preset = Preset::Cifar;
+    inv.epochs = Some(2);
+    let plan = inv.plan().unwrap();
+    let (root, _) = inv.directories(&plan).unwrap();
+    assert!(
+        root.to_string_lossy().ends_with("-2ep"),
+        "{}",
+        root.display()
+    );
 }
 
 #[test]

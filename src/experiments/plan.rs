@@ -99,6 +99,34 @@ impl Plan {
         Ok(self)
     }
 
+    /// Every run shortened to `epochs` epochs — a smoke test or a timing slice of the grid, not
+    /// a result: the warm-up is cut to fewer epochs than the run has, learning-rate milestones
+    /// past the end are dropped, and the settings line says so.
+    ///
+    /// # Errors
+    /// `epochs` = 0.
+    pub fn with_epochs(mut self, epochs: usize) -> crate::error::Result<Self> {
+        if epochs == 0 {
+            return Err(crate::error::invalid(
+                "--epochs",
+                0,
+                "a shortened grid needs at least one epoch",
+            ));
+        }
+        for r in &mut self.runs {
+            let c = &mut r.config;
+            c.epochs = epochs;
+            c.optim.warmup_epochs = c.optim.warmup_epochs.min(epochs - 1);
+            c.optim.milestones.retain(|&m| m < epochs);
+            c.eval_last = c.eval_last.min(c.total_epochs());
+        }
+        self.settings = format!(
+            "{}; shortened to {epochs} epochs (a timing or smoke slice, not a result)",
+            self.settings
+        );
+        Ok(self)
+    }
+
     /// The run directory of `spec` under `root`.
     pub fn run_dir(root: &std::path::Path, spec: &RunSpec) -> PathBuf {
         root.join("runs").join(&spec.id)

@@ -70,6 +70,8 @@ pub struct Invocation {
     /// Long-tailed grids: LDAM-DRW's own subset instead of a seeded draw, evaluated every
     /// epoch after the first learning-rate decay ([`Plan::with_ldam_subset`]).
     pub ldam_subset: bool,
+    /// `--epochs N`: every run shortened to N epochs ([`Plan::with_epochs`]; its own directory).
+    pub epochs: Option<usize>,
     /// `--param KEY=VALUE`: MR²-family parameters for every MR²-family row.
     pub params: Vec<(String, crate::settings::Value)>,
     /// `jpeg-effect`: the JPEG copy of CIFAR-10 (one folder per class) whose files pair with
@@ -146,6 +148,10 @@ impl Invocation {
             Some(dir) => plan.with_data_dir(dir)?,
             None => plan,
         };
+        let plan = match self.epochs {
+            Some(n) => plan.with_epochs(n)?,
+            None => plan,
+        };
         if self.ldam_subset {
             return plan.with_ldam_subset();
         }
@@ -154,11 +160,17 @@ impl Invocation {
 
     fn root_of(&self, name: &str) -> PathBuf {
         let root = default_root(self.preset, self.variant, self.dataset, name);
+        let mut n = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if self.ldam_subset {
-            let n = root.file_name().map(|n| n.to_string_lossy().into_owned());
-            return root.with_file_name(format!("{}-ldam", n.unwrap_or_default()));
+            n.push_str("-ldam");
         }
-        root
+        if let Some(e) = self.epochs {
+            n.push_str(&format!("-{e}ep"));
+        }
+        root.with_file_name(n)
     }
 
     /// Where the report goes, and where the grid's runs live: the same directory, or for
