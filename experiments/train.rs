@@ -201,8 +201,6 @@ fn overrides(a: &Args) -> Result<Overrides> {
         }
     }
     Ok(Overrides {
-        params: o.params,
-        param_flags: o.param_flags,
         dataset: a.dataset,
         data_dir: a.data_dir.clone(),
         model: a.model,
@@ -227,6 +225,7 @@ fn overrides(a: &Args) -> Result<Overrides> {
         seed: a.seed,
         eval_every: a.eval_every,
         eval_last: a.eval_last,
+        ..o
     })
 }
 

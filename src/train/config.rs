@@ -459,17 +459,16 @@ impl Overrides {
         Ok(())
     }
 
-    /// The flag `key` was given by: its entry in `param_flags`, `--param KEY=…` for a parameter
-    /// added without one, `None` when not given.
+    /// The flag `key` was given by: its own flag from `param_flags`, else `--param KEY=…`;
+    /// `None` when not given.
     fn flag_of(&self, key: &str) -> Option<String> {
-        let given = self.params.iter().any(|(k, _)| k == key);
-        let flag = self.param_flags.iter().find(|(k, _)| k == key);
-        match (given, flag) {
-            (true, Some((_, f))) if f == "--param" => Some(format!("--param {key}=…")),
-            (true, Some((_, f))) => Some(f.clone()),
-            (true, None) => Some(format!("--param {key}=…")),
-            (false, _) => None,
+        if !self.params.iter().any(|(k, _)| k == key) {
+            return None;
         }
+        Some(match self.param_flags.iter().find(|(k, _)| k == key) {
+            Some((_, f)) if f != "--param" => f.clone(),
+            _ => format!("--param {key}=…"),
+        })
     }
 
     /// `e` with the flag that gave the invalid parameter in front, where it came from the

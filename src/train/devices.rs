@@ -25,31 +25,19 @@ pub fn device() -> Device {
 
 /// A device opened once by [`DeviceChoice::open`] and carried to what runs on it: every run,
 /// grid and benchmark takes one of these (the default is the CPU), never an `Option` whose
-/// `None` means the CPU. It remembers the choice it came from, so that a planned command line
-/// names the same device.
+/// `None` means the CPU.
 #[derive(Debug, Clone)]
-pub struct OpenedDevice {
-    choice: DeviceChoice,
-    device: Device,
-}
+pub struct OpenedDevice(Device);
 
 impl OpenedDevice {
-    /// The CPU (burn Flex + mr2's kernels, [`super::device`]); it needs no probe.
+    /// The CPU (burn Flex + mr2's kernels, [`device`]); it needs no probe.
     pub fn cpu() -> Self {
-        Self {
-            choice: DeviceChoice::Cpu,
-            device: device(),
-        }
-    }
-
-    /// The device as given on the command line.
-    pub fn choice(&self) -> DeviceChoice {
-        self.choice
+        Self(device())
     }
 
     /// The burn device.
     pub fn device(&self) -> &Device {
-        &self.device
+        &self.0
     }
 }
 
@@ -146,10 +134,7 @@ impl DeviceChoice {
                 .map_err(|e| e.to_string())
         });
         match probe {
-            Ok(Ok(v)) if v == [1.0] => Ok(OpenedDevice {
-                choice: self,
-                device: dev,
-            }),
+            Ok(Ok(v)) if v == [1.0] => Ok(OpenedDevice(dev)),
             Ok(Ok(v)) => Err(err(format!("a probe tensor read back as {v:?}, not [1.0]"))),
             Ok(Err(e)) => Err(err(e)),
             Err(p) => {
