@@ -1715,3 +1715,76 @@ fn two_invocations_on_one_directory_train_each_run_once() {
         );
     }
 }
+
+/// `--ldam-subset`: every long-tailed run draws LDAM-DRW's subset and evaluates each epoch from
+/// the first decay on (for the best epoch), and before it only every tenth epoch; a grid without
+/// a long-tailed run is refused naming the flag.
+#[test]
+fn the_ldam_subset_grid_evaluates_every_epoch_after_the_first_decay_only() {
+    use mr2::data::Imbalance;
+    use mr2::experiments::LDAM_EARLY_EVAL_EVERY;
+    let plan = Experiment::LongTail
+        .plan(Preset::CifarFull, Some(&[0]))
+        .unwrap()
+        .with_ldam_subset()
+        .unwrap();
+    assert!(!plan.runs.is_empty());
+    for r in &plan.runs {
+        let c = &r.config;
+        assert!(
+            matches!(c.data.imbalance, Some(Imbalance::LongTailLdam { ratio }) if ratio == 100.0),
+            "{}",
+            r.id
+        );
+        c.validate().unwrap();
+        let decay = *c.optim.milestones.iter().min().unwrap();
+        let evaluated: Vec<usize> = (1..=c.total_epochs())
+            .filter(|&e| c.evaluates_after(e))
+            .collect();
+        let before: Vec<usize> = evaluated.iter().copied().filter(|&e| e <= decay).collect();
+        let want: Vec<usize> = (1..=decay)
+            .filter(|e| e % LDAM_EARLY_EVAL_EVERY == 0)
+            .collect();
+        assert_eq!(before, want, "{}", r.id);
+        assert!(
+            (decay + 1..=c.total_epochs()).all(|e| c.evaluates_after(e)),
+            "{}",
+            r.id
+        );
+    }
+    assert!(plan.settings.contains("LDAM-DRW's own long-tailed subset"));
+    assert!(plan.settings.contains("every epoch from it"));
+    let e = Experiment::PerClass
+        .plan(Preset::Quick, Some(&[0]))
+        .unwrap()
+        .with_ldam_subset()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--ldam-subset"), "{e}");
+}
+
+/// A plan whose paper table has gaps (long-tail: the published tables give no thirds) is read
+/// back from its `plan.json`: `serde_json` writes NaN as `null`, and a second `--plan` or a
+/// resumed grid must not stop at "not a grid's plan".
+#[test]
+fn a_plan_with_missing_paper_figures_reads_back() {
+    let plan = Experiment::LongTail
+        .plan(Preset::Cifar, Some(&[0]))
+        .unwrap();
+    let paper = plan.paper.as_ref().unwrap();
+    assert!(paper.rows.iter().any(|(_, v)| v.iter().any(|x| x.is_nan())));
+    let text = serde_json::to_string_pretty(&plan).unwrap();
+    let back: mr2::experiments::Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.runs, plan.runs);
+    let back_rows = &back.paper.as_ref().unwrap().rows;
+    assert_eq!(back_rows.len(), paper.rows.len());
+    for ((n0, v0), (n1, v1)) in paper.rows.iter().zip(back_rows) {
+        assert_eq!(n0, n1);
+        for (a, b) in v0.iter().zip(v1) {
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{n0}: {a} vs {b}"
+            );
+        }
+    }
+}

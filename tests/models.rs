@@ -686,3 +686,61 @@ fn bench_json_is_written_for_a_single_measurement() {
         "{e}"
     );
 }
+
+/// `bench --ops` times every convolution and batch norm of the ResNets: 19 of each in
+/// ResNet-20 and 31 in ResNet-32 (6n + 1, n = 3 or 5), with the conv weights the networks have.
+#[test]
+fn the_op_table_covers_every_resnet_layer() {
+    use mr2::bench::ops::{layers, Layer};
+    for (model, n) in [("resnet20", 3), ("resnet32", 5)] {
+        let (mut convs, mut bns, mut weights) = (0, 0, 0);
+        for l in layers(model, 2) {
+            match l {
+                Layer::Conv { g, count, .. } => {
+                    convs += count;
+                    weights += count * g.weight_len();
+                }
+                Layer::BatchNorm { count, .. } => bns += count,
+                Layer::Pool { .. } => panic!("{model} has no max pool"),
+            }
+        }
+        assert_eq!((convs, bns), (6 * n + 1, 6 * n + 1), "{model}");
+        // 3·16·9 + (2n·16² + 16·32 + (2n−1)·32² + 32·64 + (2n−1)·64²)·9.
+        let want =
+            9 * (3 * 16 + 2 * n * 256 + 512 + (2 * n - 1) * 1024 + 2048 + (2 * n - 1) * 4096);
+        assert_eq!(weights, want, "{model}");
+    }
+}
+
+/// The fp32 ceiling's operation count: ResNet-32 at batch 128 is ≈ 53 GFLOP per training step
+/// (the figure the throughput issue works from), counted here stage by stage by hand.
+#[test]
+fn the_ceiling_counts_the_convolution_products() {
+    use mr2::bench::ceiling::{ceiling_line, conv_flops};
+    // Per image, forward, in multiply-adds: stem 3→16 at 32², 10 × 16→16 at 32², then per
+    // stage a stride-2 conv to 16² / 8² and 9 more.
+    let fwd = |n: usize| -> (f64, f64) {
+        let per = |ci: usize, co: usize, hw: usize| (ci * co * 9 * hw * hw) as f64;
+        let body = per(16, 16, 32) * (2 * n) as f64
+            + per(16, 32, 16)
+            + per(32, 32, 16) * (2 * n - 1) as f64
+            + per(32, 64, 8)
+            + per(64, 64, 8) * (2 * n - 1) as f64;
+        (per(3, 16, 32), body)
+    };
+    for (model, n) in [("resnet20", 3), ("resnet32", 5)] {
+        let (stem, body) = fwd(n);
+        // ×2 flops per multiply-add; the stem has no input gradient.
+        let want = 128.0 * 2.0 * (2.0 * stem + 3.0 * body);
+        let got = conv_flops(model, 128);
+        assert!((got - want).abs() < 1e-6 * want, "{model}: {got} vs {want}");
+    }
+    let r32 = conv_flops("resnet32", 128) / 1e9;
+    assert!((52.0..54.0).contains(&r32), "{r32}");
+    // 52.8 GFLOP at 100 GFLOP/s take 528 ms: half of a 1056 ms step.
+    let line = ceiling_line("resnet32", 128, 1056.0, 100.0);
+    assert!(
+        line.contains("52.8 GFLOP") && line.contains("at least 528 ms") && line.contains("50% of"),
+        "{line}"
+    );
+}

@@ -553,6 +553,16 @@ fn train_binary_end_to_end() {
             "{args:?}: {e}"
         );
     }
+    // A convolution algorithm that does not exist is refused before training, named.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .env("MR2_CONV", "winnograd")
+        .args(["--epochs", "1", "--quiet", "--out"])
+        .arg(tmp("cli-conv"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("MR2_CONV") && e.contains("winnograd"), "{e}");
     // A baseline with its parameter, and a parameter it does not have.
     let ldam = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
         .args([

@@ -59,7 +59,8 @@ fn store(level: Option<Level>) {
     FORCED.store(v, Ordering::Relaxed);
 }
 
-fn arch() -> pulp::Arch {
+/// The `pulp` architecture of the current level (for operations written as `pulp::WithSimd`).
+pub(crate) fn arch() -> pulp::Arch {
     level_from_env();
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     {

@@ -11,6 +11,7 @@ use crate::loss::{Batch, Method, Objective, TrainingSet};
 use crate::model::{Arch, Model, ModelConfig};
 use crate::train::OptimConfig;
 
+pub mod ceiling;
 pub mod input;
 pub mod ops;
 pub mod parity;

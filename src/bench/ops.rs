@@ -84,7 +84,10 @@ pub fn layers(model: &str, batch: usize) -> Vec<Layer> {
             },
             pool2(batch * 32, 14),
         ],
-        "resnet20" => {
+        "resnet20" | "resnet32" => {
+            // n basic blocks per stage: 3 (ResNet-20) or 5 (ResNet-32); the first block of
+            // stages 2 and 3 strides, the shortcuts are parameter-free.
+            let n = if model == "resnet20" { 3 } else { 5 };
             let c = |g, count| Layer::Conv {
                 g,
                 bias: false,
@@ -92,17 +95,17 @@ pub fn layers(model: &str, batch: usize) -> Vec<Layer> {
             };
             vec![
                 c(conv3(batch, 3, 16, 32, 1), 1),
-                c(conv3(batch, 16, 16, 32, 1), 6),
+                c(conv3(batch, 16, 16, 32, 1), 2 * n),
                 c(conv3(batch, 16, 32, 32, 2), 1),
-                c(conv3(batch, 32, 32, 16, 1), 5),
+                c(conv3(batch, 32, 32, 16, 1), 2 * n - 1),
                 c(conv3(batch, 32, 64, 16, 2), 1),
-                c(conv3(batch, 64, 64, 8, 1), 5),
-                bnl(16, 32, false, 4),
-                bnl(16, 32, true, 3),
-                bnl(32, 16, false, 3),
-                bnl(32, 16, true, 3),
-                bnl(64, 8, false, 3),
-                bnl(64, 8, true, 3),
+                c(conv3(batch, 64, 64, 8, 1), 2 * n - 1),
+                bnl(16, 32, false, n + 1),
+                bnl(16, 32, true, n),
+                bnl(32, 16, false, n),
+                bnl(32, 16, true, n),
+                bnl(64, 8, false, n),
+                bnl(64, 8, true, n),
             ]
         }
         _ => Vec::new(),
@@ -136,7 +139,7 @@ fn flex<const N: usize>(v: Vec<f32>, shape: [usize; N]) -> FlexTensor {
 }
 
 /// Median milliseconds of `f` over `reps` calls (after one warm-up call).
-fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+pub(crate) fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
     let mut v: Vec<f64> = (0..reps.max(1))
         .map(|_| {

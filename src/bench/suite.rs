@@ -112,13 +112,14 @@ pub fn ops_report(
 ) -> Result<(String, serde_json::Value)> {
     let mut text = String::new();
     let mut out = Vec::new();
+    let rate = super::ceiling::gemm_rate(2048, 5);
     for m in models.iter().filter(|m| m.0 != "mlp") {
         let rows = super::ops::op_table(m.0, s.batch, s.steps.max(3));
         text.push_str(&super::ops::op_markdown(m.0, &rows));
         text.push('\n');
         let t = timing(m, loss, &s)?.times()?;
         text.push_str(&format!(
-            "{} {loss} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n\n",
+            "{} {loss} step: {:.1} ms = forward {:.1} + backward {:.1} + optimiser {:.1} (+ {:.1} other)\n",
             m.0,
             t.total,
             t.forward,
@@ -126,7 +127,11 @@ pub fn ops_report(
             t.optimizer,
             t.total - t.forward - t.backward - t.optimizer
         ));
-        out.push(serde_json::json!({"model": m.0, "ops": rows, "step": t}));
+        text.push_str(&super::ceiling::ceiling_line(m.0, s.batch, t.total, rate));
+        text.push('\n');
+        let flops = super::ceiling::conv_flops(m.0, s.batch);
+        out.push(serde_json::json!({"model": m.0, "ops": rows, "step": t,
+            "conv_flops": flops, "gemm_2048_gflops": rate}));
     }
     Ok((text, serde_json::Value::Array(out)))
 }

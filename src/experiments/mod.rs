@@ -45,6 +45,6 @@ pub mod tune;
 
 pub use aggregate::aggregate;
 pub use grids::{Experiment, Preset, PresetSettings, Variant};
-pub use plan::{PaperTable, Plan, RunSpec};
+pub use plan::{PaperTable, Plan, RunSpec, LDAM_EARLY_EVAL_EVERY};
 pub use report::Report;
 pub use runner::{execute, plan_commands, status, CommandLine, RunState, RunnerOptions};

@@ -110,14 +110,21 @@ impl DeviceChoice {
     /// The burn device, checked to work: a one-element tensor is created and read back (a
     /// missing driver or GPU panics inside the backend; that panic becomes this error).
     ///
+    /// On the CPU the convolution algorithm that `MR2_CONV` names is checked here too
+    /// (`unfold`, the default, or `winograd`; `mr2_kernels::conv::Algorithm`).
+    ///
     /// # Errors
     /// [`Error::Device`]: the backend is not compiled into this binary (with the command that
-    /// builds one), or the device does not answer (with the backend's message).
+    /// builds one), the device does not answer (with the backend's message), or `MR2_CONV`
+    /// names no algorithm.
     pub fn open(self) -> Result<OpenedDevice> {
         let err = |reason: String| Error::Device {
             device: self.to_string(),
             reason,
         };
+        if self == Self::Cpu {
+            mr2_kernels::conv::Algorithm::from_env().map_err(err)?;
+        }
         if !self.compiled() {
             let feature = if matches!(self, Self::Cuda(_)) {
                 "cuda"
