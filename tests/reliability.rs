@@ -725,44 +725,50 @@ fn summary_records_the_training_error_and_reads_old_files_without_it() {
     assert!(old.train_error.is_nan());
 }
 
-/// The objective's parameters stored in `state.json` must be the configuration's: a checkpoint
-/// whose stored λ was changed (or that came from another run) is refused on resume, naming
-/// both, instead of training on with either.
+/// `state.json` holds the MR² parameters once, in its configuration: the objective's part holds
+/// only its running statistics. A checkpoint of an older mr2, whose objective also stored its
+/// parameters, still resumes — to the same bits as an uninterrupted run — when they are the
+/// configuration's, and is refused, naming both, when they differ (edited, or from another
+/// run), instead of training on with either.
 #[test]
-fn a_stored_objective_that_differs_from_the_configuration_is_refused() {
+fn the_objective_state_holds_statistics_and_an_older_copy_of_its_parameters_is_checked() {
     let cfg = small();
-    let out = tmp("stored-spec");
-    run(&cfg, &out, false, Some(1)).unwrap();
-    let state = latest(&out).join("state.json");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    // Every λ under the objective (its stored spec): 0.1 → 0.9.
-    fn set_lambda(v: &mut serde_json::Value) -> usize {
-        match v {
-            serde_json::Value::Object(m) => {
-                let mut n = 0;
-                for (k, x) in m.iter_mut() {
-                    if k == "lambda" {
-                        *x = serde_json::json!(0.9);
-                        n += 1;
-                    } else {
-                        n += set_lambda(x);
-                    }
-                }
-                n
-            }
-            serde_json::Value::Array(a) => a.iter_mut().map(set_lambda).sum(),
-            _ => 0,
+    let whole = run(&cfg, &tmp("stored-spec-whole"), false, None).unwrap();
+    let spec = serde_json::to_value(cfg.loss.mr2_spec().unwrap().unwrap()).unwrap();
+    for (lambda, resumes) in [(None, true), (Some(0.9), false)] {
+        let out = tmp("stored-spec");
+        run(&cfg, &out, false, Some(1)).unwrap();
+        let state = latest(&out).join("state.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        let o = v["objective"].as_object_mut().unwrap();
+        assert!(o.contains_key("state"), "{o:?}");
+        assert!(
+            !o.contains_key("spec"),
+            "a second copy of the parameters: {o:?}"
+        );
+        assert!(!format!("{o:?}").contains("lambda"), "{o:?}");
+        // The older layout: the parameters beside the statistics (λ edited for the refusal).
+        let mut old = spec.clone();
+        if let Some(l) = lambda {
+            *old.pointer_mut("/params/lambda").expect("λ in the spec") = serde_json::json!(l);
+        }
+        o.insert("spec".into(), old);
+        std::fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
+        let r = run(&cfg, &out, true, None);
+        if resumes {
+            let r = r.unwrap();
+            assert_eq!(r.objective, whole.objective);
+            let acc = |t: &mr2::train::Trained| -> Vec<u64> {
+                t.history.iter().map(|m| m.test_acc.to_bits()).collect()
+            };
+            assert_eq!(acc(&r), acc(&whole));
+        } else {
+            let e = err(r);
+            assert!(
+                e.contains("stored parameters") && e.contains("λ = 0.9") && e.contains("λ = 0.1"),
+                "{e}"
+            );
         }
     }
-    assert!(
-        set_lambda(&mut v["objective"]) > 0,
-        "no λ in the stored objective"
-    );
-    std::fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
-    let e = err(run(&cfg, &out, true, None));
-    assert!(
-        e.contains("stored parameters") && e.contains("λ = 0.9") && e.contains("λ = 0.1"),
-        "{e}"
-    );
 }

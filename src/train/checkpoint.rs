@@ -183,12 +183,51 @@ pub fn latest_verified(root: &Path) -> Result<Option<(PathBuf, CheckpointState)>
     }
 }
 
+/// The key of an MR²-family objective's parameters ([`crate::loss::Mr2::spec`]) in
+/// `state.json`. Not written: the configuration stored beside the objective holds them, and
+/// the objective's part holds only its running statistics. Read where present (a checkpoint
+/// of an mr2 before 2026-12-07 wrote it), and then compared with the configuration on resume.
+const OBJECTIVE_PARAMS: &str = "spec";
+
+/// `state.json`'s bytes: the state without the objective's copy of its parameters.
+fn state_json(state: &CheckpointState) -> serde_json::Result<Vec<u8>> {
+    let mut v = serde_json::to_value(state)?;
+    if let Some(o) = v
+        .get_mut("objective")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        o.remove(OBJECTIVE_PARAMS);
+    }
+    serde_json::to_vec_pretty(&v)
+}
+
+/// A state read from `state.json`: an MR²-family objective without its parameters gets them
+/// from the configuration stored in the same file; one with them (older checkpoints) keeps
+/// its own, for [`RunDir::resume`] to compare.
+fn parse_state(bytes: &[u8]) -> std::result::Result<CheckpointState, String> {
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let config: TrainConfig = serde_json::from_value(v["config"].clone())
+        .map_err(|e| format!("its configuration: {e}"))?;
+    if let Some(o) = v
+        .get_mut("objective")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        if !o.contains_key(OBJECTIVE_PARAMS) {
+            if let Ok(Some(spec)) = config.loss.mr2_spec() {
+                let spec = serde_json::to_value(spec).map_err(|e| e.to_string())?;
+                o.insert(OBJECTIVE_PARAMS.to_string(), spec);
+            }
+        }
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
 /// Verify the checkpoint `dir` of epoch `n` of the run `root` (see [`latest_verified`]).
 fn verify(root: &Path, n: usize, dir: &Path) -> Result<CheckpointState> {
     let sp = dir.join("state.json");
     let bytes = std::fs::read(&sp)
         .map_err(|e| checkpoint_err(&sp, format!("cannot read the checkpoint's state: {e}")))?;
-    let state: CheckpointState = serde_json::from_slice(&bytes)
+    let state = parse_state(&bytes)
         .map_err(|e| checkpoint_err(&sp, format!("malformed checkpoint state: {e}")))?;
     for f in FILES {
         let p = dir.join(f);
@@ -336,8 +375,9 @@ impl RunDir {
                 "the checkpoint was written with a different configuration; resume with the run's config.json (train --config OUT/config.json --resume) or choose a new --out",
             ));
         }
-        // The objective's stored parameters must be the configuration's too (state.json keeps
-        // both; a hand-edited or foreign state could hold another c̄ or λ).
+        // The objective's stored parameters must be the configuration's too: a checkpoint of an
+        // older mr2 keeps both (state.json now holds only the configuration's), and a
+        // hand-edited or foreign state could hold another c̄ or λ.
         if let (crate::loss::Objective::Mr2(o), Ok(Some(want))) =
             (&state.objective, cfg.loss.mr2_spec())
         {
@@ -404,8 +444,7 @@ impl RunDir {
                 .files
                 .insert(f.to_string(), sha256_file(&tmp.join(f))?);
         }
-        let js =
-            serde_json::to_vec_pretty(state).map_err(|e| checkpoint_err(&tmp, e.to_string()))?;
+        let js = state_json(state).map_err(|e| checkpoint_err(&tmp, e.to_string()))?;
         write_atomic(&tmp.join("state.json"), &js)?;
         sync(&tmp)?;
         if fin.exists() {
