@@ -580,3 +580,31 @@ fn balanced_priors_collapse_where_expected() {
     let all_dropped = value(&mut Objective::new(&m, &balanced).unwrap(), &Z, None);
     assert!(F32_VS_F64.close(all_dropped, 0.0), "{all_dropped}");
 }
+
+/// DRW's switch in both objectives that have it: uniform weights before `⌊drw_start · E⌋`,
+/// the class-balanced weights (β = 0.9999, as LDAM's code) from it on; never without DRW.
+#[test]
+fn drw_switches_to_class_balanced_weights_at_its_epoch_in_ldam_and_mm() {
+    use mr2::loss::margin::class_balanced_weights;
+    let balanced = class_balanced_weights(&COUNTS, 0.9999);
+    assert!(balanced.iter().any(|w| (w - 1.0).abs() > 1e-6));
+    let weights = |o: &Objective| match o {
+        Objective::Ldam(l) => l.weights.clone(),
+        Objective::Mm(m) => m.weights.clone(),
+        _ => unreachable!(),
+    };
+    for name in ["ldam", "mm"] {
+        for drw in [true, false] {
+            let mut o = objective(name, &[("drw", if drw { "true" } else { "false" })]);
+            for e in 0..10 {
+                start_epoch(&mut o, e, 10);
+                let want = if drw && e >= 8 {
+                    balanced.clone()
+                } else {
+                    vec![1.0; COUNTS.len()]
+                };
+                assert_eq!(weights(&o), want, "{name} drw {drw} epoch {e}");
+            }
+        }
+    }
+}

@@ -36,6 +36,27 @@ pub fn drw_epoch(start: f64, epochs: usize) -> usize {
     (start * epochs as f64).floor() as usize
 }
 
+/// DRW's switch, shared by LDAM and MM: at the start of epoch `e`, the class-balanced weights
+/// (β = `beta`) once DRW is on and its epoch has come; `None` before (the weights stay).
+fn drw_weights(
+    on: bool,
+    start: f64,
+    beta: f64,
+    counts: &[usize],
+    e: &EpochStart<'_>,
+) -> Option<Vec<f64>> {
+    (on && e.epoch >= drw_epoch(start, e.epochs)).then(|| class_balanced_weights(counts, beta))
+}
+
+/// DRW's start must be a fraction of the epochs (LDAM's and MM's `drw_start`).
+fn check_drw_start(start: f64) -> Result<()> {
+    check_unit(
+        "drw_start",
+        start,
+        "the DRW start must be a fraction of the epochs in [0, 1)",
+    )
+}
+
 /// LDAM (Cao et al. 2019, Eq. 12–13) with optional DRW (Alg. 1), on a cosine head.
 ///
 /// # Formula
@@ -84,11 +105,7 @@ impl LdamParams {
             self.scale,
             "the logit scale s must be finite and > 0",
         )?;
-        check_unit(
-            "drw_start",
-            self.drw_start,
-            "the DRW start must be a fraction of the epochs in [0, 1)",
-        )?;
+        check_drw_start(self.drw_start)?;
         check_unit(
             "drw_beta",
             self.drw_beta,
@@ -123,8 +140,9 @@ impl Ldam {
 
     /// Switch DRW on at its epoch.
     pub fn on_epoch_start(&mut self, e: &EpochStart<'_>) -> EpochPlan {
-        if self.params.drw && e.epoch >= drw_epoch(self.params.drw_start, e.epochs) {
-            self.weights = class_balanced_weights(&self.counts, self.params.drw_beta);
+        let p = &self.params;
+        if let Some(w) = drw_weights(p.drw, p.drw_start, p.drw_beta, &self.counts, e) {
+            self.weights = w;
         }
         EpochPlan::default()
     }
@@ -193,11 +211,7 @@ impl MmParams {
             self.scale,
             "the logit scale s must be finite and > 0",
         )?;
-        check_unit(
-            "drw_start",
-            self.drw_start,
-            "the DRW start must be a fraction of the epochs in [0, 1)",
-        )
+        check_drw_start(self.drw_start)
     }
 }
 
@@ -231,8 +245,10 @@ impl Mm {
 
     /// Switch DRW on at its epoch.
     pub fn on_epoch_start(&mut self, e: &EpochStart<'_>) -> EpochPlan {
-        if self.params.drw && e.epoch >= drw_epoch(self.params.drw_start, e.epochs) {
-            self.weights = class_balanced_weights(&self.counts, 0.9999);
+        // MM's code uses LDAM's β = 0.9999 for its DRW weights.
+        let p = &self.params;
+        if let Some(w) = drw_weights(p.drw, p.drw_start, 0.9999, &self.counts, e) {
+            self.weights = w;
         }
         EpochPlan::default()
     }
