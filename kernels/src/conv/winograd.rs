@@ -1,6 +1,9 @@
 //! Winograd's minimal filtering F(2×2, 3×3) for the 3×3 "same" convolutions (stride 1,
 //! dilation 1, one pixel of zero padding on every side) that make up almost all of a CIFAR
-//! ResNet, forward and — through [`super::Conv2d::transposed`] — input gradient.
+//! ResNet, forward and — through [`super::Conv2d::transposed`] — input gradient. It can
+//! compute any such geometry ([`computable`]); `Algorithm::Winograd` uses it only where it
+//! measured faster than the unfolded product ([`applies`]: planes of at least 32×32 with at
+//! least 16 input channels).
 //!
 //! Each 2×2 block of outputs (a *tile*) is computed from the 4×4 input block around it:
 //! `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`, with
@@ -320,7 +323,7 @@ fn outputs_of_group(g: &Conv2d, m: &[f32], bias: Option<&[f32]>, t: &mut [f32], 
     }
 }
 
-/// `y = conv(x, w) + bias` for a geometry where [`applies`] holds; the slices as in
+/// `y = conv(x, w) + bias` for a geometry where [`computable`] holds; the slices as in
 /// [`super::forward`], whose checks the caller has made.
 pub fn forward(g: &Conv2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
     debug_assert!(computable(g));
