@@ -112,8 +112,9 @@ struct Args {
     /// long-tail, imbalanced: draw LDAM-DRW's own long-tailed subset (numpy's RandomState(0),
     /// class by class, as its IMBALANCECIFAR10 does; the data must list each class's images in
     /// the official order, as the binary batches and the JPEG copy's folders do) instead of a
-    /// seeded draw, and evaluate every epoch from the first learning-rate decay so the best
-    /// epoch is recorded beside the last. Output goes to results/NAME-…-ldam.
+    /// seeded draw, and evaluate every epoch from the first learning-rate decay (every 10th
+    /// before it) so the best epoch is recorded beside the last. Output goes to
+    /// results/NAME-…-ldam.
     #[arg(long)]
     ldam_subset: bool,
     /// Shorten every run to N epochs: a smoke test or a timing slice of the grid (e.g. the

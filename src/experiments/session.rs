@@ -68,7 +68,8 @@ pub struct Invocation {
     /// `--allow-large`: carried into `--plan`'s commands.
     pub allow_large: bool,
     /// Long-tailed grids: LDAM-DRW's own subset instead of a seeded draw, evaluated every
-    /// epoch after the first learning-rate decay ([`Plan::with_ldam_subset`]).
+    /// epoch after the first learning-rate decay and every 10th before it
+    /// ([`Plan::with_ldam_subset`]).
     pub ldam_subset: bool,
     /// `--epochs N`: every run shortened to N epochs ([`Plan::with_epochs`]; its own directory).
     pub epochs: Option<usize>,
