@@ -683,15 +683,32 @@ mod tests {
     #[test]
     fn forward_matches_the_definition() {
         for (i, g) in geometries().into_iter().enumerate() {
-            let x = random(g.input_len(), 1 + i as u64);
-            let w = random(g.weight_len(), 100 + i as u64);
-            let b = random(g.c_out, 200 + i as u64);
-            let mut y = vec![f32::NAN; g.output_len()];
-            forward(&g, &x, &w, Some(&b), &mut y);
-            assert!(rel(&y, &direct(&g, &x, &w, Some(&b))) < 1e-6, "{g:?}");
-            forward(&g, &x, &w, None, &mut y);
-            assert!(rel(&y, &direct(&g, &x, &w, None)) < 1e-6, "{g:?}");
+            check_forward(Algorithm::Unfold, &g, 1 + i as u64);
         }
+    }
+
+    /// Relative error (in norm) allowed against the f64 definition, for values in [−1, 1).
+    /// Both algorithms sum the 9·C_in products in f32. Winograd regroups them — transformed
+    /// inputs add ≤ 4 values and transformed kernels ≤ 9 (with exact halvings), the product
+    /// sums C_in of them and the output transform adds 9 — so its error is a few times f32's
+    /// unit roundoff (6e-8) times the condition of the sum, like the unfolded product's.
+    /// Measured: at most 2.4e-7 unfolded on `geometries()`, 2.6e-7 by Winograd on
+    /// `winograd_geometries()`.
+    const REL: f64 = 1e-6;
+
+    /// `alg`'s forward pass on `g`, with and without bias, against the f64 definition (inputs
+    /// drawn from `seed`, `seed + 100`, `seed + 200`).
+    fn check_forward(alg: Algorithm, g: &Conv2d, seed: u64) {
+        let x = random(g.input_len(), seed);
+        let w = random(g.weight_len(), seed + 100);
+        let b = random(g.c_out, seed + 200);
+        let mut y = vec![f32::NAN; g.output_len()];
+        forward_with(alg, g, &x, &w, Some(&b), &mut y);
+        let e = rel(&y, &direct(g, &x, &w, Some(&b)));
+        assert!(e < REL, "{alg:?} {g:?}: {e}");
+        forward_with(alg, g, &x, &w, None, &mut y);
+        let e = rel(&y, &direct(g, &x, &w, None));
+        assert!(e < REL, "{alg:?} {g:?}: {e}");
     }
 
     /// The gradients are the adjoint of the forward map: for a random cotangent r,
@@ -700,84 +717,94 @@ mod tests {
     #[test]
     fn gradients_are_the_adjoint_of_the_forward_map() {
         for (i, g) in geometries().into_iter().enumerate() {
-            let s = 1000 + 10 * i as u64;
-            let x = random(g.input_len(), s);
-            let w = random(g.weight_len(), s + 1);
-            let dy = random(g.output_len(), s + 2);
-            let (mut dx, mut dw, mut db) = (
-                vec![f32::NAN; x.len()],
-                vec![f32::NAN; w.len()],
-                vec![f32::NAN; g.c_out],
-            );
-            backward(
-                &g,
-                &x,
-                &w,
-                &dy,
-                Grads {
-                    x: Some(&mut dx),
-                    w: Some(&mut dw),
-                    bias: Some(&mut db),
-                },
-            );
-            let dot =
-                |a: &[f64]| -> f64 { a.iter().zip(&dy).map(|(a, b)| a * f64::from(*b)).sum() };
-            // Directional derivatives are exact (the map is bilinear): compare along basis
-            // directions of every coordinate.
-            let want_dx: Vec<f64> = (0..x.len())
-                .map(|j| {
-                    let mut e = vec![0.0f32; x.len()];
-                    e[j] = 1.0;
-                    dot(&direct(&g, &e, &w, None))
-                })
-                .collect();
-            let want_dw: Vec<f64> = (0..w.len())
-                .map(|j| {
-                    let mut e = vec![0.0f32; w.len()];
-                    e[j] = 1.0;
-                    dot(&direct(&g, &x, &e, None))
-                })
-                .collect();
-            let [ho, wo] = g.output_size().unwrap();
-            let want_db: Vec<f64> = (0..g.c_out)
-                .map(|o| {
-                    (0..g.batch)
-                        .flat_map(|n| (0..ho * wo).map(move |p| (n, p)))
-                        .map(|(n, p)| f64::from(dy[(n * g.c_out + o) * ho * wo + p]))
-                        .sum()
-                })
-                .collect();
-            assert!(rel(&dx, &want_dx) < 1e-6, "dx {g:?}");
-            assert!(rel(&dw, &want_dw) < 1e-6, "dw {g:?}");
-            assert!(rel(&db, &want_db) < 1e-6, "db {g:?}");
-            // Each gradient can be asked for alone.
-            let mut dw2 = vec![0.0; w.len()];
-            backward(
-                &g,
-                &x,
-                &w,
-                &dy,
-                Grads {
-                    x: None,
-                    w: Some(&mut dw2),
-                    bias: None,
-                },
-            );
-            assert_eq!(dw2, dw);
-            let mut dx2 = vec![0.0; x.len()];
-            backward(
-                &g,
-                &x,
-                &w,
-                &dy,
-                Grads {
-                    x: Some(&mut dx2),
-                    w: None,
-                    bias: None,
-                },
-            );
-            assert_eq!(dx2, dx);
+            check_adjoint(Algorithm::Unfold, &g, 1000 + 10 * i as u64);
         }
+    }
+
+    /// `alg`'s gradients on `g` against the exact f64 directional derivatives of ⟨dy, conv⟩
+    /// (inputs drawn from `seed`, `seed + 1`, `seed + 2`), and each gradient asked for alone
+    /// equal to the same gradient asked for with the others. Returns `(dx, dw, db)`.
+    fn check_adjoint(alg: Algorithm, g: &Conv2d, seed: u64) -> [Vec<f32>; 3] {
+        let g = *g;
+        let x = random(g.input_len(), seed);
+        let w = random(g.weight_len(), seed + 1);
+        let dy = random(g.output_len(), seed + 2);
+        let (mut dx, mut dw, mut db) = (
+            vec![f32::NAN; x.len()],
+            vec![f32::NAN; w.len()],
+            vec![f32::NAN; g.c_out],
+        );
+        backward_with(
+            alg,
+            &g,
+            &x,
+            &w,
+            &dy,
+            Grads {
+                x: Some(&mut dx),
+                w: Some(&mut dw),
+                bias: Some(&mut db),
+            },
+        );
+        let dot = |a: &[f64]| -> f64 { a.iter().zip(&dy).map(|(a, b)| a * f64::from(*b)).sum() };
+        // Directional derivatives are exact (the map is bilinear): compare along basis
+        // directions of every coordinate.
+        let want_dx: Vec<f64> = (0..x.len())
+            .map(|j| {
+                let mut e = vec![0.0f32; x.len()];
+                e[j] = 1.0;
+                dot(&direct(&g, &e, &w, None))
+            })
+            .collect();
+        let want_dw: Vec<f64> = (0..w.len())
+            .map(|j| {
+                let mut e = vec![0.0f32; w.len()];
+                e[j] = 1.0;
+                dot(&direct(&g, &x, &e, None))
+            })
+            .collect();
+        let [ho, wo] = g.output_size().unwrap();
+        let want_db: Vec<f64> = (0..g.c_out)
+            .map(|o| {
+                (0..g.batch)
+                    .flat_map(|n| (0..ho * wo).map(move |p| (n, p)))
+                    .map(|(n, p)| f64::from(dy[(n * g.c_out + o) * ho * wo + p]))
+                    .sum()
+            })
+            .collect();
+        assert!(rel(&dx, &want_dx) < REL, "dx {alg:?} {g:?}");
+        assert!(rel(&dw, &want_dw) < REL, "dw {alg:?} {g:?}");
+        assert!(rel(&db, &want_db) < REL, "db {alg:?} {g:?}");
+        // Each gradient can be asked for alone.
+        let mut dw2 = vec![0.0; w.len()];
+        backward_with(
+            alg,
+            &g,
+            &x,
+            &w,
+            &dy,
+            Grads {
+                x: None,
+                w: Some(&mut dw2),
+                bias: None,
+            },
+        );
+        assert_eq!(dw2, dw);
+        let mut dx2 = vec![0.0; x.len()];
+        backward_with(
+            alg,
+            &g,
+            &x,
+            &w,
+            &dy,
+            Grads {
+                x: Some(&mut dx2),
+                w: None,
+                bias: None,
+            },
+        );
+        assert_eq!(dx2, dx);
+        [dx, dw, db]
     }
 
     /// Fixed chunking: the same bits with 1, 2 or 3 threads and from run to run.
@@ -796,11 +823,13 @@ mod tests {
         };
         // The unfolded product, and the shifted-row weight gradient (≥ 8 input channels).
         for g in [base, Conv2d { c_in: 8, ..base }] {
-            same_bits_for_any_thread_count(&g);
+            same_bits_for_any_thread_count(Algorithm::Unfold, &g);
         }
     }
 
-    fn same_bits_for_any_thread_count(g: &Conv2d) {
+    /// `alg`'s forward pass and all three gradients on `g` give the same bits with 1, 2 and 3
+    /// threads.
+    fn same_bits_for_any_thread_count(alg: Algorithm, g: &Conv2d) {
         let g = *g;
         let x = random(g.input_len(), 1);
         let w = random(g.weight_len(), 2);
@@ -811,9 +840,12 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
+                let mut y = vec![0.0; g.output_len()];
+                forward_with(alg, &g, &x, &w, None, &mut y);
                 let (mut dx, mut dw, mut db) =
                     (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; g.c_out]);
-                backward(
+                backward_with(
+                    alg,
                     &g,
                     &x,
                     &w,
@@ -824,12 +856,12 @@ mod tests {
                         bias: Some(&mut db),
                     },
                 );
-                [dx, dw, db].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+                [y, dx, dw, db].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
             })
         };
         let one = run(1);
         for t in [2, 3, 2] {
-            assert_eq!(run(t), one, "{t} threads");
+            assert_eq!(run(t), one, "{alg:?}, {t} threads");
         }
     }
 
@@ -884,97 +916,28 @@ mod tests {
         ]
     }
 
-    /// Winograd's rounding: every output is the direct sum's 9·C_in products regrouped —
-    /// transformed inputs add ≤ 4 values and transformed kernels ≤ 9 (with exact halvings),
-    /// the product sums C_in of them and the output transform adds 9 — so its error is a few
-    /// times f32's unit roundoff (6e-8) times the condition of the sum, like the unfolded
-    /// product's. Measured on these geometries (values in [−1, 1)): at most 2.6e-7 relative
-    /// in norm, where the unfolded path has at most 2.4e-7 on `geometries()`; both are held
-    /// to the same 1e-6.
-    const WINOGRAD_REL: f64 = 1e-6;
-
     #[test]
     fn winograd_forward_matches_the_definition() {
         for (i, g) in winograd_geometries().into_iter().enumerate() {
             assert!(winograd::computable(&g), "{g:?}");
-            let x = random(g.input_len(), 11 + i as u64);
-            let w = random(g.weight_len(), 111 + i as u64);
-            let b = random(g.c_out, 211 + i as u64);
-            let mut y = vec![f32::NAN; g.output_len()];
-            forward_with(Algorithm::WinogradEverywhere, &g, &x, &w, Some(&b), &mut y);
-            let e = rel(&y, &direct(&g, &x, &w, Some(&b)));
-            assert!(e < WINOGRAD_REL, "{g:?}: {e}");
-            forward_with(Algorithm::WinogradEverywhere, &g, &x, &w, None, &mut y);
-            let e = rel(&y, &direct(&g, &x, &w, None));
-            assert!(e < WINOGRAD_REL, "{g:?}: {e}");
+            check_forward(Algorithm::WinogradEverywhere, &g, 11 + i as u64);
         }
     }
 
-    /// The input gradient by Winograd is the adjoint of the forward map (as
-    /// `gradients_are_the_adjoint_of_the_forward_map`, exact f64 directional derivatives), and
-    /// the weight and bias gradients are the unfolded path's bits.
+    /// The input gradient by Winograd is the adjoint of the forward map (exact f64 directional
+    /// derivatives, as for the unfolded path), and the weight and bias gradients are the
+    /// unfolded path's bits.
     #[test]
     fn winograd_input_gradient_is_the_adjoint_of_the_forward_map() {
         for (i, g) in winograd_geometries().into_iter().enumerate() {
             if g.input_len() > 4096 {
                 continue; // one direct convolution per input coordinate
             }
-            let s = 5000 + 10 * i as u64;
-            let x = random(g.input_len(), s);
-            let w = random(g.weight_len(), s + 1);
-            let dy = random(g.output_len(), s + 2);
-            let grads = |alg| {
-                let (mut dx, mut dw, mut db) = (
-                    vec![f32::NAN; x.len()],
-                    vec![f32::NAN; w.len()],
-                    vec![f32::NAN; g.c_out],
-                );
-                backward_with(
-                    alg,
-                    &g,
-                    &x,
-                    &w,
-                    &dy,
-                    Grads {
-                        x: Some(&mut dx),
-                        w: Some(&mut dw),
-                        bias: Some(&mut db),
-                    },
-                );
-                (dx, dw, db)
-            };
-            let (dx, dw, db) = grads(Algorithm::WinogradEverywhere);
-            let (_, dw_u, db_u) = grads(Algorithm::Unfold);
+            let seed = 5000 + 10 * i as u64;
+            let [_, dw, db] = check_adjoint(Algorithm::WinogradEverywhere, &g, seed);
+            let [_, dw_u, db_u] = check_adjoint(Algorithm::Unfold, &g, seed);
             assert_eq!(dw, dw_u, "{g:?}");
             assert_eq!(db, db_u, "{g:?}");
-            let want_dx: Vec<f64> = (0..x.len())
-                .map(|j| {
-                    let mut e = vec![0.0f32; x.len()];
-                    e[j] = 1.0;
-                    direct(&g, &e, &w, None)
-                        .iter()
-                        .zip(&dy)
-                        .map(|(a, b)| a * f64::from(*b))
-                        .sum()
-                })
-                .collect();
-            let e = rel(&dx, &want_dx);
-            assert!(e < WINOGRAD_REL, "{g:?}: {e}");
-            // The input gradient alone.
-            let mut dx2 = vec![0.0; x.len()];
-            backward_with(
-                Algorithm::WinogradEverywhere,
-                &g,
-                &x,
-                &w,
-                &dy,
-                Grads {
-                    x: Some(&mut dx2),
-                    w: None,
-                    bias: None,
-                },
-            );
-            assert_eq!(dx2, dx);
         }
     }
 
@@ -993,38 +956,8 @@ mod tests {
             forward_with(Algorithm::WinogradEverywhere, &g, &x, &w, None, &mut b);
             assert_eq!(a, b, "{g:?}");
         }
-        let g = winograd_geometries()[5]; // 37 images: groups of 16, 16 and 5
-        let x = random(g.input_len(), 1);
-        let w = random(g.weight_len(), 2);
-        let dy = random(g.output_len(), 3);
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let mut y = vec![0.0; g.output_len()];
-                forward_with(Algorithm::WinogradEverywhere, &g, &x, &w, None, &mut y);
-                let mut dx = vec![0.0; x.len()];
-                backward_with(
-                    Algorithm::WinogradEverywhere,
-                    &g,
-                    &x,
-                    &w,
-                    &dy,
-                    Grads {
-                        x: Some(&mut dx),
-                        w: None,
-                        bias: None,
-                    },
-                );
-                [y, dx].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
-            })
-        };
-        let one = run(1);
-        for t in [2, 3] {
-            assert_eq!(run(t), one, "{t} threads");
-        }
+        // 37 images: groups of 16, 16 and 5.
+        same_bits_for_any_thread_count(Algorithm::WinogradEverywhere, &winograd_geometries()[5]);
     }
 
     /// `Winograd` takes the Winograd path exactly where it pays (a 32×32 plane with 16
