@@ -735,7 +735,13 @@ fn the_objective_state_holds_statistics_and_an_older_copy_of_its_parameters_is_c
     let cfg = small();
     let whole = run(&cfg, &tmp("stored-spec-whole"), false, None).unwrap();
     let spec = serde_json::to_value(cfg.loss.mr2_spec().unwrap().unwrap()).unwrap();
-    for (lambda, resumes) in [(None, true), (Some(0.9), false)] {
+    // (older layout?, its λ edited?, resumes?): this mr2's own layout; the older one as
+    // written; the older one with another λ.
+    for (older, lambda, resumes) in [
+        (false, None, true),
+        (true, None, true),
+        (true, Some(0.9), false),
+    ] {
         let out = tmp("stored-spec");
         run(&cfg, &out, false, Some(1)).unwrap();
         let state = latest(&out).join("state.json");
@@ -749,12 +755,14 @@ fn the_objective_state_holds_statistics_and_an_older_copy_of_its_parameters_is_c
         );
         assert!(!format!("{o:?}").contains("lambda"), "{o:?}");
         // The older layout: the parameters beside the statistics (λ edited for the refusal).
-        let mut old = spec.clone();
-        if let Some(l) = lambda {
-            *old.pointer_mut("/params/lambda").expect("λ in the spec") = serde_json::json!(l);
+        if older {
+            let mut old = spec.clone();
+            if let Some(l) = lambda {
+                *old.pointer_mut("/params/lambda").expect("λ in the spec") = serde_json::json!(l);
+            }
+            o.insert("spec".into(), old);
+            std::fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
         }
-        o.insert("spec".into(), old);
-        std::fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
         let r = run(&cfg, &out, true, None);
         if resumes {
             let r = r.unwrap();

@@ -206,17 +206,16 @@ fn state_json(state: &CheckpointState) -> serde_json::Result<Vec<u8>> {
 /// its own, for [`RunDir::resume`] to compare.
 fn parse_state(bytes: &[u8]) -> std::result::Result<CheckpointState, String> {
     let mut v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let config: TrainConfig = serde_json::from_value(v["config"].clone())
-        .map_err(|e| format!("its configuration: {e}"))?;
-    if let Some(o) = v
-        .get_mut("objective")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        if !o.contains_key(OBJECTIVE_PARAMS) {
-            if let Ok(Some(spec)) = config.loss.mr2_spec() {
-                let spec = serde_json::to_value(spec).map_err(|e| e.to_string())?;
-                o.insert(OBJECTIVE_PARAMS.to_string(), spec);
-            }
+    let needs_params = v["objective"]
+        .as_object()
+        .is_some_and(|o| !o.contains_key(OBJECTIVE_PARAMS));
+    if needs_params {
+        // Only the configuration's method is read here; the whole state is read once, below.
+        let method: crate::loss::Method = serde_json::from_value(v["config"]["loss"].clone())
+            .map_err(|e| format!("its configuration's method: {e}"))?;
+        if let Some(spec) = method.mr2_spec().map_err(|e| e.to_string())? {
+            v["objective"][OBJECTIVE_PARAMS] =
+                serde_json::to_value(spec).map_err(|e| e.to_string())?;
         }
     }
     serde_json::from_value(v).map_err(|e| e.to_string())
