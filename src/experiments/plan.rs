@@ -58,15 +58,17 @@ pub struct PaperTable {
 }
 
 /// Reads [`PaperTable::rows`] as `serde_json` writes them: a figure the paper does not give is
-/// NaN in memory and `null` in the file.
+/// NaN in memory and `null` in the file ([`crate::settings::nan_as_null`], figure by figure).
 fn rows_with_gaps<'de, D>(d: D) -> Result<Vec<(String, [f64; 4])>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    let rows: Vec<(String, [Option<f64>; 4])> = Deserialize::deserialize(d)?;
+    #[derive(Deserialize)]
+    struct Figure(#[serde(with = "crate::settings::nan_as_null")] f64);
+    let rows: Vec<(String, [Figure; 4])> = Deserialize::deserialize(d)?;
     Ok(rows
         .into_iter()
-        .map(|(name, v)| (name, v.map(|x| x.unwrap_or(f64::NAN))))
+        .map(|(name, v)| (name, v.map(|f| f.0)))
         .collect())
 }
 
