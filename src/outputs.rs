@@ -43,7 +43,7 @@ pub fn summarize(
     let groups = ranking
         .cloned()
         .unwrap_or_else(|| Groups::from_accuracy(&pc));
-    let (e, m, h) = groups.means(&pc);
+    let accuracy = groups.means(&pc);
     let om = test.output_margins(t.objective.logit_scale());
     let mut per_class_margin = vec![Vec::new(); test.k];
     for (i, &y) in test.labels.iter().enumerate() {
@@ -59,7 +59,7 @@ pub fn summarize(
             }
         })
         .collect();
-    let (me, mm, mh) = groups.means(&class_mean);
+    let margin_thirds = groups.means(&class_mean);
     let stats = trainp.class_feature_stats();
     let per_class = (0..test.k)
         .map(|k| ClassResult {
@@ -76,16 +76,12 @@ pub fn summarize(
         overall: test.accuracy(),
         per_class,
         groups: GroupSummary {
-            easy: e,
-            medium: m,
-            hard: h,
+            accuracy,
             members: groups,
         },
         output_margin: GroupValues {
             avg: om.iter().sum::<f64>() / om.len().max(1) as f64,
-            easy: me,
-            medium: mm,
-            hard: mh,
+            thirds: margin_thirds,
         },
         classifier_margin_deg: classifier_margin_degrees(&t.model.head_weights()?),
         gamma: t.objective.gamma_used(test.k),
@@ -206,9 +202,9 @@ pub fn summary_table(s: &Summary) -> String {
     t += &format!(
         "\noverall {:.2}%  easy {:.2}%  medium {:.2}%  hard {:.2}%  output margin {:.3}  classifier margin {:.1}°  training error {:.2}%",
         100.0 * s.overall,
-        100.0 * s.groups.easy,
-        100.0 * s.groups.medium,
-        100.0 * s.groups.hard,
+        100.0 * s.groups.accuracy.easy,
+        100.0 * s.groups.accuracy.medium,
+        100.0 * s.groups.accuracy.hard,
         s.output_margin.avg,
         s.classifier_margin_deg,
         100.0 * s.train_error

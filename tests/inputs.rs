@@ -481,6 +481,30 @@ fn summaries_out_of_range_are_refused() {
     std::fs::write(&p, v.to_string()).unwrap();
     let e = err_text(mr2::eval::Summary::read(&p));
     assert!(e.contains("per_class[1].accuracy"), "{e}");
+    // The thirds are written in place (the layout every committed summary.json has), and checked
+    // and closed to unknown fields there too.
+    v["per_class"][1]["accuracy"] = serde_json::json!(0.5);
+    for (part, field) in [
+        ("groups", "easy"),
+        ("groups", "hard"),
+        ("output_margin", "medium"),
+    ] {
+        let x = v[part].get(field);
+        assert!(
+            x.is_some_and(|x| x.is_number() || x.is_null()),
+            "{part}.{field}: {v}"
+        );
+    }
+    assert!(v["groups"]["members"]["hard"].is_array(), "{v}");
+    v["groups"]["hard"] = serde_json::json!(1.5);
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = err_text(mr2::eval::Summary::read(&p));
+    assert!(e.contains("groups.hard = 1.5"), "{e}");
+    v["groups"]["hard"] = serde_json::json!(0.5);
+    v["groups"]["hardest"] = serde_json::json!(0.5);
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = err_text(mr2::eval::Summary::read(&p));
+    assert!(e.contains("unknown field `hardest`"), "{e}");
 }
 
 /// Every binary's error paths speak in words: exit 2, an `error:` line, no Rust debug text

@@ -21,9 +21,9 @@ type Metric = (&'static str, fn(&Summary) -> f64);
 /// The compared metrics.
 pub const METRICS: [Metric; 6] = [
     ("overall %", |s| 100.0 * s.overall),
-    ("easy %", |s| 100.0 * s.groups.easy),
-    ("medium %", |s| 100.0 * s.groups.medium),
-    ("hard %", |s| 100.0 * s.groups.hard),
+    ("easy %", |s| 100.0 * s.groups.accuracy.easy),
+    ("medium %", |s| 100.0 * s.groups.accuracy.medium),
+    ("hard %", |s| 100.0 * s.groups.accuracy.hard),
     ("output margin", |s| s.output_margin.avg),
     ("classifier margin °", |s| s.classifier_margin_deg),
 ];

@@ -10,6 +10,40 @@ pub use summary::{ClassResult, GroupSummary, GroupValues, Summary};
 
 use serde::{Deserialize, Serialize};
 
+use crate::settings::nan_as_null;
+
+/// A value averaged over each third of the classes (NaN, written `null`, for an empty third:
+/// the medium third with K = 2, or a figure not measured). `summary.json` writes the three
+/// fields in place (`#[serde(flatten)]`) where a value also has other fields; `metrics.csv`
+/// cannot (the `csv` crate writes no header for a nested struct), so its rows keep
+/// `easy`/`medium`/`hard` and `spread_*` as plain columns, filled from a `Thirds`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thirds {
+    /// Easy third.
+    #[serde(with = "nan_as_null")]
+    pub easy: f64,
+    /// Medium third.
+    #[serde(with = "nan_as_null")]
+    pub medium: f64,
+    /// Hard third.
+    #[serde(with = "nan_as_null")]
+    pub hard: f64,
+}
+
+impl Thirds {
+    /// All three not measured.
+    pub const NAN: Self = Self {
+        easy: f64::NAN,
+        medium: f64::NAN,
+        hard: f64::NAN,
+    };
+
+    /// `[easy, medium, hard]`.
+    pub fn to_array(self) -> [f64; 3] {
+        [self.easy, self.medium, self.hard]
+    }
+}
+
 /// Classes split into easy / medium / hard thirds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Groups {
@@ -37,8 +71,8 @@ impl Groups {
             hard: order[c2..].to_vec(),
         }
     }
-    /// Mean of `v` over each group: `(easy, medium, hard)`.
-    pub fn means(&self, v: &[f64]) -> (f64, f64, f64) {
+    /// Mean of `v` over each group (NaN for an empty group).
+    pub fn means(&self, v: &[f64]) -> Thirds {
         let m = |g: &[usize]| {
             if g.is_empty() {
                 f64::NAN
@@ -46,7 +80,11 @@ impl Groups {
                 g.iter().map(|&i| v[i]).sum::<f64>() / g.len() as f64
             }
         };
-        (m(&self.easy), m(&self.medium), m(&self.hard))
+        Thirds {
+            easy: m(&self.easy),
+            medium: m(&self.medium),
+            hard: m(&self.hard),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Groups;
+use super::{Groups, Thirds};
 use crate::error::Result;
 use crate::settings::nan_as_null;
 
@@ -89,15 +89,9 @@ fn not_recorded() -> f64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSummary {
-    /// Mean accuracy of the easy third.
-    #[serde(with = "nan_as_null")]
-    pub easy: f64,
-    /// Medium third.
-    #[serde(with = "nan_as_null")]
-    pub medium: f64,
-    /// Hard third.
-    #[serde(with = "nan_as_null")]
-    pub hard: f64,
+    /// Mean accuracy of each third (written as the fields `easy`, `medium`, `hard`).
+    #[serde(flatten)]
+    pub accuracy: Thirds,
     /// Class ids in each third.
     pub members: Groups,
 }
@@ -109,15 +103,9 @@ pub struct GroupValues {
     /// All samples.
     #[serde(with = "nan_as_null")]
     pub avg: f64,
-    /// Easy classes.
-    #[serde(with = "nan_as_null")]
-    pub easy: f64,
-    /// Medium classes.
-    #[serde(with = "nan_as_null")]
-    pub medium: f64,
-    /// Hard classes.
-    #[serde(with = "nan_as_null")]
-    pub hard: f64,
+    /// Mean over each third's classes (written as the fields `easy`, `medium`, `hard`).
+    #[serde(flatten)]
+    pub thirds: Thirds,
 }
 
 impl Summary {
@@ -146,7 +134,7 @@ impl Summary {
     /// # Errors
     /// The first value out of range.
     pub fn check(&self) -> std::result::Result<(), String> {
-        let g = &self.groups;
+        let g = &self.groups.accuracy;
         let named = [
             ("overall".to_string(), self.overall),
             ("groups.easy".into(), g.easy),

@@ -105,7 +105,7 @@ pub(super) fn table14() -> PaperTable {
     let erm: Vec<f64> = TABLE14.iter().map(|c| c.1).collect();
     let groups = crate::eval::Groups::from_accuracy(&erm);
     let row = |acc: Vec<f64>| {
-        let (e, m, h) = groups.means(&acc);
+        let [e, m, h] = groups.means(&acc).to_array();
         [acc.iter().sum::<f64>() / acc.len() as f64, e, m, h]
     };
     PaperTable {

@@ -109,9 +109,9 @@ pub fn collect(plan: &Plan, root: &Path) -> Result<Report> {
                 Some(g) => (g, true),
                 None => (Groups::from_accuracy(&a), false),
             };
-            let (e, m, h) = groups.means(&a);
+            let [e, m, h] = groups.means(&a).to_array();
             let margins: Vec<f64> = s.per_class.iter().map(|c| c.output_margin).collect();
-            let (me, mm, mh) = groups.means(&margins);
+            let margin_thirds = groups.means(&margins);
             Ok(RunFigures {
                 id: spec.id.clone(),
                 row: spec.row.clone(),
@@ -123,7 +123,7 @@ pub fn collect(plan: &Plan, root: &Path) -> Result<Report> {
                 hard: 100.0 * h,
                 reference_groups: from_ref,
                 output_margin: s.output_margin.avg,
-                output_margin_thirds: [me, mm, mh],
+                output_margin_thirds: margin_thirds.to_array(),
                 classifier_margin_deg: s.classifier_margin_deg,
                 per_class: a.iter().map(|v| 100.0 * v).collect(),
                 val_acc,

@@ -13,7 +13,7 @@ use super::metrics::{csv_bytes, EpochMetrics};
 use super::optim::all_finite;
 use crate::data::Splits;
 use crate::error::{Error, Result};
-use crate::eval::{self, Groups, Predictions};
+use crate::eval::{self, Groups, Predictions, Thirds};
 use crate::loss::{EpochStart, Objective, TrainingSet};
 use crate::model::{Model, Net};
 
@@ -313,8 +313,7 @@ fn epoch_metrics(
     k: usize,
     times: EpochTimes,
 ) -> EpochMetrics {
-    let nan3 = (f64::NAN, f64::NAN, f64::NAN);
-    let ((easy, medium, hard), (se, sm, sh)) = test.map_or((nan3, nan3), |test| {
+    let (accuracy, spread) = test.map_or((Thirds::NAN, Thirds::NAN), |test| {
         let pc = test.per_class_accuracy();
         let groups = Groups::from_accuracy(&pc);
         let spread: Vec<f64> = test
@@ -334,15 +333,15 @@ fn epoch_metrics(
         train_acc: sums.correct as f64 / sums.seen.max(1) as f64,
         val_acc,
         test_acc: test.map_or(f64::NAN, Predictions::accuracy),
-        easy,
-        medium,
-        hard,
+        easy: accuracy.easy,
+        medium: accuracy.medium,
+        hard: accuracy.hard,
         gamma_mean: g.iter().sum::<f64>() / g.len() as f64,
         gamma_range: gmax - gmin,
         s_bar: objective.s_bar().unwrap_or(f64::NAN),
-        spread_easy: se,
-        spread_medium: sm,
-        spread_hard: sh,
+        spread_easy: spread.easy,
+        spread_medium: spread.medium,
+        spread_hard: spread.hard,
         seconds: times.total,
         step_seconds: sums.seconds - sums.data_seconds,
         data_seconds: sums.data_seconds,
