@@ -721,6 +721,29 @@ mod tests {
         }
     }
 
+    /// `(dx, dw, db)` of ⟨dy, conv(x, w)⟩ by `alg`, asked for together, in buffers that start
+    /// as NaN (an entry left unwritten shows).
+    fn all_grads(alg: Algorithm, g: &Conv2d, x: &[f32], w: &[f32], dy: &[f32]) -> [Vec<f32>; 3] {
+        let (mut dx, mut dw, mut db) = (
+            vec![f32::NAN; x.len()],
+            vec![f32::NAN; w.len()],
+            vec![f32::NAN; g.c_out],
+        );
+        backward_with(
+            alg,
+            g,
+            x,
+            w,
+            dy,
+            Grads {
+                x: Some(&mut dx),
+                w: Some(&mut dw),
+                bias: Some(&mut db),
+            },
+        );
+        [dx, dw, db]
+    }
+
     /// `alg`'s gradients on `g` against the exact f64 directional derivatives of ⟨dy, conv⟩
     /// (inputs drawn from `seed`, `seed + 1`, `seed + 2`), and each gradient asked for alone
     /// equal to the same gradient asked for with the others. Returns `(dx, dw, db)`.
@@ -729,23 +752,7 @@ mod tests {
         let x = random(g.input_len(), seed);
         let w = random(g.weight_len(), seed + 1);
         let dy = random(g.output_len(), seed + 2);
-        let (mut dx, mut dw, mut db) = (
-            vec![f32::NAN; x.len()],
-            vec![f32::NAN; w.len()],
-            vec![f32::NAN; g.c_out],
-        );
-        backward_with(
-            alg,
-            &g,
-            &x,
-            &w,
-            &dy,
-            Grads {
-                x: Some(&mut dx),
-                w: Some(&mut dw),
-                bias: Some(&mut db),
-            },
-        );
+        let [dx, dw, db] = all_grads(alg, &g, &x, &w, &dy);
         let dot = |a: &[f64]| -> f64 { a.iter().zip(&dy).map(|(a, b)| a * f64::from(*b)).sum() };
         // Directional derivatives are exact (the map is bilinear): compare along basis
         // directions of every coordinate.
@@ -842,20 +849,7 @@ mod tests {
             pool.install(|| {
                 let mut y = vec![0.0; g.output_len()];
                 forward_with(alg, &g, &x, &w, None, &mut y);
-                let (mut dx, mut dw, mut db) =
-                    (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; g.c_out]);
-                backward_with(
-                    alg,
-                    &g,
-                    &x,
-                    &w,
-                    &dy,
-                    Grads {
-                        x: Some(&mut dx),
-                        w: Some(&mut dw),
-                        bias: Some(&mut db),
-                    },
-                );
+                let [dx, dw, db] = all_grads(alg, &g, &x, &w, &dy);
                 [y, dx, dw, db].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
             })
         };
